@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int prpath_placeholder_persist_t;

@@ -51,7 +51,8 @@ struct prpath_lu_config {
 	uint32_t max_registrations;
 	/* Queue 29/00 POWER ON OCCURRED to each nexus identity once. */
 	bool power_on_ua;
-	/* Advertise and accept REPLACE LOST RESERVATION (RLR_C). */
+	/* Reserved. REPLACE LOST RESERVATION is answered 05/24/00 and
+	 * RLR_C=0: this device server never loses a reservation. */
 	bool rlr;
 	/* Test hook: called before the state file is written; a negative
 	 * return makes the write fail with that errno. */

@@ -35,6 +35,7 @@ struct itn {
 	unsigned nopen;              /* open nexus handles */
 	uint32_t abort_gen;          /* bumped when its task set is aborted */
 	unsigned inflight;           /* admitted commands still doing I/O */
+	unsigned ntasks;             /* queued or running commands */
 	uint16_t ua[DS_UA_MAX];      /* pending unit attentions, ASC<<8|ASCQ */
 	unsigned nua;
 	bool spc2_reserved;          /* holds the SPC-2 reservation */
@@ -148,5 +149,17 @@ int ds_block_xfer(const struct prpath_lu *lu, const uint8_t *cdb, size_t len,
  * REPORT SUPPORTED OPERATION CODES, TEST UNIT READY, START STOP UNIT,
  * LOG SENSE. Called without lu->lock (they read only immutable fields). */
 int ds_info_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd);
+/* Transfer length of an info.c command (allocation length, or the MODE
+ * SELECT parameter list length). -EINVAL for a CDB it does not know. */
+int ds_info_xfer(const struct prpath_lu *lu, const uint8_t *cdb, size_t len,
+		 uint64_t *bytes, bool *is_write);
+
+/* Block limits shared by block.c (enforced) and info.c (VPD B0h). */
+#define DS_MAX_XFER_BYTES (32u << 20)       /* MAXIMUM TRANSFER LENGTH, bytes */
+#define DS_OPT_XFER_BYTES (1u << 20)        /* OPTIMAL TRANSFER LENGTH, bytes */
+#define DS_MAX_CAW_BLOCKS 128u              /* MAXIMUM COMPARE AND WRITE LENGTH */
+#define DS_MAX_UNMAP_BLOCKS 0x400000u       /* MAXIMUM UNMAP LBA COUNT */
+#define DS_MAX_UNMAP_DESC 256u              /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
+#define DS_MAX_WS_BLOCKS 0x400000u          /* MAXIMUM WRITE SAME LENGTH */
 
 #endif /* PRPATH_DS_INT_H */

@@ -26,10 +26,17 @@ const char *prpath_lu_last_error(void)
 	return last_error;
 }
 
-static int fail(int err, const char *fmt, const char *arg)
+/* Records "<what><arg><tail>" as the reason prpath_lu_new() failed. */
+static int fail3(int err, const char *what, const char *arg, const char *tail)
 {
-	snprintf(last_error, sizeof(last_error), fmt, arg ? arg : "");
+	snprintf(last_error, sizeof(last_error), "%s%s%s", what, arg ? arg : "",
+		 tail ? tail : "");
 	return err;
+}
+
+static int fail(int err, const char *what)
+{
+	return fail3(err, what, NULL, NULL);
 }
 
 /* ---- command completion helpers ------------------------------------------ */
@@ -225,14 +232,14 @@ int prpath_lu_new(const struct prpath_lu_config *cfg, struct prpath_lu **out)
 	last_error[0] = '\0';
 	*out = NULL;
 	if (!cfg)
-		return fail(-EINVAL, "no configuration%s", NULL);
+		return fail(-EINVAL, "no configuration");
 	if (cfg->block_size && (cfg->block_size < 512 || cfg->block_size > 65536 ||
 				(cfg->block_size & (cfg->block_size - 1))))
-		return fail(-EINVAL, "block size must be a power of two from 512 to 65536%s", NULL);
+		return fail(-EINVAL, "block size must be a power of two from 512 to 65536");
 	if (!cfg->path && cfg->size == 0)
-		return fail(-EINVAL, "a memory-backed LU needs a size%s", NULL);
+		return fail(-EINVAL, "a memory-backed LU needs a size");
 	if (cfg->ntarget_ports > 64)
-		return fail(-EINVAL, "at most 64 target ports%s", NULL);
+		return fail(-EINVAL, "at most 64 target ports");
 
 	lu = calloc(1, sizeof(*lu));
 	if (!lu)
@@ -252,7 +259,7 @@ int prpath_lu_new(const struct prpath_lu_config *cfg, struct prpath_lu **out)
 	if (cfg->ntarget_ports) {
 		for (size_t i = 0; i < cfg->ntarget_ports; i++) {
 			if (cfg->target_ports[i] == 0) {
-				rc = fail(-EINVAL, "relative target port 0 is reserved%s", NULL);
+				rc = fail(-EINVAL, "relative target port 0 is reserved");
 				goto err;
 			}
 			lu->ports[i] = cfg->target_ports[i];
@@ -298,7 +305,7 @@ int prpath_lu_new(const struct prpath_lu_config *cfg, struct prpath_lu **out)
 	rc = ds_block_open(lu, cfg);
 	if (rc < 0) {
 		if (!last_error[0])
-			fail(rc, "cannot open backing store %s", cfg->path);
+			fail3(rc, "cannot open backing store ", cfg->path, NULL);
 		goto err;
 	}
 	if (lu->state_path) {
@@ -307,9 +314,8 @@ int prpath_lu_new(const struct prpath_lu_config *cfg, struct prpath_lu **out)
 		pthread_mutex_unlock(&lu->lock);
 		if (rc < 0) {
 			if (!last_error[0])
-				fail(rc, "cannot load reservation state %s (refusing to start: "
-				     "dropping persistent reservations could corrupt data)",
-				     lu->state_path);
+				fail3(rc, "cannot load reservation state ", lu->state_path, " (refusing to start: "
+				      "dropping persistent reservations could corrupt data)");
 			goto err;
 		}
 	}

@@ -516,10 +516,14 @@ static int do_register(struct prout *pr)
 	return ds_good(pr->cmd);
 }
 
+/* Nonzero (and the command completed with 05/24/00) when TYPE or SCOPE is
+ * invalid: cdb_error() itself returns 0, so it cannot be the result. */
 static int check_type_scope(struct prout *pr)
 {
-	if (pr->scope != 0 || !prpath_pr_type_valid(pr->type))
-		return cdb_error(pr->cmd);
+	if (pr->scope != 0 || !prpath_pr_type_valid(pr->type)) {
+		cdb_error(pr->cmd);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -583,8 +587,6 @@ static int do_preempt(struct prout *pr)
 	size_t nvict = 0;
 	struct itn *r, *next;
 
-	if (check_type_scope(pr))
-		return 0;
 	if (ar) {
 		if (sark == 0) {
 			all_others = true;
@@ -605,6 +607,9 @@ static int do_preempt(struct prout *pr)
 			nvict++;
 	if (!all_others && !takes && nvict == 0)
 		return ds_conflict(pr->cmd);
+	/* TYPE and SCOPE matter only when the caller gets the reservation */
+	if (takes && check_type_scope(pr))
+		return 0;
 	if (pr->sa == PR_OUT_PREEMPT_AND_ABORT && nvict) {
 		pr->abort = calloc(nvict, sizeof(*pr->abort));
 		if (!pr->abort)
@@ -662,7 +667,9 @@ static int do_register_and_move(struct prout *pr)
 		return param_error(pr->cmd);
 	if (!ds_lu_has_port(lu, pr->mp.rel_tgt_port))
 		return param_error(pr->cmd);
-	if (pr->mp.rel_tgt_port == t->rtp && strcmp(name, t->name) == 0)
+	/* SPC-4 6.16.4: a TransportID naming the caller's own initiator
+	 * port is invalid, whatever the relative target port. */
+	if (strcmp(name, t->name) == 0)
 		return param_error(pr->cmd);
 	dst = ds_itn_get(lu, name, pr->mp.rel_tgt_port);
 	if (!dst)

@@ -115,6 +115,14 @@ int prpath_lu_cdb_xfer(const struct prpath_lu *lu, const uint8_t *cdb,
  * this is optional: prpath_lu_execute() of an unqueued command queues it. */
 void prpath_cmd_queue(struct prpath_nexus *nx, struct prpath_cmd *cmd);
 
+/* Takes a queued command that will not be executed out of the task set
+ * (its connection is gone, the initiator gave up on it). No-op for a
+ * command that is not queued. Every queued command must end in
+ * prpath_lu_execute() or here: the task set counts them (a nexus with
+ * tasks receives 2F/00 when another initiator's PREEMPT AND ABORT aborts
+ * them). */
+void prpath_cmd_dequeue(struct prpath_nexus *nx, struct prpath_cmd *cmd);
+
 /* Executes @cmd. Returns 0 when the command completed with a SCSI status
  * (cmd->status, maybe CHECK CONDITION with sense), or PRPATH_LU_ABORTED
  * when the task was aborted by another initiator's PREEMPT AND ABORT or by

@@ -680,6 +680,16 @@ static void task_leave(struct prpath_lu *lu, struct itn *t, struct prpath_cmd *c
 		t->ntasks--;
 }
 
+void prpath_cmd_dequeue(struct prpath_nexus *nx, struct prpath_cmd *cmd)
+{
+	struct prpath_lu *lu = nx->lu;
+
+	pthread_mutex_lock(&lu->lock);
+	if (cmd->queued_)
+		task_leave(lu, nx->itn, cmd);
+	pthread_mutex_unlock(&lu->lock);
+}
+
 void prpath_lu_abort_task_set(struct prpath_nexus *nx)
 {
 	struct prpath_lu *lu = nx->lu;

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * prpath multipath device: one logical unit reached over several paths,
+ * opened in one of the open modes of DESIGN.md ("Open modes: what is sent")
+ * which map onto SCSI-3 persistent reservation sequences.
+ *
+ * Error convention (see prpath.h): 0 success, negative errno for a local or
+ * transport failure, positive enum prpath_err for a SCSI outcome:
+ *   PRPATH_ERR_RESERVED      the LU is reserved by another host (open), or
+ *                            our reservation was lost (I/O in exclusive,
+ *                            force and single mode after 2A/04)
+ *   PRPATH_ERR_FENCED        this host's key has been removed from the LU;
+ *                            every I/O fails at once until the device is
+ *                            closed and opened again
+ *   PRPATH_ERR_NO_PATH       no usable (and, when reserving, registered) path
+ *   PRPATH_ERR_PARTIAL       done on some paths only: prpath_dev_status()
+ *                            tells which paths failed (last_error)
+ *   PRPATH_ERR_BAD_RESPONSE  the device returned malformed PR IN / INQUIRY
+ *                            data
+ *   -EXDEV                   prpath_dev_probe(): a path leads to a different
+ *                            LU (VPD 0x83 identifier mismatch)
+ *
+ * Threads: one struct prpath_dev may be used from several threads for I/O
+ * (prpath_dev_read/write) and the path checker at once. Open, close and
+ * free must not run concurrently with anything else on the same device.
+ * Commands on several paths (registration, release) go out concurrently:
+ * one round trip for all paths, not one per path. Commands on one path are
+ * serialised (a transport connection carries one command at a time).
+ *
+ * The library never prints: it logs through the context's callback. At
+ * level 2 every CDB on every path is traced, with its status and sense.
+ */
+#ifndef PRPATH_MPATH_H
+#define PRPATH_MPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <prpath/prpath.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- context ------------------------------------------------------------ */
+struct prpath_ctx;
+
+/* Log levels: 0 errors, 1 info (PR actions, path state changes), 2 debug
+ * (every CDB on every path). */
+typedef void (*prpath_log_fn)(void *arg, int level, const char *msg);
+
+int prpath_ctx_new(struct prpath_ctx **out);
+void prpath_ctx_free(struct prpath_ctx *ctx); /* NULL ok */
+/* Messages of level <= @level go to @fn (NULL: logging off). */
+void prpath_ctx_set_log(struct prpath_ctx *ctx, prpath_log_fn fn, void *arg,
+			int level);
+
+/* ---- keys ---------------------------------------------------------------
+ * A reservation key is a non-zero 64-bit value. */
+
+/* Parses "0x..." (hex, 1-16 digits) or decimal (full 64-bit range). Rejects
+ * empty strings, signs, spaces, trailing characters, overflow and 0.
+ * Returns 0 or -EINVAL / -ERANGE. */
+int prpath_key_parse(const char *s, uint64_t *out);
+/* The default key of an initiator: 64-bit FNV-1a (offset basis
+ * 0xcbf29ce484222325, prime 0x100000001b3) over the bytes of @initiator
+ * (without the NUL). The one input that would hash to 0 gets the offset
+ * basis instead: the result is never 0. */
+uint64_t prpath_key_derive(const char *initiator);
+
+/* ---- device ------------------------------------------------------------- */
+struct prpath_dev;
+
+struct prpath_host {
+	const char *initiator; /* this host's initiator name (iqn), copied */
+	uint64_t key;          /* 0: prpath_key_derive(initiator) */
+};
+
+enum prpath_open_mode {
+	PRPATH_MODE_EXCLUSIVE = 0, /* default */
+	PRPATH_MODE_FORCE,         /* takeover */
+	PRPATH_MODE_SHARED,
+	PRPATH_MODE_SINGLE,
+	PRPATH_MODE_NORESERVE,
+};
+
+/* prpath_dev_open() flags */
+#define PRPATH_OPEN_RETAIN    0x1u  /* close sends nothing */
+#define PRPATH_OPEN_EA        0x2u  /* exclusive access: EARO instead of WERO
+				       (exclusive, force), EAAR instead of WEAR
+				       (shared), EA instead of WE (single) */
+/* An explicit reservation type (PR_TYPE_*): PRPATH_OPEN_TYPE(PR_TYPE_EARO).
+ * It overrides the mode's default type and PRPATH_OPEN_EA. */
+#define PRPATH_OPEN_TYPE(t)   ((((unsigned)(t)) & 0xfu) << 8)
+#define PRPATH_OPEN_TYPE_OF(f) (((f) >> 8) & 0xfu)
+
+enum prpath_path_state {
+	PRPATH_PATH_UP = 0,
+	PRPATH_PATH_FAILED,
+	PRPATH_PATH_REINSTATING,
+};
+
+enum prpath_event_type {
+	PRPATH_EVENT_FENCED = 1,          /* our key is gone from the LU */
+	PRPATH_EVENT_PATH_DOWN,
+	PRPATH_EVENT_PATH_UP,
+	PRPATH_EVENT_RESERVATION_LOST,    /* 2A/04 RESERVATIONS RELEASED */
+};
+
+struct prpath_event {
+	enum prpath_event_type type;
+	int path;  /* 0-based path index, -1 when not about one path */
+	int err;   /* what caused it (error convention), 0 if nothing */
+};
+
+/* Called from whichever thread saw the event (I/O caller, path checker,
+ * open). Must not call back into the same device. */
+typedef void (*prpath_event_fn)(void *arg, struct prpath_dev *dev,
+				const struct prpath_event *ev);
+
+/* Creates a device with no paths. @host->initiator is required. */
+int prpath_dev_new(struct prpath_ctx *ctx, const struct prpath_host *host,
+		   struct prpath_dev **out);
+/* Closes every path; does NOT send close's PR sequence (call
+ * prpath_dev_close() first). NULL ok. */
+void prpath_dev_free(struct prpath_dev *dev);
+
+void prpath_dev_set_event_cb(struct prpath_dev *dev, prpath_event_fn fn,
+			     void *arg);
+/* Per-command timeout handed to the transports; 0 = transport default. */
+void prpath_dev_set_timeout(struct prpath_dev *dev, unsigned timeout_ms);
+uint64_t prpath_dev_key(const struct prpath_dev *dev);
+size_t prpath_dev_npaths(const struct prpath_dev *dev);
+
+/* Adds a path given by URL: iscsi://HOST[:PORT]/TARGET-IQN/LUN, sg:/dev/sgN
+ * or /dev/sdX (see the CLI contract). The path gets the next index. */
+int prpath_dev_add_url(struct prpath_dev *dev, const char *url);
+
+/* Sends INQUIRY VPD 0x83 on every path and checks that all paths lead to
+ * the same LU, then READ CAPACITY(16) for the geometry. A path that cannot
+ * be reached is marked failed (not an error while one path works).
+ * Returns 0, -EXDEV when a path leads to a different LU (logged with both
+ * identifiers; that path is marked failed and never used),
+ * PRPATH_ERR_NO_PATH, PRPATH_ERR_BAD_RESPONSE. */
+int prpath_dev_probe(struct prpath_dev *dev);
+/* The LU identifier found by probe (hex of the NAA designator), "" before. */
+const char *prpath_dev_lu_id(const struct prpath_dev *dev);
+uint32_t prpath_dev_block_size(const struct prpath_dev *dev);
+uint64_t prpath_dev_blocks(const struct prpath_dev *dev);
+
+/* Opens the device in @mode (see DESIGN.md). Returns 0,
+ * PRPATH_ERR_RESERVED (another host holds the LU; nothing of ours is left
+ * registered), PRPATH_ERR_PARTIAL (a registration failed on some path with
+ * a SCSI error; the others were rolled back), PRPATH_ERR_NO_PATH, or the
+ * error of the failing command. -EBUSY when already open. */
+int prpath_dev_open(struct prpath_dev *dev, enum prpath_open_mode mode,
+		    unsigned flags);
+/* Closes: RELEASE on every registered path (a dead holder path does not
+ * matter), then unregisters K on every path, concurrently. With
+ * PRPATH_OPEN_RETAIN nothing is sent. Returns 0, or PRPATH_ERR_PARTIAL
+ * when some path could not be cleaned up (see status). The device is
+ * closed in every case. */
+int prpath_dev_close(struct prpath_dev *dev);
+
+/* Block I/O of @count blocks of prpath_dev_block_size() bytes at @lba.
+ * @via: -1 lets the device choose (round robin over usable registered
+ * paths, failover to the next path on transport errors), else the 0-based
+ * path index to use (no failover). Returns 0, PRPATH_ERR_FENCED,
+ * PRPATH_ERR_RESERVED, PRPATH_ERR_CONFLICT, PRPATH_ERR_NO_PATH, other
+ * SCSI categories, or a negative errno (with @via). */
+int prpath_dev_read(struct prpath_dev *dev, uint64_t lba, uint32_t count,
+		    void *buf, int via);
+int prpath_dev_write(struct prpath_dev *dev, uint64_t lba, uint32_t count,
+		     const void *buf, int via);
+
+/* The path checker: for every failed path, reconnect and TEST UNIT READY;
+ * when the device is open in a registering mode, re-register the path only
+ * if K is still registered on the LU (READ KEYS before, READ KEYS after to
+ * catch a raced preemption); if K is gone the device is fenced and the path
+ * is not registered. Returns the number of paths reinstated (>= 0) or
+ * PRPATH_ERR_FENCED. */
+int prpath_dev_check_paths(struct prpath_dev *dev);
+
+/* Marks a path failed (as if its transport had failed); for tools and
+ * tests. */
+int prpath_dev_fail_path(struct prpath_dev *dev, unsigned index);
+
+#define PRPATH_DESC_MAX 160
+
+struct prpath_path_status {
+	unsigned index;
+	enum prpath_path_state state;
+	bool registered;        /* K registered through this path (as far as
+				   this host knows) */
+	int last_error;         /* last failure on this path, 0 if none */
+	char desc[PRPATH_DESC_MAX]; /* transport description */
+};
+
+struct prpath_dev_status {
+	bool open;
+	enum prpath_open_mode mode;
+	unsigned type;           /* reservation type asked for at open */
+	bool fenced;
+	bool reservation_lost;
+	uint64_t key;            /* K */
+	/* From the device (READ KEYS / READ RESERVATION on a usable path);
+	 * valid when device_valid. */
+	bool device_valid;
+	int device_error;        /* why not valid */
+	uint32_t generation;
+	size_t nregistrations;   /* keys listed by READ KEYS */
+	size_t nkey_registrations; /* of which are K */
+	bool reserved;
+	uint64_t holder_key;     /* 0 for all-registrants types */
+	unsigned holder_type;
+	bool we_hold;            /* reserved and holder is K (or AR and K is
+				    registered) */
+	size_t npaths;
+};
+
+/* Fills @st and up to @cap entries of @paths (may be NULL). Queries the
+ * device on the first usable path (READ KEYS, READ RESERVATION); a failure
+ * there is reported in st->device_error, not as the return value. Returns
+ * 0 or -EINVAL. */
+int prpath_dev_status(struct prpath_dev *dev, struct prpath_dev_status *st,
+		      struct prpath_path_status *paths, size_t cap);
+
+const char *prpath_open_mode_name(enum prpath_open_mode mode);
+const char *prpath_path_state_name(enum prpath_path_state state);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PRPATH_MPATH_H */

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * iSCSI transport on libiscsi: one iscsi_context (one session, one
+ * connection) per path.
+ *
+ * libiscsi's own synchronous helpers wait without a deadline and its
+ * full_connect consumes unit attentions with TEST UNIT READY, which would
+ * hide 2A/05 REGISTRATIONS PREEMPTED from the multipath device. So this file
+ * drives the asynchronous API with its own poll loop and deadline: TCP
+ * connect, login, and every command are bounded. Automatic reconnection is
+ * off: a broken session makes commands fail (-ECONNRESET, then -ENOTCONN)
+ * until the multipath device calls reconnect, which logs in again with the
+ * same ISID.
+ *
+ * A command that times out is cancelled locally and the session is dropped
+ * (a real initiator would escalate to task management and session
+ * recovery): the outcome of that command on the target is unknown.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+
+/* not <prpath/scsi.h>: its SCSI_STATUS_* clash with libiscsi's (same
+ * values) */
+#include "host/iscsi.h"
+#include "host/url.h"
+
+struct pp_iscsi_conn {
+	struct pp_conn conn; /* first */
+	struct pp_iscsi_url url;
+	char iqn[PP_ISCSI_NAME_MAX + 1];
+	unsigned path_index;
+	uint32_t isid_rnd, isid_qual;
+	char isid[13];
+	char port_name[PP_ISCSI_PORT_NAME_MAX];
+	char desc[PP_URL_HOST_MAX + PP_ISCSI_NAME_MAX + 48];
+	unsigned timeout_ms;
+
+	pthread_mutex_t lock;       /* one command or (re)login at a time */
+	struct iscsi_context *ctx;  /* NULL while disconnected */
+};
+
+static const struct pp_transport_ops iscsi_ops;
+
+/* ---- the event loop ----------------------------------------------------- */
+
+struct isc_wait {
+	bool done;
+	int status;
+};
+
+static void isc_cb(struct iscsi_context *ctx, int status, void *command_data,
+		   void *private_data)
+{
+	struct isc_wait *w = private_data;
+
+	(void)ctx;
+	(void)command_data;
+	if (w) {
+		w->status = status;
+		w->done = true;
+	}
+}
+
+static void deadline_in(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static long ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(deadline->tv_sec - now.tv_sec) * 1000L +
+	       (deadline->tv_nsec - now.tv_nsec) / 1000000L;
+}
+
+/* Services @ctx until @w completes. 0, -ETIMEDOUT, or -ECONNRESET when the
+ * connection failed (then @w may not have completed). */
+static int isc_loop(struct iscsi_context *ctx, struct isc_wait *w,
+		    const struct timespec *deadline)
+{
+	while (!w->done) {
+		struct pollfd pfd;
+		long left = ms_left(deadline);
+		int n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (left > 1000)
+			left = 1000;
+		pfd.fd = iscsi_get_fd(ctx);
+		pfd.events = (short)iscsi_which_events(ctx);
+		pfd.revents = 0;
+		if (pfd.fd < 0 || pfd.events == 0) {
+			/* nothing to wait for: let libiscsi run its timers */
+			poll(NULL, 0, left < 100 ? (int)left : 100);
+			if (iscsi_service(ctx, 0) < 0)
+				return -ECONNRESET;
+			continue;
+		}
+		n = poll(&pfd, 1, (int)left);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (iscsi_service(ctx, n > 0 ? pfd.revents : 0) < 0)
+			return -ECONNRESET;
+	}
+	return 0;
+}
+
+/* ---- login -------------------------------------------------------------- */
+
+static void isc_drop(struct pp_iscsi_conn *c)
+{
+	if (c->ctx) {
+		iscsi_destroy_context(c->ctx);
+		c->ctx = NULL;
+	}
+}
+
+/* Creates a context with this path's identity, connects and logs in.
+ * Sets the thread's transport error on failure. (c->lock held) */
+static int isc_login(struct pp_iscsi_conn *c)
+{
+	struct iscsi_context *ctx;
+	struct isc_wait w = { 0 };
+	struct timespec deadline;
+	unsigned secs;
+	int rc;
+
+	isc_drop(c);
+	ctx = iscsi_create_context(c->iqn);
+	if (!ctx) {
+		pp_transport_set_error("%s: cannot create an iSCSI context", c->desc);
+		return -ENOMEM;
+	}
+	secs = (c->timeout_ms + 999) / 1000;
+	if (iscsi_set_isid_random(ctx, c->isid_rnd, c->isid_qual) ||
+	    iscsi_set_targetname(ctx, c->url.target) ||
+	    iscsi_set_session_type(ctx, ISCSI_SESSION_NORMAL) ||
+	    iscsi_set_header_digest(ctx, ISCSI_HEADER_DIGEST_NONE_CRC32C) ||
+	    iscsi_set_timeout(ctx, (int)secs)) {
+		pp_transport_set_error("%s: %s", c->desc, iscsi_get_error(ctx));
+		iscsi_destroy_context(ctx);
+		return -EINVAL;
+	}
+	iscsi_set_noautoreconnect(ctx, 1);
+	deadline_in(&deadline, c->timeout_ms);
+
+	if (iscsi_connect_async(ctx, c->url.portal, isc_cb, &w) != 0) {
+		pp_transport_set_error("%s: connect: %s", c->desc,
+				       iscsi_get_error(ctx));
+		iscsi_destroy_context(ctx);
+		return -ECONNREFUSED;
+	}
+	rc = isc_loop(ctx, &w, &deadline);
+	if (rc == -ETIMEDOUT) {
+		pp_transport_set_error("%s: connect to %s timed out", c->desc,
+				       c->url.portal);
+		iscsi_destroy_context(ctx);
+		return rc;
+	}
+	if (rc < 0 || w.status != SCSI_STATUS_GOOD) {
+		/* libiscsi's text here is about its reconnect logic, not
+		 * the cause */
+		pp_transport_set_error("%s: cannot connect to %s (connection refused or unreachable)",
+				       c->desc, c->url.portal);
+		iscsi_destroy_context(ctx);
+		return -ECONNREFUSED;
+	}
+
+	memset(&w, 0, sizeof(w));
+	if (iscsi_login_async(ctx, isc_cb, &w) != 0) {
+		pp_transport_set_error("%s: login: %s", c->desc,
+				       iscsi_get_error(ctx));
+		iscsi_destroy_context(ctx);
+		return -EACCES;
+	}
+	rc = isc_loop(ctx, &w, &deadline);
+	if (rc == -ETIMEDOUT) {
+		pp_transport_set_error("%s: login timed out", c->desc);
+		iscsi_destroy_context(ctx);
+		return rc;
+	}
+	if (rc < 0 || w.status != SCSI_STATUS_GOOD) {
+		pp_transport_set_error("%s: login refused: %s", c->desc,
+				       iscsi_get_error(ctx));
+		iscsi_destroy_context(ctx);
+		return -EACCES;
+	}
+	c->ctx = ctx;
+	return 0;
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static void copy_sense(struct pp_io *io, struct scsi_task *task)
+{
+	size_t slen = 0;
+
+	/* libiscsi keeps the raw data segment: 2-byte SenseLength, then the
+	 * sense bytes (RFC 7143 11.4.7.2). */
+	if (task->datain.data && task->datain.size >= 2) {
+		slen = (size_t)task->datain.data[0] << 8 | task->datain.data[1];
+		if (slen + 2 > (size_t)task->datain.size)
+			slen = 0;
+	}
+	if (slen) {
+		if (slen > sizeof(io->sense))
+			slen = sizeof(io->sense);
+		memcpy(io->sense, task->datain.data + 2, slen);
+		io->sense_len = slen;
+		return;
+	}
+	/* rebuild fixed-format sense from libiscsi's parsed copy */
+	memset(io->sense, 0, 18);
+	io->sense[0] = 0x70;
+	io->sense[2] = (uint8_t)(task->sense.key & 0x0f);
+	io->sense[7] = 10;
+	io->sense[12] = (uint8_t)(task->sense.ascq >> 8);
+	io->sense[13] = (uint8_t)task->sense.ascq;
+	io->sense_len = 18;
+}
+
+static int isc_execute_locked(struct pp_iscsi_conn *c, struct pp_io *io)
+{
+	struct scsi_task *task;
+	struct iscsi_data dout, *pdout = NULL;
+	struct isc_wait w = { 0 };
+	struct timespec deadline;
+	unsigned char cdb[16];
+	int dir = SCSI_XFER_NONE;
+	size_t xfer = 0;
+	int rc;
+
+	if (!c->ctx)
+		return -ENOTCONN;
+	if (io->dout && io->dout_len) {
+		if (io->din && io->din_cap)
+			return -EINVAL; /* bidirectional: not supported */
+		dir = SCSI_XFER_WRITE;
+		xfer = io->dout_len;
+		dout.size = io->dout_len;
+		dout.data = (unsigned char *)(uintptr_t)io->dout;
+		pdout = &dout;
+	} else if (io->din && io->din_cap) {
+		dir = SCSI_XFER_READ;
+		xfer = io->din_cap;
+	}
+	if (xfer > 0x7fffffff)
+		return -EINVAL;
+
+	memcpy(cdb, io->cdb, io->cdb_len);
+	task = scsi_create_task((int)io->cdb_len, cdb, dir, (int)xfer);
+	if (!task)
+		return -ENOMEM;
+	if (iscsi_scsi_command_async(c->ctx, (int)c->url.lun, task, isc_cb,
+				     pdout, &w) != 0) {
+		scsi_free_scsi_task(task);
+		isc_drop(c);
+		return -ECONNRESET;
+	}
+	deadline_in(&deadline, io->timeout_ms ? io->timeout_ms : c->timeout_ms);
+	rc = isc_loop(c->ctx, &w, &deadline);
+	if (rc < 0 || !w.done) {
+		/* Cancelling calls isc_cb on our frame; then the session
+		 * goes: the command's outcome is unknown. */
+		if (!w.done)
+			iscsi_scsi_cancel_task(c->ctx, task);
+		isc_drop(c);
+		scsi_free_scsi_task(task);
+		return rc < 0 ? rc : -ECONNRESET;
+	}
+
+	switch (w.status) {
+	case SCSI_STATUS_CANCELLED:
+	case SCSI_STATUS_ERROR:
+		rc = -ECONNRESET;
+		isc_drop(c);
+		break;
+	case SCSI_STATUS_TIMEOUT:
+		rc = -ETIMEDOUT;
+		isc_drop(c);
+		break;
+	case SCSI_STATUS_REDIRECT:
+		rc = -EREMOTEIO;
+		break;
+	default:
+		if (w.status < 0 || w.status > 0xff) {
+			rc = -EIO;
+			break;
+		}
+		rc = 0;
+		io->status = (uint8_t)w.status;
+		if (w.status == SCSI_STATUS_CHECK_CONDITION) {
+			copy_sense(io, task);
+		} else if (dir == SCSI_XFER_READ && task->datain.data &&
+			   task->datain.size > 0) {
+			size_t n = (size_t)task->datain.size;
+
+			if (n > io->din_cap)
+				n = io->din_cap;
+			memcpy(io->din, task->datain.data, n);
+			io->din_len = n;
+		}
+		break;
+	}
+	scsi_free_scsi_task(task);
+	return rc;
+}
+
+static int isc_execute(struct pp_conn *conn, struct pp_io *io)
+{
+	struct pp_iscsi_conn *c = (struct pp_iscsi_conn *)conn;
+	int rc;
+
+	if (!io || io->cdb_len == 0 || io->cdb_len > sizeof(io->cdb))
+		return -EINVAL;
+	io->din_len = 0;
+	io->status = 0;
+	io->sense_len = 0;
+	pthread_mutex_lock(&c->lock);
+	rc = isc_execute_locked(c, io);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+static int isc_reconnect(struct pp_conn *conn)
+{
+	struct pp_iscsi_conn *c = (struct pp_iscsi_conn *)conn;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	rc = isc_login(c);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+static void isc_logout(struct pp_iscsi_conn *c)
+{
+	struct isc_wait w = { 0 };
+	struct timespec deadline;
+
+	if (!c->ctx || !iscsi_is_logged_in(c->ctx))
+		return;
+	if (iscsi_logout_async(c->ctx, isc_cb, &w) != 0)
+		return;
+	deadline_in(&deadline, 2000);
+	isc_loop(c->ctx, &w, &deadline);
+}
+
+static void isc_close(struct pp_conn *conn)
+{
+	struct pp_iscsi_conn *c = (struct pp_iscsi_conn *)conn;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	isc_logout(c);
+	isc_drop(c);
+	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static const char *isc_describe(const struct pp_conn *conn)
+{
+	const struct pp_iscsi_conn *c = (const struct pp_iscsi_conn *)conn;
+
+	return c->desc;
+}
+
+static const struct pp_transport_ops iscsi_ops = {
+	.name = "iscsi",
+	.execute = isc_execute,
+	.reconnect = isc_reconnect,
+	.close = isc_close,
+	.describe = isc_describe,
+};
+
+/* INQUIRY: checks the LUN is there (never consumes a unit attention). */
+static int isc_check_lun(struct pp_iscsi_conn *c)
+{
+	uint8_t buf[96];
+	struct pp_io io;
+	int rc;
+
+	memset(&io, 0, sizeof(io));
+	io.cdb[0] = 0x12; /* INQUIRY, standard data */
+	io.cdb[4] = sizeof(buf);
+	io.cdb_len = 6;
+	io.din = buf;
+	io.din_cap = sizeof(buf);
+	rc = isc_execute_locked(c, &io);
+	if (rc < 0) {
+		pp_transport_set_error("%s: INQUIRY failed: %s", c->desc,
+				       strerror(-rc));
+		return rc;
+	}
+	if (io.status != SCSI_STATUS_GOOD || io.din_len < 1 ||
+	    (buf[0] >> 5) == 3 || (buf[0] & 0x1f) == 0x1f) {
+		pp_transport_set_error("%s: LUN %u is not available on %s",
+				       c->desc, c->url.lun, c->url.target);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int pp_iscsi_open(const char *url, const char *initiator_iqn,
+		  unsigned path_index, unsigned timeout_ms,
+		  struct pp_conn **out)
+{
+	struct pp_iscsi_conn *c;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	pp_transport_clear_error();
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->conn.ops = &iscsi_ops;
+	rc = pp_iscsi_check_args(url, initiator_iqn, path_index, &c->url);
+	if (rc == 0)
+		rc = pp_iscsi_isid_parts(initiator_iqn, path_index,
+					 &c->isid_rnd, &c->isid_qual);
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
+	pp_iscsi_isid_for(initiator_iqn, path_index, c->isid);
+	snprintf(c->iqn, sizeof(c->iqn), "%s", initiator_iqn);
+	c->path_index = path_index;
+	c->timeout_ms = timeout_ms ? timeout_ms : PP_ISCSI_DEFAULT_TIMEOUT_MS;
+	snprintf(c->port_name, sizeof(c->port_name), "%s,i,0x%s", c->iqn,
+		 c->isid);
+	snprintf(c->desc, sizeof(c->desc), "iscsi://%s/%s/%u", c->url.portal,
+		 c->url.target, c->url.lun);
+	rc = pthread_mutex_init(&c->lock, NULL);
+	if (rc) {
+		free(c);
+		return -rc;
+	}
+
+	pthread_mutex_lock(&c->lock);
+	rc = isc_login(c);
+	if (rc == 0)
+		rc = isc_check_lun(c);
+	pthread_mutex_unlock(&c->lock);
+	if (rc < 0) {
+		isc_close(&c->conn);
+		return rc;
+	}
+	*out = &c->conn;
+	return 0;
+}
+
+const char *pp_iscsi_port_name(struct pp_conn *conn)
+{
+	if (!conn || conn->ops != &iscsi_ops)
+		return NULL;
+	return ((struct pp_iscsi_conn *)conn)->port_name;
+}

@@ -1,0 +1,2047 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The multipath device: paths of one LU, path states, round-robin path
+ * selection with failover, the path checker, and the open modes mapped
+ * onto persistent reservation sequences with the safety rules of DESIGN.md.
+ *
+ * Concurrency model. A transport connection runs one command at a time, so
+ * every path has an exec_lock held around pp_execute(). Commands that go to
+ * several paths (registration, release) are fanned out: one thread per path
+ * runs that path's short list of commands, and the caller waits for the
+ * first or for all of them. dev->lock protects the path states, the
+ * registered flags and the device flags; it is never held across I/O.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <prpath/mpath.h>
+#include <prpath/scsi.h>
+
+#include "host/mpath_int.h"
+#include "host/transport.h"
+#include "host/url.h"
+
+#define MP_UA_RETRIES 8         /* unit attentions / aborts retried per command */
+#define MP_RACE_RETRIES 5       /* force: holder changed under us */
+#define MP_PARAM_LEN 24
+#define MP_RR_BUF 64            /* READ RESERVATION data */
+#define MP_RK_ALLOC 65535       /* READ KEYS allocation length */
+#define MP_MAX_KEYS (MP_RK_ALLOC / 8)
+#define MP_VPD_ALLOC 1024
+
+#define UA_REG_PREEMPTED 0x2a05
+#define UA_RES_PREEMPTED 0x2a03
+#define UA_RES_RELEASED 0x2a04
+
+struct prpath_ctx {
+	pthread_mutex_t lock;
+	prpath_log_fn fn;
+	void *arg;
+	int level;
+};
+
+struct mp_path {
+	struct prpath_dev *dev;
+	unsigned index;
+	struct pp_conn *conn;
+	pthread_mutex_t exec_lock;
+	/* dev->lock */
+	enum prpath_path_state state;
+	bool registered;        /* K registered through this path */
+	bool maybe_registered;  /* a REGISTER may have reached the device */
+	bool wrong_lu;
+	int last_error;
+};
+
+struct prpath_dev {
+	struct prpath_ctx *ctx;
+	char *initiator;
+	uint64_t key;
+	unsigned timeout_ms;
+	prpath_event_fn ev_fn;
+	void *ev_arg;
+
+	pthread_mutex_t lock;
+	struct mp_path *paths[PRPATH_DEV_MAX_PATHS];
+	size_t npaths;
+	unsigned rr;
+
+	bool open;
+	enum prpath_open_mode mode;
+	unsigned flags;
+	unsigned type;
+	int single_path;
+	bool fenced;
+	bool res_lost;
+
+	char lu_id[80];
+	uint32_t block_size;
+	uint64_t blocks;
+};
+
+/* ---- context and logging ----------------------------------------------- */
+
+int prpath_ctx_new(struct prpath_ctx **out)
+{
+	struct prpath_ctx *ctx;
+
+	if (!out)
+		return -EINVAL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	pthread_mutex_init(&ctx->lock, NULL);
+	*out = ctx;
+	return 0;
+}
+
+void prpath_ctx_free(struct prpath_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx);
+}
+
+void prpath_ctx_set_log(struct prpath_ctx *ctx, prpath_log_fn fn, void *arg,
+			int level)
+{
+	if (!ctx)
+		return;
+	pthread_mutex_lock(&ctx->lock);
+	ctx->fn = fn;
+	ctx->arg = arg;
+	ctx->level = level;
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+static bool mp_log_on(struct prpath_dev *d, int level)
+{
+	bool on;
+
+	if (!d->ctx)
+		return false;
+	pthread_mutex_lock(&d->ctx->lock);
+	on = d->ctx->fn && level <= d->ctx->level;
+	pthread_mutex_unlock(&d->ctx->lock);
+	return on;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void mp_log(struct prpath_dev *d, int level, const char *fmt, ...)
+{
+	char msg[512];
+	prpath_log_fn fn;
+	void *arg;
+	va_list ap;
+
+	if (!d->ctx)
+		return;
+	pthread_mutex_lock(&d->ctx->lock);
+	fn = d->ctx->fn;
+	arg = d->ctx->arg;
+	if (level > d->ctx->level)
+		fn = NULL;
+	pthread_mutex_unlock(&d->ctx->lock);
+	if (!fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fn(arg, level, msg);
+}
+
+static void hex_str(char *out, size_t cap, const uint8_t *b, size_t n)
+{
+	size_t i, o = 0;
+
+	if (!cap)
+		return;
+	out[0] = '\0';
+	for (i = 0; i < n && o + 3 < cap; i++) {
+		int w = snprintf(out + o, cap - o, i ? " %02x" : "%02x", b[i]);
+
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+int prpath_key_parse(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	bool hex = false;
+	size_t i = 0, ndig = 0;
+
+	if (!s || !out)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		hex = true;
+		i = 2;
+	}
+	for (; s[i]; i++, ndig++) {
+		char c = s[i];
+		unsigned dv;
+
+		if (c >= '0' && c <= '9')
+			dv = (unsigned)(c - '0');
+		else if (hex && c >= 'a' && c <= 'f')
+			dv = (unsigned)(c - 'a' + 10);
+		else if (hex && c >= 'A' && c <= 'F')
+			dv = (unsigned)(c - 'A' + 10);
+		else
+			return -EINVAL;
+		if (hex) {
+			if (v >> 60)
+				return -ERANGE;
+			v = (v << 4) | dv;
+		} else {
+			if (v > (UINT64_MAX - dv) / 10)
+				return -ERANGE;
+			v = v * 10 + dv;
+		}
+	}
+	if (!ndig)
+		return -EINVAL;
+	if (v == 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+uint64_t prpath_key_derive(const char *initiator)
+{
+	uint64_t h = FNV_OFFSET;
+	const unsigned char *p = (const unsigned char *)initiator;
+
+	if (p)
+		for (; *p; p++) {
+			h ^= *p;
+			h *= FNV_PRIME;
+		}
+	return h ? h : FNV_OFFSET;
+}
+
+/* ---- names --------------------------------------------------------------- */
+
+const char *prpath_open_mode_name(enum prpath_open_mode mode)
+{
+	switch (mode) {
+	case PRPATH_MODE_EXCLUSIVE: return "exclusive";
+	case PRPATH_MODE_FORCE: return "force";
+	case PRPATH_MODE_SHARED: return "shared";
+	case PRPATH_MODE_SINGLE: return "single";
+	case PRPATH_MODE_NORESERVE: return "noreserve";
+	}
+	return "unknown";
+}
+
+const char *prpath_path_state_name(enum prpath_path_state state)
+{
+	switch (state) {
+	case PRPATH_PATH_UP: return "up";
+	case PRPATH_PATH_FAILED: return "failed";
+	case PRPATH_PATH_REINSTATING: return "reinstating";
+	}
+	return "unknown";
+}
+
+/* ---- device flags and events ---------------------------------------------- */
+
+static void emit(struct prpath_dev *d, enum prpath_event_type type, int path,
+		 int err)
+{
+	struct prpath_event ev = { .type = type, .path = path, .err = err };
+	prpath_event_fn fn;
+	void *arg;
+
+	pthread_mutex_lock(&d->lock);
+	fn = d->ev_fn;
+	arg = d->ev_arg;
+	pthread_mutex_unlock(&d->lock);
+	if (fn)
+		fn(arg, d, &ev);
+}
+
+/* The device registers K on its paths (open, in a reserving mode). */
+static bool reg_mode_locked(const struct prpath_dev *d)
+{
+	return d->open && d->mode != PRPATH_MODE_NORESERVE;
+}
+
+static bool reg_mode(struct prpath_dev *d)
+{
+	bool r;
+
+	pthread_mutex_lock(&d->lock);
+	r = reg_mode_locked(d);
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+static bool holder_mode(enum prpath_open_mode m)
+{
+	return m == PRPATH_MODE_EXCLUSIVE || m == PRPATH_MODE_FORCE ||
+	       m == PRPATH_MODE_SINGLE;
+}
+
+static void set_fenced(struct prpath_dev *d, int path, int why)
+{
+	bool first;
+
+	pthread_mutex_lock(&d->lock);
+	first = !d->fenced;
+	d->fenced = true;
+	pthread_mutex_unlock(&d->lock);
+	if (first) {
+		mp_log(d, 0, "fenced: key 0x%016llx is no longer registered (seen on path %d)",
+		       (unsigned long long)d->key, path);
+		emit(d, PRPATH_EVENT_FENCED, path, why);
+	}
+}
+
+static bool is_fenced(struct prpath_dev *d)
+{
+	bool f;
+
+	pthread_mutex_lock(&d->lock);
+	f = d->fenced;
+	pthread_mutex_unlock(&d->lock);
+	return f;
+}
+
+static void path_set_failed(struct mp_path *p, int err)
+{
+	struct prpath_dev *d = p->dev;
+	bool was_up;
+
+	pthread_mutex_lock(&d->lock);
+	was_up = p->state == PRPATH_PATH_UP;
+	p->state = PRPATH_PATH_FAILED;
+	p->last_error = err;
+	if (p->registered)
+		p->maybe_registered = true;
+	p->registered = false;
+	pthread_mutex_unlock(&d->lock);
+	if (was_up) {
+		mp_log(d, 1, "path %u down: %s", p->index, prpath_strerror(err));
+		emit(d, PRPATH_EVENT_PATH_DOWN, (int)p->index, err);
+	}
+}
+
+static void path_set_registered(struct mp_path *p, bool reg)
+{
+	pthread_mutex_lock(&p->dev->lock);
+	p->registered = reg;
+	p->maybe_registered = reg;
+	pthread_mutex_unlock(&p->dev->lock);
+}
+
+static bool path_usable_locked(const struct mp_path *p)
+{
+	return p->state == PRPATH_PATH_UP && !p->wrong_lu;
+}
+
+/* ---- one command on one path ---------------------------------------------- */
+
+static void io_init(struct prpath_dev *d, struct pp_io *io)
+{
+	memset(io, 0, sizeof(*io));
+	io->timeout_ms = d->timeout_ms;
+}
+
+static const char *cdb_name(const uint8_t *cdb)
+{
+	switch (cdb[0]) {
+	case SCSI_OP_PR_OUT: {
+		const char *n = prpath_prout_sa_name(cdb[1] & 0x1f);
+		return n ? n : "PR OUT";
+	}
+	case SCSI_OP_PR_IN: {
+		const char *n = prpath_prin_sa_name(cdb[1] & 0x1f);
+		return n ? n : "PR IN";
+	}
+	case SCSI_OP_TEST_UNIT_READY: return "TEST UNIT READY";
+	case SCSI_OP_INQUIRY: return "INQUIRY";
+	case SCSI_OP_READ10: case SCSI_OP_READ16: return "READ";
+	case SCSI_OP_WRITE10: case SCSI_OP_WRITE16: return "WRITE";
+	case SCSI_OP_SERVICE_ACTION_IN16: return "READ CAPACITY(16)";
+	default: return "command";
+	}
+}
+
+/* Runs @io on @p; marks the path failed on a transport error. */
+static int path_exec(struct prpath_dev *d, struct mp_path *p, struct pp_io *io)
+{
+	bool trace = mp_log_on(d, 2);
+	char hex[160];
+	int rc;
+
+	if (trace) {
+		hex_str(hex, sizeof(hex), io->cdb, io->cdb_len);
+		mp_log(d, 2, "path %u -> %s [%s] out %zu in %zu", p->index,
+		       cdb_name(io->cdb), hex, io->dout_len, io->din_cap);
+		if (io->dout_len && io->dout_len <= 32 && io->cdb[0] == SCSI_OP_PR_OUT) {
+			hex_str(hex, sizeof(hex), io->dout, io->dout_len);
+			mp_log(d, 2, "path %u    parameter list [%s]", p->index, hex);
+		}
+	}
+	pthread_mutex_lock(&p->exec_lock);
+	io->din_len = 0;
+	io->status = 0;
+	io->sense_len = 0;
+	rc = pp_execute(p->conn, io);
+	pthread_mutex_unlock(&p->exec_lock);
+	if (rc < 0) {
+		if (trace)
+			mp_log(d, 2, "path %u <- transport error: %s", p->index,
+			       prpath_strerror(rc));
+		path_set_failed(p, rc);
+		return rc;
+	}
+	if (io->din_len > io->din_cap)
+		io->din_len = io->din_cap;
+	if (io->sense_len > sizeof(io->sense))
+		io->sense_len = sizeof(io->sense);
+	if (trace) {
+		struct prpath_sense s;
+
+		if (io->status == SCSI_STATUS_CHECK_CONDITION &&
+		    prpath_sense_decode(io->sense, io->sense_len, &s) == 0)
+			mp_log(d, 2, "path %u <- %s, sense %x/%02x/%02x (%s: %s)",
+			       p->index, prpath_status_name(io->status), s.key,
+			       s.asc, s.ascq, prpath_sense_key_name(s.key),
+			       prpath_asc_name(s.asc, s.ascq));
+		else
+			mp_log(d, 2, "path %u <- %s, in %zu", p->index,
+			       prpath_status_name(io->status), io->din_len);
+	}
+	return 0;
+}
+
+enum ua_policy {
+	UA_RETRY,       /* management commands: retry every UA (bounded) */
+	UA_FENCE,       /* open device: 2A/05, 2A/03 fence; 2A/04 loses */
+};
+
+struct mp_res {
+	enum prpath_sense_cat cat;
+	struct prpath_sense sense;
+};
+
+static uint16_t sense_ascq(const struct prpath_sense *s)
+{
+	return (uint16_t)((s->asc << 8) | s->ascq);
+}
+
+/* Handles a 2A/04 reservations released UA. Returns PRPATH_ERR_RESERVED
+ * when the device held an exclusive reservation (now lost), else 0. */
+static int reservation_released(struct prpath_dev *d, struct mp_path *p)
+{
+	bool first, lost;
+
+	pthread_mutex_lock(&d->lock);
+	lost = reg_mode_locked(d) && holder_mode(d->mode);
+	first = !d->res_lost;
+	if (lost)
+		d->res_lost = true;
+	pthread_mutex_unlock(&d->lock);
+	if (first) {
+		mp_log(d, lost ? 0 : 1, "path %u: reservation released by the device server%s",
+		       p->index, lost ? ": our reservation is lost" : "");
+		emit(d, PRPATH_EVENT_RESERVATION_LOST, (int)p->index, 0);
+	}
+	return lost ? PRPATH_ERR_RESERVED : 0;
+}
+
+/* Runs @io with unit attention handling. Returns a negative errno for a
+ * transport error, PRPATH_ERR_FENCED / PRPATH_ERR_RESERVED from a UA under
+ * UA_FENCE, else 0 with the outcome in @r. */
+static int path_cmd(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
+		    enum ua_policy pol, struct mp_res *r)
+{
+	unsigned tries;
+	int rc;
+
+	for (tries = 0;; tries++) {
+		uint16_t ua;
+
+		rc = path_exec(d, p, io);
+		if (rc < 0)
+			return rc;
+		r->cat = prpath_sense_classify(io->status, io->sense,
+					       io->sense_len, &r->sense);
+		if (r->cat != PRPATH_SENSE_UNIT_ATTENTION)
+			return 0;
+		ua = sense_ascq(&r->sense);
+		if (pol == UA_FENCE && reg_mode(d)) {
+			if (ua == UA_REG_PREEMPTED || ua == UA_RES_PREEMPTED) {
+				set_fenced(d, (int)p->index, PRPATH_ERR_UNIT_ATTENTION);
+				return PRPATH_ERR_FENCED;
+			}
+			if (ua == UA_RES_RELEASED) {
+				rc = reservation_released(d, p);
+				if (rc)
+					return rc;
+			}
+		} else {
+			mp_log(d, 1, "path %u: unit attention %02x/%02x (%s), retrying",
+			       p->index, r->sense.asc, r->sense.ascq,
+			       prpath_asc_name(r->sense.asc, r->sense.ascq));
+		}
+		if (tries + 1 >= MP_UA_RETRIES)
+			return 0;
+	}
+}
+
+static int res_err(int rc, const struct mp_res *r)
+{
+	if (rc)
+		return rc;
+	return prpath_err_from_sense_cat(r->cat);
+}
+
+static bool illegal_unsupported(const struct mp_res *r)
+{
+	uint16_t a = sense_ascq(&r->sense);
+
+	return r->cat == PRPATH_SENSE_ILLEGAL_REQUEST &&
+	       (a == SCSI_ASCQ_INVALID_FIELD_IN_CDB || a == SCSI_ASCQ_INVALID_OPCODE);
+}
+
+/* ---- PR commands ------------------------------------------------------------ */
+
+/* One PR OUT with the basic parameter list (APTPL=0, no ALL_TG_PT). */
+static int pr_out(struct prpath_dev *d, struct mp_path *p, unsigned sa,
+		  unsigned type, uint64_t rk, uint64_t sark, struct mp_res *r)
+{
+	struct prpath_prout_params prm = { .rk = rk, .sark = sark };
+	uint8_t param[MP_PARAM_LEN];
+	struct pp_io io;
+	int n, rc;
+
+	io_init(d, &io);
+	n = prpath_prout_params_encode(&prm, param, sizeof(param));
+	if (n < 0)
+		return n;
+	rc = prpath_cdb_pr_out(io.cdb, sizeof(io.cdb), sa, 0, type, (uint32_t)n);
+	if (rc < 0)
+		return rc;
+	io.cdb_len = (size_t)rc;
+	io.dout = param;
+	io.dout_len = (size_t)n;
+	rc = path_cmd(d, p, &io, UA_RETRY, r);
+	return res_err(rc, r);
+}
+
+static int pr_in(struct prpath_dev *d, struct mp_path *p, unsigned sa,
+		 uint8_t *buf, size_t cap, size_t *len, struct mp_res *r)
+{
+	struct pp_io io;
+	int rc;
+
+	io_init(d, &io);
+	rc = prpath_cdb_pr_in(io.cdb, sizeof(io.cdb), sa,
+			      (uint16_t)(cap > 65535 ? 65535 : cap));
+	if (rc < 0)
+		return rc;
+	io.cdb_len = (size_t)rc;
+	io.din = buf;
+	io.din_cap = cap > 65535 ? 65535 : cap;
+	rc = path_cmd(d, p, &io, UA_RETRY, r);
+	rc = res_err(rc, r);
+	*len = rc ? 0 : io.din_len;
+	return rc;
+}
+
+struct mp_resv {
+	bool reserved;
+	uint64_t key;
+	unsigned type;
+	uint32_t generation;
+};
+
+static int decode_resv(struct prpath_dev *d, const uint8_t *buf, size_t len,
+		       struct mp_resv *out)
+{
+	struct prpath_read_reservation rr;
+
+	if (prpath_decode_read_reservation(buf, len, &rr) < 0 ||
+	    (rr.reserved && (rr.truncated || !prpath_pr_type_valid(rr.type)))) {
+		mp_log(d, 0, "malformed READ RESERVATION data (%zu bytes)", len);
+		return PRPATH_ERR_BAD_RESPONSE;
+	}
+	out->reserved = rr.reserved;
+	out->key = rr.key;
+	out->type = rr.type;
+	out->generation = rr.generation;
+	return 0;
+}
+
+static int read_resv(struct prpath_dev *d, struct mp_path *p, struct mp_resv *out)
+{
+	uint8_t buf[MP_RR_BUF];
+	struct mp_res r;
+	size_t len;
+	int rc;
+
+	rc = pr_in(d, p, PR_IN_READ_RESERVATION, buf, sizeof(buf), &len, &r);
+	if (rc)
+		return rc;
+	return decode_resv(d, buf, len, out);
+}
+
+struct mp_keys {
+	uint32_t generation;
+	size_t n;       /* registrations listed */
+	size_t nk;      /* of which are K */
+};
+
+static int read_keys(struct prpath_dev *d, struct mp_path *p, struct mp_keys *out)
+{
+	struct prpath_read_keys rk;
+	uint8_t *buf;
+	uint64_t *keys;
+	struct mp_res r;
+	size_t len, i;
+	int rc;
+
+	buf = malloc(MP_RK_ALLOC);
+	keys = calloc(MP_MAX_KEYS, sizeof(*keys));
+	if (!buf || !keys) {
+		free(buf);
+		free(keys);
+		return -ENOMEM;
+	}
+	rc = pr_in(d, p, PR_IN_READ_KEYS, buf, MP_RK_ALLOC, &len, &r);
+	if (rc)
+		goto out;
+	memset(&rk, 0, sizeof(rk));
+	rk.keys = keys;
+	rk.keys_cap = MP_MAX_KEYS;
+	if (prpath_decode_read_keys(buf, len, &rk) < 0 || rk.truncated) {
+		mp_log(d, 0, "path %u: malformed READ KEYS data (%zu bytes)",
+		       p->index, len);
+		rc = PRPATH_ERR_BAD_RESPONSE;
+		goto out;
+	}
+	out->generation = rk.generation;
+	out->n = rk.nkeys;
+	out->nk = 0;
+	for (i = 0; i < rk.nkeys; i++)
+		if (keys[i] == d->key)
+			out->nk++;
+out:
+	free(buf);
+	free(keys);
+	return rc;
+}
+
+/* ---- fan-out: one short command list per path, concurrently ------------- */
+
+enum { OP_PR_OUT, OP_PR_IN_RESV };
+
+struct mp_op {
+	unsigned kind;
+	unsigned sa;
+	unsigned type;
+	uint64_t rk, sark;
+	bool ignore_conflict;   /* a conflict does not stop the list */
+	/* result */
+	int res;
+	bool done;
+	struct mp_res r;
+	uint8_t din[MP_RR_BUF];
+	size_t din_len;
+};
+
+struct fan;
+
+struct fan_job {
+	struct fan *fan;
+	struct mp_path *p;
+	struct mp_op ops[2];
+	unsigned nops;
+	bool done;
+	bool all_ok;            /* every op returned 0 */
+	pthread_t th;
+	bool threaded;
+};
+
+struct fan {
+	struct prpath_dev *d;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct fan_job jobs[PRPATH_DEV_MAX_PATHS];
+	unsigned njobs;
+	unsigned ndone;
+	int first_ok;           /* first job whose ops all succeeded, -1 */
+	unsigned nops_done;     /* op completions, to wake waiters */
+};
+
+static void fan_run_job(struct fan_job *j)
+{
+	struct fan *f = j->fan;
+	unsigned i;
+	bool ok = true;
+
+	for (i = 0; i < j->nops; i++) {
+		struct mp_op *op = &j->ops[i];
+
+		if (op->kind == OP_PR_IN_RESV)
+			op->res = pr_in(f->d, j->p, PR_IN_READ_RESERVATION,
+					op->din, sizeof(op->din), &op->din_len,
+					&op->r);
+		else
+			op->res = pr_out(f->d, j->p, op->sa, op->type, op->rk,
+					 op->sark, &op->r);
+		pthread_mutex_lock(&f->lock);
+		op->done = true;
+		f->nops_done++;
+		pthread_cond_broadcast(&f->cond);
+		pthread_mutex_unlock(&f->lock);
+		if (op->res) {
+			ok = false;
+			if (op->res < 0 || !(op->ignore_conflict &&
+					     op->res == PRPATH_ERR_CONFLICT))
+				break;
+		}
+	}
+	pthread_mutex_lock(&f->lock);
+	j->done = true;
+	j->all_ok = ok;
+	f->ndone++;
+	if (ok && f->first_ok < 0)
+		f->first_ok = (int)(j - f->jobs);
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void *fan_thread(void *arg)
+{
+	fan_run_job(arg);
+	return NULL;
+}
+
+static struct fan *fan_new(struct prpath_dev *d)
+{
+	struct fan *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->d = d;
+	f->first_ok = -1;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	return f;
+}
+
+static struct fan_job *fan_add(struct fan *f, struct mp_path *p)
+{
+	struct fan_job *j = &f->jobs[f->njobs++];
+
+	j->fan = f;
+	j->p = p;
+	return j;
+}
+
+static void job_op(struct fan_job *j, unsigned kind, unsigned sa, unsigned type,
+		   uint64_t rk, uint64_t sark)
+{
+	struct mp_op *op = &j->ops[j->nops++];
+
+	op->kind = kind;
+	op->sa = sa;
+	op->type = type;
+	op->rk = rk;
+	op->sark = sark;
+}
+
+static void fan_start(struct fan *f)
+{
+	unsigned i;
+
+	for (i = 0; i < f->njobs; i++) {
+		struct fan_job *j = &f->jobs[i];
+
+		/* the last job runs on the caller's thread when alone */
+		if (f->njobs > 1 &&
+		    pthread_create(&j->th, NULL, fan_thread, j) == 0)
+			j->threaded = true;
+		else if (f->njobs > 1)
+			fan_run_job(j);
+	}
+	if (f->njobs == 1)
+		fan_run_job(&f->jobs[0]);
+}
+
+static void fan_wait_all(struct fan *f)
+{
+	unsigned i;
+
+	for (i = 0; i < f->njobs; i++)
+		if (f->jobs[i].threaded) {
+			pthread_join(f->jobs[i].th, NULL);
+			f->jobs[i].threaded = false;
+		}
+}
+
+static void fan_free(struct fan *f)
+{
+	if (!f)
+		return;
+	fan_wait_all(f);
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->cond);
+	free(f);
+}
+
+/* ---- paths --------------------------------------------------------------------- */
+
+int prpath_dev_new(struct prpath_ctx *ctx, const struct prpath_host *host,
+		   struct prpath_dev **out)
+{
+	struct prpath_dev *d;
+
+	if (!out || !host || !host->initiator || !host->initiator[0])
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->initiator = strdup(host->initiator);
+	if (!d->initiator) {
+		free(d);
+		return -ENOMEM;
+	}
+	d->ctx = ctx;
+	d->key = host->key ? host->key : prpath_key_derive(host->initiator);
+	d->single_path = -1;
+	pthread_mutex_init(&d->lock, NULL);
+	*out = d;
+	return 0;
+}
+
+void prpath_dev_free(struct prpath_dev *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->npaths; i++) {
+		struct mp_path *p = d->paths[i];
+
+		if (p->conn && p->conn->ops && p->conn->ops->close)
+			p->conn->ops->close(p->conn);
+		pthread_mutex_destroy(&p->exec_lock);
+		free(p);
+	}
+	pthread_mutex_destroy(&d->lock);
+	free(d->initiator);
+	free(d);
+}
+
+void prpath_dev_set_event_cb(struct prpath_dev *d, prpath_event_fn fn, void *arg)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->ev_fn = fn;
+	d->ev_arg = arg;
+	pthread_mutex_unlock(&d->lock);
+}
+
+void prpath_dev_set_timeout(struct prpath_dev *d, unsigned timeout_ms)
+{
+	if (d)
+		d->timeout_ms = timeout_ms;
+}
+
+uint64_t prpath_dev_key(const struct prpath_dev *d)
+{
+	return d ? d->key : 0;
+}
+
+size_t prpath_dev_npaths(const struct prpath_dev *d)
+{
+	return d ? d->npaths : 0;
+}
+
+const char *prpath_dev_lu_id(const struct prpath_dev *d)
+{
+	return d ? d->lu_id : "";
+}
+
+uint32_t prpath_dev_block_size(const struct prpath_dev *d)
+{
+	return d ? d->block_size : 0;
+}
+
+uint64_t prpath_dev_blocks(const struct prpath_dev *d)
+{
+	return d ? d->blocks : 0;
+}
+
+int prpath_dev_add_conn(struct prpath_dev *d, struct pp_conn *conn)
+{
+	struct mp_path *p;
+	int idx;
+
+	if (!d || !conn || !conn->ops || !conn->ops->execute) {
+		if (conn && conn->ops && conn->ops->close)
+			conn->ops->close(conn);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (d->open || d->npaths >= PRPATH_DEV_MAX_PATHS) {
+		int rc = d->open ? -EBUSY : -ENOSPC;
+
+		pthread_mutex_unlock(&d->lock);
+		if (conn->ops->close)
+			conn->ops->close(conn);
+		return rc;
+	}
+	pthread_mutex_unlock(&d->lock);
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		if (conn->ops->close)
+			conn->ops->close(conn);
+		return -ENOMEM;
+	}
+	p->dev = d;
+	p->conn = conn;
+	p->state = PRPATH_PATH_UP;
+	pthread_mutex_init(&p->exec_lock, NULL);
+	pthread_mutex_lock(&d->lock);
+	p->index = (unsigned)d->npaths;
+	d->paths[d->npaths++] = p;
+	idx = (int)p->index;
+	pthread_mutex_unlock(&d->lock);
+	return idx;
+}
+
+int prpath_dev_add_url(struct prpath_dev *d, const char *url)
+{
+	struct pp_conn *conn;
+	int rc;
+
+	if (!d || !url)
+		return -EINVAL;
+	rc = pp_conn_open_url(url, d->initiator, (unsigned)d->npaths,
+			      d->timeout_ms, &conn);
+	if (rc < 0) {
+		mp_log(d, 0, "%s: %s", url, pp_transport_last_error());
+		return rc;
+	}
+	return prpath_dev_add_conn(d, conn);
+}
+
+struct pp_conn *prpath_dev_conn(struct prpath_dev *d, unsigned index)
+{
+	if (!d || index >= d->npaths)
+		return NULL;
+	return d->paths[index]->conn;
+}
+
+int prpath_dev_fail_path(struct prpath_dev *d, unsigned index)
+{
+	if (!d || index >= d->npaths)
+		return -EINVAL;
+	path_set_failed(d->paths[index], -ENOTCONN);
+	return 0;
+}
+
+/* Usable paths in index order (registered ones only with @registered). */
+static size_t usable_paths(struct prpath_dev *d, struct mp_path **out,
+			   bool registered)
+{
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->npaths; i++) {
+		struct mp_path *p = d->paths[i];
+
+		if (path_usable_locked(p) && (!registered || p->registered))
+			out[n++] = p;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+static struct mp_path *first_usable(struct prpath_dev *d, bool registered)
+{
+	struct mp_path *v[PRPATH_DEV_MAX_PATHS];
+
+	return usable_paths(d, v, registered) ? v[0] : NULL;
+}
+
+/* ---- probe ----------------------------------------------------------------------- */
+
+static int geometry(struct prpath_dev *d, struct mp_path *p)
+{
+	struct prpath_capacity cap;
+	uint8_t buf[32];
+	struct pp_io io;
+	struct mp_res r;
+	int rc;
+
+	io_init(d, &io);
+	rc = prpath_cdb_read_capacity16(io.cdb, sizeof(io.cdb), sizeof(buf));
+	if (rc < 0)
+		return rc;
+	io.cdb_len = (size_t)rc;
+	io.din = buf;
+	io.din_cap = sizeof(buf);
+	rc = res_err(path_cmd(d, p, &io, UA_RETRY, &r), &r);
+	if (rc)
+		return rc;
+	if (prpath_decode_read_capacity16(buf, io.din_len, &cap) < 0 ||
+	    cap.block_size == 0 || cap.block_size > (1u << 24))
+		return PRPATH_ERR_BAD_RESPONSE;
+	d->block_size = cap.block_size;
+	d->blocks = cap.last_lba + 1;
+	return 0;
+}
+
+int prpath_dev_probe(struct prpath_dev *d)
+{
+	uint8_t *buf;
+	size_t i;
+	int ret = 0, rc;
+	bool any = false;
+
+	if (!d)
+		return -EINVAL;
+	buf = malloc(MP_VPD_ALLOC);
+	if (!buf)
+		return -ENOMEM;
+	d->lu_id[0] = '\0';
+	for (i = 0; i < d->npaths; i++) {
+		struct mp_path *p = d->paths[i];
+		char id[sizeof(d->lu_id)];
+		struct pp_io io;
+		struct mp_res r;
+
+		pthread_mutex_lock(&d->lock);
+		rc = path_usable_locked(p);
+		pthread_mutex_unlock(&d->lock);
+		if (!rc)
+			continue;
+		io_init(d, &io);
+		rc = prpath_cdb_inquiry(io.cdb, sizeof(io.cdb), true, 0x83,
+					MP_VPD_ALLOC);
+		if (rc < 0)
+			goto out;
+		io.cdb_len = (size_t)rc;
+		io.din = buf;
+		io.din_cap = MP_VPD_ALLOC;
+		rc = res_err(path_cmd(d, p, &io, UA_RETRY, &r), &r);
+		if (rc < 0)
+			continue; /* path failed: the checker will retry */
+		if (rc == 0) {
+			rc = prpath_vpd83_lu_id(buf, io.din_len, id, sizeof(id));
+			rc = rc < 0 ? PRPATH_ERR_BAD_RESPONSE : 0;
+		}
+		if (rc) {
+			mp_log(d, 0, "path %u: no usable LU identifier (%s)",
+			       p->index, prpath_strerror(rc));
+			path_set_failed(p, rc);
+			if (!ret)
+				ret = rc;
+			continue;
+		}
+		if (!d->lu_id[0]) {
+			snprintf(d->lu_id, sizeof(d->lu_id), "%s", id);
+		} else if (strcmp(d->lu_id, id) != 0) {
+			mp_log(d, 0, "path %u leads to LU %s, not %s: path refused",
+			       p->index, id, d->lu_id);
+			path_set_failed(p, -EXDEV);
+			pthread_mutex_lock(&d->lock);
+			p->wrong_lu = true;
+			pthread_mutex_unlock(&d->lock);
+			ret = -EXDEV;
+			continue;
+		}
+		if (!any) {
+			rc = geometry(d, p);
+			if (rc) {
+				if (!ret)
+					ret = rc;
+				continue;
+			}
+		}
+		any = true;
+	}
+	if (!any && !ret)
+		ret = PRPATH_ERR_NO_PATH;
+	else if (ret != -EXDEV && any)
+		ret = 0;
+out:
+	free(buf);
+	return ret;
+}
+
+/* ---- registration helpers ------------------------------------------------------ */
+
+/* Unregisters K (and RELEASEs @rel_type first when non-zero) on every
+ * usable path that is or may be registered, concurrently. Returns 0 or
+ * PRPATH_ERR_PARTIAL. */
+static int unregister_all(struct prpath_dev *d, unsigned rel_type)
+{
+	struct fan *f;
+	size_t i;
+	int ret = 0;
+
+	f = fan_new(d);
+	if (!f)
+		return -ENOMEM;
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->npaths; i++) {
+		struct mp_path *p = d->paths[i];
+
+		if (!(p->registered || p->maybe_registered))
+			continue;
+		if (!path_usable_locked(p)) {
+			ret = PRPATH_ERR_PARTIAL;
+			continue;
+		}
+		struct fan_job *j = fan_add(f, p);
+
+		if (rel_type) {
+			job_op(j, OP_PR_OUT, PR_OUT_RELEASE, rel_type, d->key, 0);
+			j->ops[0].ignore_conflict = true;
+		}
+		job_op(j, OP_PR_OUT, PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0);
+	}
+	pthread_mutex_unlock(&d->lock);
+	fan_start(f);
+	fan_wait_all(f);
+	for (i = 0; i < f->njobs; i++) {
+		struct fan_job *j = &f->jobs[i];
+		int urc = j->ops[j->nops - 1].res;
+
+		if (j->ops[j->nops - 1].done && urc == 0) {
+			path_set_registered(j->p, false);
+		} else {
+			mp_log(d, 0, "path %u: could not unregister key: %s",
+			       j->p->index, prpath_strerror(urc));
+			pthread_mutex_lock(&d->lock);
+			j->p->last_error = urc ? urc : -EIO;
+			pthread_mutex_unlock(&d->lock);
+			ret = PRPATH_ERR_PARTIAL;
+		}
+	}
+	fan_free(f);
+	return ret;
+}
+
+/* Evaluates a registration fan-out: marks registered paths, retries SCSI
+ * failures once, rolls back on a lasting partial failure. @op is the index
+ * of the REGISTER op in each job. Returns 0, PRPATH_ERR_NO_PATH or
+ * PRPATH_ERR_PARTIAL (rolled back). */
+static int registration_result(struct prpath_dev *d, struct fan *f)
+{
+	size_t i;
+	unsigned nreg = 0, nbad = 0;
+
+	for (i = 0; i < f->njobs; i++) {
+		struct fan_job *j = &f->jobs[i];
+		struct mp_op *op = &j->ops[j->nops - 1];
+		int rc = op->done ? op->res : -EIO;
+
+		if (op->sa != PR_OUT_REGISTER_AND_IGNORE)
+			continue;
+		if (rc == 0) {
+			path_set_registered(j->p, true);
+			nreg++;
+			continue;
+		}
+		if (rc < 0) {
+			/* transport failure: the path is failed; it may have
+			 * registered: the checker or close takes care */
+			pthread_mutex_lock(&d->lock);
+			j->p->maybe_registered = true;
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		}
+		/* SCSI failure: complete it once more */
+		{
+			struct mp_res r;
+
+			rc = pr_out(d, j->p, PR_OUT_REGISTER_AND_IGNORE, 0, 0,
+				    d->key, &r);
+		}
+		if (rc == 0) {
+			path_set_registered(j->p, true);
+			nreg++;
+			continue;
+		}
+		pthread_mutex_lock(&d->lock);
+		j->p->last_error = rc;
+		if (rc < 0)
+			j->p->maybe_registered = true;
+		pthread_mutex_unlock(&d->lock);
+		if (rc > 0) {
+			mp_log(d, 0, "path %u: registration failed: %s",
+			       j->p->index, prpath_strerror(rc));
+			nbad++;
+		}
+	}
+	if (nbad) {
+		mp_log(d, 0, "registration failed on %u path(s): rolling back", nbad);
+		unregister_all(d, 0);
+		return PRPATH_ERR_PARTIAL;
+	}
+	return nreg ? 0 : PRPATH_ERR_NO_PATH;
+}
+
+/* REGISTER AND IGNORE EXISTING KEY K on every usable path, concurrently. */
+static int register_all(struct prpath_dev *d)
+{
+	struct mp_path *v[PRPATH_DEV_MAX_PATHS];
+	struct fan *f;
+	size_t i, n;
+	int rc;
+
+	n = usable_paths(d, v, false);
+	if (!n)
+		return PRPATH_ERR_NO_PATH;
+	f = fan_new(d);
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		job_op(fan_add(f, v[i]), OP_PR_OUT, PR_OUT_REGISTER_AND_IGNORE,
+		       0, 0, d->key);
+	fan_start(f);
+	fan_wait_all(f);
+	rc = registration_result(d, f);
+	fan_free(f);
+	return rc;
+}
+
+/* Registers path @p if and only if K is still registered on the LU: READ
+ * KEYS before, REGISTER AND IGNORE, READ KEYS after. A preemption that
+ * raced with our REGISTER leaves at most our one fresh registration: then
+ * that registration is removed again and the device is fenced. */
+static int reregister_path(struct prpath_dev *d, struct mp_path *p)
+{
+	struct mp_keys before, after;
+	struct mp_res r;
+	bool ok;
+	int rc;
+
+	rc = read_keys(d, p, &before);
+	if (rc)
+		return rc;
+	if (!before.nk) {
+		set_fenced(d, (int)p->index, 0);
+		return PRPATH_ERR_FENCED;
+	}
+	rc = pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key, &r);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&d->lock);
+	p->maybe_registered = true;
+	pthread_mutex_unlock(&d->lock);
+	rc = read_keys(d, p, &after);
+	if (rc)
+		return rc;
+	ok = after.nk > 0 &&
+	     (after.generation == before.generation + 1 ||
+	      (after.nk >= 2 && after.nk >= before.nk));
+	if (!ok) {
+		mp_log(d, 0, "path %u: key preempted while re-registering: undoing",
+		       p->index);
+		rc = pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0, &r);
+		if (rc == 0)
+			path_set_registered(p, false);
+		set_fenced(d, (int)p->index, 0);
+		return PRPATH_ERR_FENCED;
+	}
+	path_set_registered(p, true);
+	mp_log(d, 1, "path %u registered", p->index);
+	return 0;
+}
+
+/* ---- open ------------------------------------------------------------------------ */
+
+static unsigned open_type(enum prpath_open_mode mode, unsigned flags)
+{
+	unsigned t = PRPATH_OPEN_TYPE_OF(flags);
+	bool ea = flags & PRPATH_OPEN_EA;
+
+	if (t)
+		return t;
+	switch (mode) {
+	case PRPATH_MODE_EXCLUSIVE:
+	case PRPATH_MODE_FORCE:
+		return ea ? PR_TYPE_EARO : PR_TYPE_WERO;
+	case PRPATH_MODE_SHARED:
+		return ea ? PR_TYPE_EAAR : PR_TYPE_WEAR;
+	case PRPATH_MODE_SINGLE:
+		return ea ? PR_TYPE_EA : PR_TYPE_WE;
+	default:
+		return 0;
+	}
+}
+
+/* RESERVE @type on the first registered path; a conflict is checked with
+ * READ RESERVATION (our own holder path may have failed after reserving).
+ * Returns 0, PRPATH_ERR_RESERVED or an error. */
+static int reserve_one(struct prpath_dev *d, unsigned type)
+{
+	struct mp_path *v[PRPATH_DEV_MAX_PATHS];
+	size_t i, n;
+	int rc = PRPATH_ERR_NO_PATH;
+
+	n = usable_paths(d, v, true);
+	for (i = 0; i < n; i++) {
+		struct mp_resv rv;
+		struct mp_res r;
+
+		rc = pr_out(d, v[i], PR_OUT_RESERVE, type, d->key, 0, &r);
+		if (rc < 0)
+			continue;
+		if (rc != PRPATH_ERR_CONFLICT)
+			return rc;
+		rc = read_resv(d, v[i], &rv);
+		if (rc < 0)
+			continue;
+		if (rc)
+			return rc;
+		if (rv.reserved && rv.key == d->key && rv.type == type)
+			return 0;
+		return PRPATH_ERR_RESERVED;
+	}
+	return rc;
+}
+
+static int preempt(struct prpath_dev *d, struct mp_path *p, uint64_t victim,
+		   unsigned type, bool abort)
+{
+	struct mp_res r;
+	int rc;
+
+	if (abort) {
+		rc = pr_out(d, p, PR_OUT_PREEMPT_AND_ABORT, type, d->key,
+			    victim, &r);
+		if (rc != PRPATH_ERR_ILLEGAL_REQUEST || !illegal_unsupported(&r))
+			return rc;
+		mp_log(d, 1, "path %u: PREEMPT AND ABORT not supported, using PREEMPT",
+		       p->index);
+	}
+	return pr_out(d, p, PR_OUT_PREEMPT, type, d->key, victim, &r);
+}
+
+static int open_exclusive(struct prpath_dev *d, unsigned type)
+{
+	struct mp_resv rv;
+	struct mp_path *p;
+	int rc;
+
+	for (;;) {
+		p = first_usable(d, false);
+		if (!p)
+			return PRPATH_ERR_NO_PATH;
+		rc = read_resv(d, p, &rv);
+		if (rc >= 0)
+			break;
+	}
+	if (rc)
+		return rc;
+	if (rv.reserved && (rv.key != d->key ||
+			    prpath_pr_type_all_registrants(rv.type))) {
+		mp_log(d, 0, "LU reserved by key 0x%016llx (%s): not opening",
+		       (unsigned long long)rv.key,
+		       prpath_pr_type_name(rv.type));
+		return PRPATH_ERR_RESERVED;
+	}
+	rc = register_all(d);
+	if (rc)
+		return rc;
+	if (rv.reserved && rv.type == type)
+		return 0; /* retained reservation of ours */
+	if (rv.reserved) {
+		p = first_usable(d, true);
+		rc = p ? preempt(d, p, d->key, type, false) : PRPATH_ERR_NO_PATH;
+	} else {
+		rc = reserve_one(d, type);
+	}
+	if (rc) {
+		mp_log(d, 0, "RESERVE failed (%s): undoing registrations",
+		       prpath_strerror(rc));
+		unregister_all(d, 0);
+		if (rc == PRPATH_ERR_CONFLICT)
+			rc = PRPATH_ERR_RESERVED;
+	}
+	return rc;
+}
+
+/* Takes the reservation given the holder @rv, on registered path @p. */
+static int force_acquire(struct prpath_dev *d, struct mp_path *p,
+			 struct mp_resv *rv, unsigned type)
+{
+	unsigned tries;
+	int rc = 0;
+
+	for (tries = 0; tries < MP_RACE_RETRIES; tries++) {
+		if (!rv->reserved) {
+			rc = reserve_one(d, type);
+			if (rc == 0)
+				return 0;
+		} else if (rv->key == d->key && rv->type == type &&
+			   !prpath_pr_type_all_registrants(rv->type)) {
+			return 0;
+		} else if (prpath_pr_type_all_registrants(rv->type)) {
+			/* SARK 0 removes every other registration, our other
+			 * paths included: they are registered again after */
+			rc = preempt(d, p, 0, type, true);
+			if (rc == 0) {
+				size_t i;
+
+				pthread_mutex_lock(&d->lock);
+				for (i = 0; i < d->npaths; i++)
+					if (d->paths[i] != p)
+						d->paths[i]->registered = false;
+				pthread_mutex_unlock(&d->lock);
+				return register_all(d);
+			}
+		} else {
+			rc = preempt(d, p, rv->key, type, rv->key != d->key);
+			if (rc == 0)
+				return 0;
+		}
+		if (rc < 0 || (rc != PRPATH_ERR_CONFLICT && rc != PRPATH_ERR_RESERVED))
+			return rc;
+		/* the holder changed under us: look again */
+		rc = read_resv(d, p, rv);
+		if (rc)
+			return rc;
+	}
+	return rc ? rc : PRPATH_ERR_RESERVED;
+}
+
+static int open_force(struct prpath_dev *d, unsigned type)
+{
+	struct mp_path *v[PRPATH_DEV_MAX_PATHS];
+	struct mp_op *rr_op;
+	struct mp_resv rv;
+	struct mp_path *p;
+	struct fan *f;
+	size_t i, n, rr_job;
+	bool verify;
+	int rc, acq;
+
+	n = usable_paths(d, v, false);
+	if (!n)
+		return PRPATH_ERR_NO_PATH;
+	f = fan_new(d);
+	if (!f)
+		return -ENOMEM;
+	/* READ RESERVATION goes out with the registrations (on the second
+	 * path, so the first registration is not delayed), and PREEMPT
+	 * follows the first registration that completes: ~2 round trips. */
+	rr_job = n > 1 ? 1 : 0;
+	for (i = 0; i < n; i++) {
+		struct fan_job *j = fan_add(f, v[i]);
+
+		if (i == rr_job)
+			job_op(j, OP_PR_IN_RESV, 0, 0, 0, 0);
+		job_op(j, OP_PR_OUT, PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key);
+	}
+	rr_op = &f->jobs[rr_job].ops[0];
+	fan_start(f);
+
+	pthread_mutex_lock(&f->lock);
+	while ((f->first_ok < 0 || !rr_op->done) && f->ndone < f->njobs)
+		pthread_cond_wait(&f->cond, &f->lock);
+	pthread_mutex_unlock(&f->lock);
+
+	if (f->first_ok < 0) {
+		fan_wait_all(f);
+		rc = registration_result(d, f);
+		fan_free(f);
+		return rc ? rc : PRPATH_ERR_NO_PATH;
+	}
+	p = f->jobs[f->first_ok].p;
+	path_set_registered(p, true);
+	rc = rr_op->res;
+	if (rc == 0)
+		rc = decode_resv(d, rr_op->din, rr_op->din_len, &rv);
+	else if (rc < 0)
+		rc = read_resv(d, p, &rv);
+	acq = rc ? rc : force_acquire(d, p, &rv, type);
+
+	fan_wait_all(f);
+	rc = registration_result(d, f);
+	verify = f->njobs > 1;
+	fan_free(f);
+	if (acq) {
+		mp_log(d, 0, "takeover failed (%s): undoing registrations",
+		       prpath_strerror(acq));
+		unregister_all(d, 0);
+		return acq == PRPATH_ERR_CONFLICT ? PRPATH_ERR_RESERVED : acq;
+	}
+	if (rc == PRPATH_ERR_PARTIAL)
+		return rc; /* rolled back */
+	if (rc && rc != PRPATH_ERR_NO_PATH)
+		return rc;
+	if (!verify)
+		return 0;
+	/* Registrations that completed after the PREEMPT went out may have
+	 * landed after another host preempted us in turn: they would leave
+	 * K registered behind that host's reservation. Check who holds the
+	 * LU now that every registration is done. */
+	for (;;) {
+		p = first_usable(d, true);
+		if (!p)
+			return PRPATH_ERR_NO_PATH;
+		rc = read_resv(d, p, &rv);
+		if (rc >= 0)
+			break;
+	}
+	if (rc == 0 && rv.reserved && rv.key == d->key && rv.type == type)
+		return 0;
+	if (rc == 0 && rv.reserved && prpath_pr_type_all_registrants(type) &&
+	    rv.type == type)
+		return 0;
+	mp_log(d, 0, "LU taken over by key 0x%016llx during our takeover: undoing registrations",
+	       (unsigned long long)rv.key);
+	unregister_all(d, 0);
+	return rc ? rc : PRPATH_ERR_RESERVED;
+}
+
+static int open_shared(struct prpath_dev *d, unsigned type)
+{
+	struct mp_resv rv;
+	struct mp_path *p;
+	unsigned tries;
+	int rc;
+
+	rc = register_all(d);
+	if (rc)
+		return rc;
+	for (tries = 0; tries < MP_RACE_RETRIES; tries++) {
+		p = first_usable(d, true);
+		if (!p) {
+			rc = PRPATH_ERR_NO_PATH;
+			break;
+		}
+		rc = read_resv(d, p, &rv);
+		if (rc < 0)
+			continue;
+		if (rc)
+			break;
+		if (rv.reserved && prpath_pr_type_all_registrants(rv.type))
+			return 0;
+		if (rv.reserved && rv.key != d->key) {
+			rc = PRPATH_ERR_RESERVED;
+			break;
+		}
+		if (rv.reserved)
+			rc = preempt(d, p, d->key, type, false);
+		else
+			rc = reserve_one(d, type);
+		if (rc == 0)
+			return 0;
+		if (rc != PRPATH_ERR_RESERVED && rc != PRPATH_ERR_CONFLICT &&
+		    rc > 0)
+			break;
+		/* lost a race with another shared host: look again */
+	}
+	mp_log(d, 0, "shared open failed (%s): undoing registrations",
+	       prpath_strerror(rc));
+	unregister_all(d, 0);
+	return rc == PRPATH_ERR_CONFLICT ? PRPATH_ERR_RESERVED : rc;
+}
+
+static int open_single(struct prpath_dev *d, unsigned type)
+{
+	struct mp_path *p;
+	struct mp_res r;
+	int rc;
+
+	for (;;) {
+		p = first_usable(d, false);
+		if (!p)
+			return PRPATH_ERR_NO_PATH;
+		rc = pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key, &r);
+		if (rc >= 0)
+			break;
+	}
+	if (rc)
+		return rc;
+	path_set_registered(p, true);
+	rc = pr_out(d, p, PR_OUT_RESERVE, type, d->key, 0, &r);
+	if (rc) {
+		mp_log(d, 0, "RESERVE failed (%s): undoing registration",
+		       prpath_strerror(rc));
+		if (pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0, &r) == 0)
+			path_set_registered(p, false);
+		return rc == PRPATH_ERR_CONFLICT ? PRPATH_ERR_RESERVED : rc;
+	}
+	d->single_path = (int)p->index;
+	return 0;
+}
+
+int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
+		    unsigned flags)
+{
+	unsigned type;
+	size_t i;
+	int rc;
+
+	if (!d || (unsigned)mode > PRPATH_MODE_NORESERVE)
+		return -EINVAL;
+	type = open_type(mode, flags);
+	if (mode != PRPATH_MODE_NORESERVE && !prpath_pr_type_valid(type))
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	if (d->open) {
+		pthread_mutex_unlock(&d->lock);
+		return -EBUSY;
+	}
+	d->fenced = false;
+	d->res_lost = false;
+	d->single_path = -1;
+	d->mode = mode;
+	d->flags = flags;
+	d->type = type;
+	for (i = 0; i < d->npaths; i++) {
+		d->paths[i]->registered = false;
+		d->paths[i]->maybe_registered = false;
+	}
+	pthread_mutex_unlock(&d->lock);
+
+	mp_log(d, 1, "open %s, type %s, key 0x%016llx, %zu path(s)",
+	       prpath_open_mode_name(mode),
+	       type ? prpath_pr_type_name(type) : "none",
+	       (unsigned long long)d->key, d->npaths);
+	switch (mode) {
+	case PRPATH_MODE_EXCLUSIVE:
+		rc = open_exclusive(d, type);
+		break;
+	case PRPATH_MODE_FORCE:
+		rc = open_force(d, type);
+		break;
+	case PRPATH_MODE_SHARED:
+		rc = open_shared(d, type);
+		break;
+	case PRPATH_MODE_SINGLE:
+		rc = open_single(d, type);
+		break;
+	default:
+		rc = 0;
+		break;
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&d->lock);
+		d->open = true;
+		pthread_mutex_unlock(&d->lock);
+	} else {
+		mp_log(d, 0, "open %s failed: %s", prpath_open_mode_name(mode),
+		       prpath_strerror(rc));
+	}
+	return rc;
+}
+
+/* ---- close ----------------------------------------------------------------------- */
+
+int prpath_dev_close(struct prpath_dev *d)
+{
+	struct mp_path *live = NULL;
+	bool dead_reg = false;
+	enum prpath_open_mode mode;
+	unsigned flags, rel = 0;
+	size_t i;
+	int rc = 0;
+
+	if (!d)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	if (!d->open) {
+		pthread_mutex_unlock(&d->lock);
+		return 0;
+	}
+	mode = d->mode;
+	flags = d->flags;
+	for (i = 0; i < d->npaths; i++) {
+		struct mp_path *p = d->paths[i];
+
+		if (!(p->registered || p->maybe_registered))
+			continue;
+		if (!path_usable_locked(p))
+			dead_reg = true;
+		else if (!live && p->registered)
+			live = p;
+	}
+	pthread_mutex_unlock(&d->lock);
+
+	if (mode == PRPATH_MODE_NORESERVE || (flags & PRPATH_OPEN_RETAIN))
+		goto done;
+	if (mode != PRPATH_MODE_SHARED)
+		rel = d->type;
+	if (dead_reg && live && rel && !is_fenced(d)) {
+		/* The holder may be a dead path: move the reservation (and
+		 * every other registration of K) to a live path by
+		 * preempting our own key, so it can really be released. */
+		struct mp_resv rv;
+
+		if (read_resv(d, live, &rv) == 0 && rv.reserved &&
+		    rv.key == d->key && preempt(d, live, d->key, d->type, false) == 0) {
+			pthread_mutex_lock(&d->lock);
+			for (i = 0; i < d->npaths; i++)
+				if (d->paths[i] != live) {
+					d->paths[i]->registered = false;
+					d->paths[i]->maybe_registered = false;
+				}
+			pthread_mutex_unlock(&d->lock);
+		}
+	}
+	rc = unregister_all(d, rel);
+done:
+	pthread_mutex_lock(&d->lock);
+	d->open = false;
+	d->single_path = -1;
+	pthread_mutex_unlock(&d->lock);
+	mp_log(d, 1, "closed%s", rc ? " (some paths could not be cleaned up)" : "");
+	return rc;
+}
+
+/* ---- I/O --------------------------------------------------------------------------- */
+
+static bool io_usable_locked(const struct prpath_dev *d, const struct mp_path *p)
+{
+	if (!path_usable_locked(p))
+		return false;
+	if (reg_mode_locked(d)) {
+		if (d->mode == PRPATH_MODE_SINGLE && (int)p->index != d->single_path)
+			return false;
+		return p->registered;
+	}
+	return true;
+}
+
+static struct mp_path *select_path(struct prpath_dev *d, const bool *tried)
+{
+	struct mp_path *p = NULL;
+	size_t k;
+
+	pthread_mutex_lock(&d->lock);
+	for (k = 0; k < d->npaths; k++) {
+		size_t i = (d->rr + k) % d->npaths;
+
+		if (tried[i] || !io_usable_locked(d, d->paths[i]))
+			continue;
+		p = d->paths[i];
+		d->rr = (unsigned)((i + 1) % d->npaths);
+		break;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return p;
+}
+
+/* RESERVATION CONFLICT on I/O through @p. Returns 0 when the I/O should be
+ * retried on @p (K present, path registered again), else the error. */
+static int io_conflict(struct prpath_dev *d, struct mp_path *p)
+{
+	mp_log(d, 1, "path %u: reservation conflict: checking our key", p->index);
+	/* READ KEYS: K gone -> fenced; K there -> register this path (with
+	 * the raced-preemption check) */
+	return reregister_path(d, p);
+}
+
+static int ensure_geometry(struct prpath_dev *d)
+{
+	struct mp_path *p;
+
+	if (d->block_size)
+		return 0;
+	p = first_usable(d, false);
+	if (!p)
+		return PRPATH_ERR_NO_PATH;
+	return geometry(d, p);
+}
+
+static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
+		  uint32_t count, void *buf, int via)
+{
+	bool tried[PRPATH_DEV_MAX_PATHS] = { false };
+	struct mp_path *retry_on = NULL;
+	bool conflict_retried = false;
+	unsigned ua_tries = 0;
+	struct pp_io io;
+	uint64_t len;
+	int rc;
+
+	if (!d || !buf || !count)
+		return -EINVAL;
+	if (via >= 0 && (size_t)via >= d->npaths)
+		return -EINVAL;
+	if (is_fenced(d) && reg_mode(d))
+		return PRPATH_ERR_FENCED;
+	rc = ensure_geometry(d);
+	if (rc)
+		return rc;
+	len = (uint64_t)count * d->block_size;
+	if (len > (1u << 30))
+		return -EINVAL;
+	io_init(d, &io);
+	rc = write ? prpath_cdb_write(io.cdb, sizeof(io.cdb), lba, count, false)
+		   : prpath_cdb_read(io.cdb, sizeof(io.cdb), lba, count, false);
+	if (rc < 0)
+		return rc;
+	io.cdb_len = (size_t)rc;
+	if (write) {
+		io.dout = buf;
+		io.dout_len = (size_t)len;
+	} else {
+		io.din = buf;
+		io.din_cap = (size_t)len;
+	}
+
+	for (;;) {
+		struct mp_path *p;
+		struct mp_res r;
+		uint16_t ua;
+
+		rc = 0;
+		pthread_mutex_lock(&d->lock);
+		if (d->fenced && reg_mode_locked(d))
+			rc = PRPATH_ERR_FENCED;
+		else if (d->res_lost && reg_mode_locked(d) && holder_mode(d->mode))
+			rc = PRPATH_ERR_RESERVED;
+		pthread_mutex_unlock(&d->lock);
+		if (rc > 0)
+			return rc;
+
+		if (retry_on) {
+			p = retry_on;
+			retry_on = NULL;
+		} else if (via >= 0) {
+			p = d->paths[via];
+			pthread_mutex_lock(&d->lock);
+			if (!io_usable_locked(d, p))
+				p = NULL;
+			pthread_mutex_unlock(&d->lock);
+		} else {
+			p = select_path(d, tried);
+		}
+		if (!p)
+			return PRPATH_ERR_NO_PATH;
+
+		rc = path_exec(d, p, &io);
+		if (rc < 0) {
+			if (via >= 0)
+				return rc;
+			tried[p->index] = true;
+			rc = 0;
+			continue;
+		}
+		r.cat = prpath_sense_classify(io.status, io.sense, io.sense_len,
+					      &r.sense);
+		switch (r.cat) {
+		case PRPATH_SENSE_OK:
+		case PRPATH_SENSE_RECOVERED:
+			if (!write && io.din_len < io.din_cap)
+				return -EIO; /* short read */
+			return 0;
+		case PRPATH_SENSE_RESERVATION_CONFLICT:
+			if (!reg_mode(d))
+				return PRPATH_ERR_CONFLICT;
+			if (is_fenced(d))
+				return PRPATH_ERR_FENCED;
+			if (conflict_retried)
+				return PRPATH_ERR_CONFLICT;
+			conflict_retried = true;
+			rc = io_conflict(d, p);
+			if (rc)
+				return rc;
+			retry_on = p;
+			continue;
+		case PRPATH_SENSE_UNIT_ATTENTION:
+			ua = sense_ascq(&r.sense);
+			if (reg_mode(d)) {
+				if (ua == UA_REG_PREEMPTED || ua == UA_RES_PREEMPTED) {
+					set_fenced(d, (int)p->index,
+						   PRPATH_ERR_UNIT_ATTENTION);
+					return PRPATH_ERR_FENCED;
+				}
+				if (ua == UA_RES_RELEASED) {
+					rc = reservation_released(d, p);
+					if (rc)
+						return rc;
+				}
+			}
+			if (++ua_tries >= MP_UA_RETRIES)
+				return PRPATH_ERR_UNIT_ATTENTION;
+			retry_on = p;
+			continue;
+		case PRPATH_SENSE_ABORTED:
+			/* e.g. aborted by another host's PREEMPT AND ABORT:
+			 * the retry finds out why */
+			if (++ua_tries >= MP_UA_RETRIES)
+				return PRPATH_ERR_ABORTED;
+			retry_on = p;
+			continue;
+		default:
+			return prpath_err_from_sense_cat(r.cat);
+		}
+	}
+}
+
+int prpath_dev_read(struct prpath_dev *d, uint64_t lba, uint32_t count,
+		    void *buf, int via)
+{
+	return dev_io(d, false, lba, count, buf, via);
+}
+
+int prpath_dev_write(struct prpath_dev *d, uint64_t lba, uint32_t count,
+		     const void *buf, int via)
+{
+	return dev_io(d, true, lba, count, (void *)(uintptr_t)buf, via);
+}
+
+/* ---- path checker ------------------------------------------------------------------ */
+
+static int reinstate(struct prpath_dev *d, struct mp_path *p)
+{
+	struct pp_io io;
+	struct mp_res r;
+	int rc;
+
+	if (p->conn->ops->reconnect) {
+		pthread_mutex_lock(&p->exec_lock);
+		rc = p->conn->ops->reconnect(p->conn);
+		pthread_mutex_unlock(&p->exec_lock);
+		if (rc < 0)
+			return rc;
+	}
+	io_init(d, &io);
+	rc = prpath_cdb_test_unit_ready(io.cdb, sizeof(io.cdb));
+	if (rc < 0)
+		return rc;
+	io.cdb_len = (size_t)rc;
+	rc = res_err(path_cmd(d, p, &io, UA_FENCE, &r), &r);
+	if (rc)
+		return rc;
+	if (reg_mode(d) && !is_fenced(d))
+		return reregister_path(d, p);
+	return 0;
+}
+
+int prpath_dev_check_paths(struct prpath_dev *d)
+{
+	size_t i;
+	int n = 0;
+	bool fenced = false;
+
+	if (!d)
+		return -EINVAL;
+	for (i = 0; i < d->npaths; i++) {
+		struct mp_path *p = d->paths[i];
+		int rc;
+
+		pthread_mutex_lock(&d->lock);
+		if (p->state != PRPATH_PATH_FAILED || p->wrong_lu) {
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		}
+		p->state = PRPATH_PATH_REINSTATING;
+		pthread_mutex_unlock(&d->lock);
+
+		rc = reinstate(d, p);
+		pthread_mutex_lock(&d->lock);
+		if (rc == 0 || rc == PRPATH_ERR_FENCED) {
+			/* a fenced device's path is up but never registered */
+			p->state = PRPATH_PATH_UP;
+			p->last_error = rc;
+		} else {
+			p->state = PRPATH_PATH_FAILED;
+			p->last_error = rc;
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (rc == PRPATH_ERR_FENCED)
+			fenced = true;
+		if (rc == 0 || rc == PRPATH_ERR_FENCED) {
+			mp_log(d, 1, "path %u up%s", p->index,
+			       rc ? " (not registered: fenced)" : "");
+			emit(d, PRPATH_EVENT_PATH_UP, (int)p->index, rc);
+			if (rc == 0)
+				n++;
+		}
+	}
+	if (fenced || (is_fenced(d) && reg_mode(d)))
+		return PRPATH_ERR_FENCED;
+	return n;
+}
+
+/* ---- status ----------------------------------------------------------------------- */
+
+int prpath_dev_status(struct prpath_dev *d, struct prpath_dev_status *st,
+		      struct prpath_path_status *paths, size_t cap)
+{
+	struct mp_path *p;
+	struct mp_keys k;
+	struct mp_resv rv;
+	size_t i;
+	int rc;
+
+	if (!d || !st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&d->lock);
+	st->open = d->open;
+	st->mode = d->mode;
+	st->type = d->type;
+	st->fenced = d->fenced;
+	st->reservation_lost = d->res_lost;
+	st->key = d->key;
+	st->npaths = d->npaths;
+	for (i = 0; paths && i < cap && i < d->npaths; i++) {
+		struct mp_path *q = d->paths[i];
+		const char *desc = q->conn->ops->describe ?
+				   q->conn->ops->describe(q->conn) : NULL;
+
+		memset(&paths[i], 0, sizeof(paths[i]));
+		paths[i].index = q->index;
+		paths[i].state = q->state;
+		paths[i].registered = q->registered;
+		paths[i].last_error = q->last_error;
+		snprintf(paths[i].desc, sizeof(paths[i].desc), "%s",
+			 desc ? desc : q->conn->ops->name ? q->conn->ops->name : "");
+	}
+	pthread_mutex_unlock(&d->lock);
+
+	p = first_usable(d, false);
+	if (!p) {
+		st->device_error = PRPATH_ERR_NO_PATH;
+		return 0;
+	}
+	rc = read_keys(d, p, &k);
+	if (!rc)
+		rc = read_resv(d, p, &rv);
+	if (rc) {
+		st->device_error = rc;
+		return 0;
+	}
+	st->device_valid = true;
+	st->generation = k.generation;
+	st->nregistrations = k.n;
+	st->nkey_registrations = k.nk;
+	st->reserved = rv.reserved;
+	st->holder_key = rv.key;
+	st->holder_type = rv.type;
+	st->we_hold = rv.reserved &&
+		      (prpath_pr_type_all_registrants(rv.type) ? k.nk > 0
+							       : rv.key == d->key);
+	return 0;
+}

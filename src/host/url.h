@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Path URLs (DESIGN.md, CLI contract):
+ *
+ *   iscsi://HOST[:PORT]/TARGET-IQN/LUN   HOST: name, IPv4 or [IPv6]
+ *   sg:/dev/sgN                          Linux SCSI generic device
+ *   /dev/sdX                             block device, SG_IO
+ *
+ * and the transports' error text: the open functions leave a one-line
+ * reason for their last failure in a thread-local buffer.
+ */
+#ifndef PRPATH_HOST_URL_H
+#define PRPATH_HOST_URL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/transport.h"
+
+#define PP_ISCSI_DEFAULT_PORT 3260
+#define PP_ISCSI_LUN_MAX 16383
+#define PP_URL_HOST_MAX 255
+/* = PRPATH_ISCSI_NAME_MAX; this header is included next to libiscsi's,
+ * whose SCSI_STATUS_* clash with <prpath/scsi.h> */
+#define PP_ISCSI_NAME_MAX 223
+
+struct pp_iscsi_url {
+	char host[PP_URL_HOST_MAX + 1];  /* without the IPv6 brackets */
+	bool ipv6;
+	uint16_t port;
+	char target[PP_ISCSI_NAME_MAX + 1];
+	unsigned lun;
+	/* "host:port" or "[v6]:port", as libiscsi wants it */
+	char portal[PP_URL_HOST_MAX + 16];
+};
+
+/* Parses an iscsi:// URL. 0, or -EINVAL with a one-line reason in @why
+ * (may be NULL). */
+int pp_iscsi_url_parse(const char *url, struct pp_iscsi_url *u, char *why,
+		       size_t cap);
+
+enum pp_url_kind {
+	PP_URL_ISCSI = 1,
+	PP_URL_SG = 2,
+};
+
+/* Validates a path URL without connecting. Returns its kind (> 0), or
+ * -EINVAL with a one-line reason in @why (may be NULL). */
+int pp_url_check(const char *url, char *why, size_t cap);
+
+/* Opens one path from a URL: iscsi:// with @initiator_iqn and @path_index
+ * (the stable initiator port identity), sg:/dev/... or /dev/... with
+ * SG_IO. 0 or a negative errno; pp_transport_last_error() tells why. */
+int pp_conn_open_url(const char *url, const char *initiator_iqn,
+		     unsigned path_index, unsigned timeout_ms,
+		     struct pp_conn **out);
+
+/* The reason for the last failed open (pp_conn_open_url, pp_iscsi_open,
+ * pp_sg_open) in this thread, or "". */
+const char *pp_transport_last_error(void);
+/* For the transports: sets / clears that reason. */
+void pp_transport_set_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+void pp_transport_clear_error(void);
+
+#endif /* PRPATH_HOST_URL_H */

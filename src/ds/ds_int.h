@@ -158,7 +158,7 @@ int ds_info_xfer(const struct prpath_lu *lu, const uint8_t *cdb, size_t len,
 #define DS_MAX_XFER_BYTES (32u << 20)       /* MAXIMUM TRANSFER LENGTH, bytes */
 #define DS_OPT_XFER_BYTES (1u << 20)        /* OPTIMAL TRANSFER LENGTH, bytes */
 #define DS_MAX_CAW_BLOCKS 128u              /* MAXIMUM COMPARE AND WRITE LENGTH */
-#define DS_MAX_UNMAP_BLOCKS 0x400000u       /* MAXIMUM UNMAP LBA COUNT */
+#define DS_MAX_UNMAP_BLOCKS 0x100000u       /* MAXIMUM UNMAP LBA COUNT */
 #define DS_MAX_UNMAP_DESC 256u              /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 #define DS_MAX_WS_BLOCKS 0x400000u          /* MAXIMUM WRITE SAME LENGTH */
 

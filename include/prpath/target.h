@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * prpath iSCSI target: serves prpath device servers (one per LUN) over
+ * iSCSI (RFC 7143) on one or more portals. Each portal is its own target
+ * port: the Nth portal has relative target port identifier N and target
+ * portal group tag N.
+ */
+#ifndef PRPATH_TARGET_H
+#define PRPATH_TARGET_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct prpath_target;
+
+enum prpath_target_log_level {
+	PRPATH_TARGET_LOG_ERR = 0,
+	PRPATH_TARGET_LOG_WARN,
+	PRPATH_TARGET_LOG_INFO,
+	PRPATH_TARGET_LOG_DEBUG,
+};
+
+struct prpath_target_lun {
+	const char *path;      /* backing file, created if missing */
+	uint64_t size;         /* bytes; 0 = the existing file's size */
+};
+
+struct prpath_target_config {
+	/* "ADDR:PORT" or "[V6ADDR]:PORT"; 0 entries = "127.0.0.1:3260" */
+	const char *const *portals;
+	size_t nportals;
+	const char *iqn;       /* NULL = "iqn.2026-11.io.prpath:target" */
+	const struct prpath_target_lun *luns;
+	size_t nluns;          /* at least 1 */
+	/* directory for the APTPL state files lun<N>.pr; NULL: no APTPL */
+	const char *state_dir;
+	/* initiator names allowed to log in to the normal session;
+	 * 0 entries = everyone */
+	const char *const *allow;
+	size_t nallow;
+	/* log sink; NULL = silent */
+	void (*log)(void *arg, enum prpath_target_log_level level,
+		    const char *msg);
+	void *log_arg;
+	enum prpath_target_log_level log_level;
+};
+
+/* Opens the LUNs and binds the portals. Returns 0 or a negative errno;
+ * @err (optional, @errlen bytes) gets a one-line description. */
+int prpath_target_new(const struct prpath_target_config *cfg,
+		      struct prpath_target **out, char *err, size_t errlen);
+/* Serves until prpath_target_stop(). Returns 0 or a negative errno. */
+int prpath_target_run(struct prpath_target *t);
+/* Async-signal-safe: makes prpath_target_run() return. */
+void prpath_target_stop(struct prpath_target *t);
+/* Closes every connection and LU. Accepts NULL. */
+void prpath_target_free(struct prpath_target *t);
+/* The bound port of portal @idx (useful with port 0), or 0. */
+uint16_t prpath_target_portal_port(const struct prpath_target *t, size_t idx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PRPATH_TARGET_H */

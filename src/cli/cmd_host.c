@@ -1,0 +1,1047 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Host commands: acquire, takeover, release, status, read, write. Each one
+ * builds a multipath device from the PATHs (path N of the command line is
+ * always path N of this host: same initiator port, so registrations made by
+ * an earlier run are found again), probes it, opens it and acts.
+ *
+ * acquire and takeover open with PRPATH_OPEN_RETAIN: the reservation stays
+ * when the process exits. read and write open noreserve|retain: they do I/O
+ * as a host registered by an earlier acquire and change no PR state.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <prpath/mpath.h>
+#include <prpath/scsi.h>
+
+#include "cli/cli.h"
+#include "host/iscsi.h"
+#include "host/mpath_int.h"
+#include "host/transport.h"
+#include "host/url.h"
+
+#define HOST_MAX_PATHS PRPATH_DEV_MAX_PATHS
+#define FS_ALLOC 16384
+#define IO_MAX_BYTES (64u << 20)
+
+struct hdev {
+	struct prpath_dev *dev;
+	int n;                        /* PATHs on the command line */
+	char **urls;
+	int dev_index[HOST_MAX_PATHS]; /* command-line path -> device path, -1 */
+	char open_err[HOST_MAX_PATHS][160];
+};
+
+static void hdev_free(struct hdev *h)
+{
+	prpath_dev_free(h->dev);
+	h->dev = NULL;
+}
+
+/* Adds every PATH (path i = ISID i) and probes. Returns 0 or an exit code
+ * after printing the reason. */
+static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
+{
+	struct prpath_host host = { .initiator = c->initiator, .key = c->key };
+	char why[256];
+	int i, rc, added = 0;
+
+	memset(h, 0, sizeof(*h));
+	h->n = n;
+	h->urls = urls;
+	if (n < 1) {
+		cli_err(c, "%s: give at least one PATH", c->cmd);
+		return EXIT_USAGE;
+	}
+	if (n > HOST_MAX_PATHS) {
+		cli_err(c, "%s: at most %d PATHs", c->cmd, HOST_MAX_PATHS);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < n; i++) {
+		if (pp_url_check(urls[i], why, sizeof(why)) < 0) {
+			cli_err_url(c, urls[i], why);
+			return EXIT_USAGE;
+		}
+	}
+	rc = prpath_dev_new(c->ctx, &host, &h->dev);
+	if (rc) {
+		cli_err(c, "%s", prpath_strerror(rc));
+		return EXIT_DEVICE;
+	}
+	prpath_dev_set_timeout(h->dev, c->timeout_ms);
+	for (i = 0; i < n; i++) {
+		struct pp_conn *conn;
+		const char *t;
+
+		h->dev_index[i] = -1;
+		rc = pp_conn_open_url(urls[i], c->initiator, (unsigned)i,
+				      c->timeout_ms, &conn);
+		if (rc < 0) {
+			t = pp_transport_last_error();
+			snprintf(h->open_err[i], sizeof(h->open_err[i]), "%s",
+				 t && *t ? t : prpath_strerror(rc));
+			cli_err_url(c, urls[i], h->open_err[i]);
+			continue;
+		}
+		rc = prpath_dev_add_conn(h->dev, conn);
+		if (rc < 0) {
+			snprintf(h->open_err[i], sizeof(h->open_err[i]), "%s",
+				 prpath_strerror(rc));
+			cli_err_url(c, urls[i], h->open_err[i]);
+			continue;
+		}
+		h->dev_index[i] = rc;
+		added++;
+	}
+	if (!added) {
+		hdev_free(h);
+		return EXIT_DEVICE;
+	}
+	rc = prpath_dev_probe(h->dev);
+	if (rc == -EXDEV) {
+		cli_err(c, "%s: the paths lead to different LUs (run with -v for the identifiers)",
+			c->cmd);
+		hdev_free(h);
+		return EXIT_WRONG_LU;
+	}
+	if (rc) {
+		cli_err(c, "%s: probing the paths failed: %s", c->cmd, prpath_strerror(rc));
+		hdev_free(h);
+		return cli_exit_code(rc);
+	}
+	return 0;
+}
+
+/* ---- status document --------------------------------------------------------- */
+
+struct path_id {
+	bool known;
+	char port[PRPATH_PORT_NAME_MAX];
+	uint16_t rtp;
+	bool rtp_known;
+};
+
+/* The initiator port and relative target port of a path, for matching
+ * READ FULL STATUS descriptors. */
+static void path_identity(struct cli *c, struct pp_conn *conn, unsigned idx,
+			  struct path_id *id)
+{
+	uint8_t buf[512];
+	struct pp_io io;
+	const char *pn;
+	int rc;
+
+	memset(id, 0, sizeof(*id));
+	pn = pp_iscsi_port_name(conn);
+	if (!pn)
+		return;
+	snprintf(id->port, sizeof(id->port), "%s", pn);
+	memset(&io, 0, sizeof(io));
+	rc = prpath_cdb_inquiry(io.cdb, sizeof(io.cdb), true, 0x83, sizeof(buf));
+	if (rc < 0)
+		return;
+	io.cdb_len = (size_t)rc;
+	io.din = buf;
+	io.din_cap = sizeof(buf);
+	if (cli_raw_exec(c, conn, idx, &io) < 0 || cli_io_result(&io))
+		return;
+	if (prpath_vpd83_rel_tgt_port(buf, io.din_len, &id->rtp) == 0)
+		id->rtp_known = true;
+	id->known = id->rtp_known;
+}
+
+static struct json_object *status_doc(struct cli *c, struct hdev *h,
+				      const char *cmd, int *err_out)
+{
+	static struct prpath_full_status_desc desc[256];
+	struct prpath_path_status ps[HOST_MAX_PATHS];
+	struct prpath_full_status fs = { .desc = desc, .desc_cap = 256 };
+	struct prpath_dev_status st;
+	struct json_object *doc, *dev, *arr, *res;
+	bool fs_ok = false;
+	int i, rc;
+
+	doc = out_doc(cmd);
+	out_add_str(doc, "initiator", c->initiator);
+	out_add_key(doc, "key", prpath_dev_key(h->dev));
+	out_add_str(doc, "lu_id", prpath_dev_lu_id(h->dev));
+	out_add_int(doc, "block_size", prpath_dev_block_size(h->dev));
+	out_add_int(doc, "blocks", (int64_t)prpath_dev_blocks(h->dev));
+
+	rc = prpath_dev_status(h->dev, &st, ps, HOST_MAX_PATHS);
+	if (rc == 0 && !st.device_valid)
+		rc = st.device_error ? st.device_error : PRPATH_ERR_NO_PATH;
+	*err_out = rc;
+	dev = json_object_new_object();
+	if (rc == 0) {
+		out_add_int(dev, "generation", st.generation);
+		out_add_int(dev, "registrations", (int64_t)st.nregistrations);
+		out_add_int(dev, "key_registrations", (int64_t)st.nkey_registrations);
+		if (st.reserved) {
+			res = json_object_new_object();
+			if (prpath_pr_type_all_registrants(st.holder_type))
+				json_object_object_add(res, "holder_key", NULL);
+			else
+				out_add_key(res, "holder_key", st.holder_key);
+			out_add_str(res, "type", prpath_pr_type_name(st.holder_type));
+			out_add_bool(res, "ours", st.we_hold);
+			json_object_object_add(dev, "reservation", res);
+		} else {
+			json_object_object_add(dev, "reservation", NULL);
+		}
+	} else {
+		out_add_str(dev, "error", prpath_strerror(rc));
+	}
+	json_object_object_add(doc, "device", dev);
+
+	/* READ FULL STATUS on the first usable path: which nexus is registered */
+	for (i = 0; i < h->n && rc == 0; i++) {
+		int di = h->dev_index[i];
+		uint8_t *buf;
+		struct pp_io io;
+
+		if (di < 0 || ps[di].state != PRPATH_PATH_UP)
+			continue;
+		buf = calloc(1, FS_ALLOC);
+		if (!buf)
+			break;
+		memset(&io, 0, sizeof(io));
+		io.cdb_len = (size_t)prpath_cdb_pr_in(io.cdb, sizeof(io.cdb),
+						      PR_IN_READ_FULL_STATUS,
+						      FS_ALLOC);
+		io.din = buf;
+		io.din_cap = FS_ALLOC;
+		if (cli_raw_exec(c, prpath_dev_conn(h->dev, (unsigned)di),
+				 (unsigned)i, &io) == 0 &&
+		    cli_io_result(&io) == 0 &&
+		    prpath_decode_read_full_status(buf, io.din_len, &fs) == 0)
+			fs_ok = true;
+		free(buf);
+		break;
+	}
+
+	arr = json_object_new_array();
+	for (i = 0; i < h->n; i++) {
+		struct json_object *p = json_object_new_object();
+		int di = h->dev_index[i];
+
+		out_add_int(p, "index", i + 1);
+		out_add_str(p, "url", h->urls[i]);
+		if (di < 0) {
+			out_add_str(p, "state", "failed");
+			json_object_object_add(p, "registered", NULL);
+			out_add_str(p, "error", h->open_err[i]);
+			json_object_array_add(arr, p);
+			continue;
+		}
+		out_add_str(p, "state", prpath_path_state_name(ps[di].state));
+		if (ps[di].state == PRPATH_PATH_UP) {
+			struct path_id id;
+			bool reg = false, holder = false;
+			size_t k;
+
+			path_identity(c, prpath_dev_conn(h->dev, (unsigned)di),
+				      (unsigned)i, &id);
+			if (id.known) {
+				out_add_str(p, "initiator_port", id.port);
+				out_add_int(p, "relative_target_port", id.rtp);
+			}
+			if (id.known && fs_ok) {
+				for (k = 0; k < fs.ndesc; k++) {
+					char pn[PRPATH_PORT_NAME_MAX];
+
+					if (!desc[k].tid_valid ||
+					    prpath_tid_port_name(&desc[k].tid, pn, sizeof(pn)) < 0)
+						continue;
+					if (strcasecmp(pn, id.port) != 0 ||
+					    (!desc[k].all_tg_pt && desc[k].rel_tgt_port != id.rtp))
+						continue;
+					if (desc[k].key == prpath_dev_key(h->dev))
+						reg = true;
+					if (desc[k].r_holder && desc[k].key == prpath_dev_key(h->dev))
+						holder = true;
+				}
+				out_add_bool(p, "registered", reg);
+				out_add_bool(p, "reservation_holder", holder);
+			} else {
+				/* what this host knows (sg paths: no port name) */
+				if (st.open)
+					out_add_bool(p, "registered", ps[di].registered);
+				else
+					json_object_object_add(p, "registered", NULL);
+			}
+		} else {
+			json_object_object_add(p, "registered", NULL);
+		}
+		if (ps[di].last_error)
+			out_add_str(p, "error", prpath_strerror(ps[di].last_error));
+		json_object_array_add(arr, p);
+	}
+	json_object_object_add(doc, "paths", arr);
+	return doc;
+}
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !v)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t jint(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !v)
+		return 0;
+	return json_object_get_int64(v);
+}
+
+/* -1 null / absent, 0 false, 1 true */
+static int jbool(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !v)
+		return -1;
+	return json_object_get_boolean(v);
+}
+
+static void print_status_text(struct json_object *doc)
+{
+	struct json_object *dev, *res, *paths;
+	size_t i;
+
+	printf("LU %s: %" PRId64 " blocks of %" PRId64 " bytes\n",
+	       jstr(doc, "lu_id"), jint(doc, "blocks"), jint(doc, "block_size"));
+	printf("host %s, key %s\n", jstr(doc, "initiator"), jstr(doc, "key"));
+	json_object_object_get_ex(doc, "device", &dev);
+	if (jstr(dev, "error")) {
+		printf("device state unknown: %s\n", jstr(dev, "error"));
+	} else {
+		printf("registrations: %" PRId64 " (%" PRId64 " with this host's key), generation %" PRId64 "\n",
+		       jint(dev, "registrations"), jint(dev, "key_registrations"),
+		       jint(dev, "generation"));
+		if (json_object_object_get_ex(dev, "reservation", &res) && res)
+			printf("reservation: %s, held by %s%s\n", jstr(res, "type"),
+			       jstr(res, "holder_key") ? jstr(res, "holder_key")
+						       : "all registrants",
+			       jbool(res, "ours") == 1 ? " (this host)" : " (another host)");
+		else
+			printf("reservation: none\n");
+	}
+	printf("%-5s %-12s %-11s %-7s %s\n", "PATH", "STATE", "REGISTERED", "TPORT", "URL");
+	json_object_object_get_ex(doc, "paths", &paths);
+	for (i = 0; i < json_object_array_length(paths); i++) {
+		struct json_object *p = json_object_array_get_idx(paths, i);
+		int reg = jbool(p, "registered");
+		char tp[16] = "-";
+
+		if (jstr(p, "relative_target_port"))
+			snprintf(tp, sizeof(tp), "%" PRId64, jint(p, "relative_target_port"));
+		printf("%-5" PRId64 " %-12s %-11s %-7s %s%s%s%s\n", jint(p, "index"),
+		       jstr(p, "state"),
+		       reg < 0 ? "?" : reg ? (jbool(p, "reservation_holder") == 1 ? "yes,holder" : "yes") : "no",
+		       tp, jstr(p, "url"), jstr(p, "error") ? " (" : "",
+		       jstr(p, "error") ? jstr(p, "error") : "", jstr(p, "error") ? ")" : "");
+	}
+}
+
+static void emit_doc(struct cli *c, struct json_object *doc, const char *headline)
+{
+	if (c->output == OUT_JSON) {
+		out_json(doc);
+		return;
+	}
+	if (headline)
+		printf("%s\n", headline);
+	print_status_text(doc);
+	json_object_put(doc);
+}
+
+/* After a refused open: who holds the LU. */
+static void explain_reserved(struct cli *c, struct hdev *h, const char *what)
+{
+	struct prpath_dev_status st;
+	char ks[19];
+
+	if (prpath_dev_status(h->dev, &st, NULL, 0) == 0 && st.device_valid &&
+	    st.reserved) {
+		out_key_str(st.holder_key, ks);
+		cli_err(c, "%s: the LU is reserved by another host (key %s, %s)", what,
+			prpath_pr_type_all_registrants(st.holder_type) ? "all registrants" : ks,
+			prpath_pr_type_name(st.holder_type));
+	} else {
+		cli_err(c, "%s: the LU is reserved by another host", what);
+	}
+}
+
+/* ---- acquire / takeover ----------------------------------------------------- */
+
+enum {
+	OPT_MODE = OPT_CMD_BASE,
+	OPT_TYPE,
+	OPT_LBA,
+	OPT_COUNT,
+	OPT_VIA,
+	OPT_OUT,
+	OPT_IN,
+	OPT_PATTERN,
+};
+
+struct acq_args {
+	enum prpath_open_mode mode;
+	int type;      /* 0 = the mode's default */
+	bool takeover;
+};
+
+static int acq_opt(struct cli *c, void *arg, int opt, const char *val)
+{
+	struct acq_args *a = arg;
+
+	switch (opt) {
+	case OPT_MODE:
+		if (a->takeover)
+			return EXIT_USAGE;
+		if (strcmp(val, "exclusive") == 0)
+			a->mode = PRPATH_MODE_EXCLUSIVE;
+		else if (strcmp(val, "shared") == 0)
+			a->mode = PRPATH_MODE_SHARED;
+		else if (strcmp(val, "single") == 0)
+			a->mode = PRPATH_MODE_SINGLE;
+		else
+			return cli_bad_value(c, "--mode", val,
+					     "is not an acquire mode (exclusive, shared or single)");
+		return 0;
+	case OPT_TYPE:
+		a->type = prpath_pr_type_parse(val);
+		if (a->type < 0 || !prpath_pr_type_valid((unsigned)a->type))
+			return cli_bad_value(c, "--type", val,
+					     "is not a reservation type (wero, earo, wear, eaar, we or ea)");
+		return 0;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+static void acquire_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: prpath acquire [--mode exclusive|shared|single] [--type TYPE] PATH...\n"
+		"\n"
+		"Registers this host's key on every PATH and takes the reservation (exclusive:\n"
+		"refused with exit status 24 when another host holds the LU). The reservation\n"
+		"stays when prpath exits; 'prpath release' gives it up.\n"
+		"  --mode MODE   exclusive (default), shared or single (one path only)\n"
+		"  --type TYPE   wero (exclusive default), earo, wear (shared default), eaar,\n"
+		"                we (single default), ea\n");
+}
+
+static void takeover_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: prpath takeover [--type TYPE] PATH...\n"
+		"\n"
+		"Forced open: registers this host's key on every PATH, then preempts (and\n"
+		"aborts the commands of) the current holder, fencing it on every path, and\n"
+		"takes the reservation. The reservation stays when prpath exits.\n"
+		"  --type TYPE   wero (default), earo, wear, eaar, we, ea\n");
+}
+
+static int do_open(struct cli *c, int argc, char **argv, bool takeover)
+{
+	static const struct option lo_acq[] = {
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "type", required_argument, NULL, OPT_TYPE },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct option lo_take[] = {
+		{ "type", required_argument, NULL, OPT_TYPE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct acq_args a = { .mode = takeover ? PRPATH_MODE_FORCE : PRPATH_MODE_EXCLUSIVE,
+			      .takeover = takeover };
+	struct cli_cmd_opts co = { "", takeover ? lo_take : lo_acq, acq_opt, &a,
+				   takeover ? takeover_usage : acquire_usage };
+	struct json_object *doc;
+	struct hdev h;
+	unsigned flags = PRPATH_OPEN_RETAIN;
+	char head[256], ks[19];
+	int first, rc, derr;
+
+	rc = cli_parse(c, argc, argv, &co, &first);
+	if (rc >= 0)
+		return rc;
+	if (a.type > 0)
+		flags |= PRPATH_OPEN_TYPE((unsigned)a.type);
+	rc = hdev_setup(c, &h, argc - first, argv + first);
+	if (rc)
+		return rc;
+	rc = prpath_dev_open(h.dev, a.mode, flags);
+	if (rc == PRPATH_ERR_RESERVED) {
+		explain_reserved(c, &h, c->cmd);
+		hdev_free(&h);
+		return EXIT_CONFLICT;
+	}
+	if (rc) {
+		cli_err(c, "%s: %s", c->cmd, prpath_strerror(rc));
+		hdev_free(&h);
+		return cli_exit_code(rc);
+	}
+	doc = status_doc(c, &h, c->cmd, &derr);
+	out_add_str(doc, "mode", prpath_open_mode_name(a.mode));
+	out_key_str(prpath_dev_key(h.dev), ks);
+	snprintf(head, sizeof(head), "%s: LU reserved by this host (mode %s, key %s); the reservation stays after exit",
+		 c->cmd, prpath_open_mode_name(a.mode), ks);
+	prpath_dev_close(h.dev); /* retain: sends nothing */
+	emit_doc(c, doc, head);
+	hdev_free(&h);
+	return 0;
+}
+
+int cmd_acquire(struct cli *c, int argc, char **argv)
+{
+	return do_open(c, argc, argv, false);
+}
+
+int cmd_takeover(struct cli *c, int argc, char **argv)
+{
+	return do_open(c, argc, argv, true);
+}
+
+/* ---- release ------------------------------------------------------------------ */
+
+static void release_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: prpath release PATH...\n"
+		"\n"
+		"Releases this host's reservation (RELEASE on every path) and unregisters its\n"
+		"key on every path. Nothing to do when the key is not registered.\n");
+}
+
+static void plain_usage_status(FILE *f)
+{
+	fprintf(f,
+		"Usage: prpath status PATH...\n"
+		"\n"
+		"Shows the LU's registrations and reservation and, per path, its state,\n"
+		"whether this host's key is registered through it, and its target port.\n");
+}
+
+/* Unregisters K on every usable path (REGISTER AND IGNORE EXISTING KEY with
+ * SERVICE ACTION RESERVATION KEY 0; a nexus that is not registered gets
+ * GOOD and nothing changes). Returns 0 or the first error. */
+static int raw_unregister(struct cli *c, struct hdev *h)
+{
+	struct prpath_path_status ps[HOST_MAX_PATHS];
+	struct prpath_dev_status st;
+	int i, ret = 0;
+
+	if (prpath_dev_status(h->dev, &st, ps, HOST_MAX_PATHS) < 0)
+		return -EIO;
+	for (i = 0; i < h->n; i++) {
+		struct prpath_prout_params pp = { .rk = 0, .sark = 0 };
+		uint8_t param[24];
+		struct pp_io io;
+		int di = h->dev_index[i], rc;
+
+		if (di < 0 || ps[di].state != PRPATH_PATH_UP)
+			continue;
+		memset(&io, 0, sizeof(io));
+		io.dout_len = (size_t)prpath_prout_params_encode(&pp, param, sizeof(param));
+		io.dout = param;
+		io.cdb_len = (size_t)prpath_cdb_pr_out(io.cdb, sizeof(io.cdb),
+						       PR_OUT_REGISTER_AND_IGNORE, 0, 0,
+						       (uint32_t)io.dout_len);
+		rc = cli_raw_exec(c, prpath_dev_conn(h->dev, (unsigned)di),
+				  (unsigned)i, &io);
+		if (rc == 0)
+			rc = cli_io_result(&io);
+		if (rc && !ret)
+			ret = rc;
+	}
+	return ret;
+}
+
+int cmd_release(struct cli *c, int argc, char **argv)
+{
+	struct cli_cmd_opts co = { "", NULL, NULL, NULL, release_usage };
+	struct prpath_dev_status st;
+	struct json_object *doc;
+	struct hdev h;
+	const char *did;
+	int first, rc, derr;
+
+	rc = cli_parse(c, argc, argv, &co, &first);
+	if (rc >= 0)
+		return rc;
+	rc = hdev_setup(c, &h, argc - first, argv + first);
+	if (rc)
+		return rc;
+	rc = prpath_dev_status(h.dev, &st, NULL, 0);
+	if (rc == 0 && !st.device_valid)
+		rc = st.device_error ? st.device_error : PRPATH_ERR_NO_PATH;
+	if (rc) {
+		cli_err(c, "release: cannot read the LU's PR state: %s", prpath_strerror(rc));
+		hdev_free(&h);
+		return cli_exit_code(rc);
+	}
+	if (st.reserved && !prpath_pr_type_all_registrants(st.holder_type) &&
+	    st.holder_key == st.key) {
+		/* ours: re-open exclusively (keeps the reservation, registers
+		 * every path) and close: RELEASE + unregister on every path */
+		did = "released the reservation and unregistered";
+		rc = prpath_dev_open(h.dev, st.holder_type == PR_TYPE_WE ||
+					    st.holder_type == PR_TYPE_EA
+					    ? PRPATH_MODE_SINGLE : PRPATH_MODE_EXCLUSIVE,
+				     PRPATH_OPEN_TYPE(st.holder_type));
+		if (rc == 0)
+			rc = prpath_dev_close(h.dev);
+	} else if (st.reserved && prpath_pr_type_all_registrants(st.holder_type) &&
+		   st.nkey_registrations) {
+		did = "unregistered (all-registrants reservation)";
+		rc = prpath_dev_open(h.dev, PRPATH_MODE_SHARED,
+				     PRPATH_OPEN_TYPE(st.holder_type));
+		if (rc == 0)
+			rc = prpath_dev_close(h.dev);
+	} else if (st.nkey_registrations) {
+		did = "unregistered";
+		rc = raw_unregister(c, &h);
+	} else {
+		did = "nothing to release: this host's key is not registered";
+		rc = 0;
+	}
+	if (rc) {
+		cli_err(c, "release: %s", prpath_strerror(rc));
+		hdev_free(&h);
+		return cli_exit_code(rc);
+	}
+	doc = status_doc(c, &h, "release", &derr);
+	rc = 0;
+	if (derr == 0 && prpath_dev_status(h.dev, &st, NULL, 0) == 0 && st.device_valid &&
+	    (st.nkey_registrations || (st.reserved && st.holder_key == st.key &&
+				       !prpath_pr_type_all_registrants(st.holder_type)))) {
+		cli_err(c, "release: %zu registration(s) of this host's key remain (paths not given or not reachable?)",
+			st.nkey_registrations);
+		rc = EXIT_PARTIAL;
+	}
+	out_add_str(doc, "result", did);
+	{
+		char head[160];
+
+		snprintf(head, sizeof(head), "release: %s", did);
+		emit_doc(c, doc, head);
+	}
+	hdev_free(&h);
+	return rc;
+}
+
+int cmd_status(struct cli *c, int argc, char **argv)
+{
+	struct cli_cmd_opts co = { "", NULL, NULL, NULL, plain_usage_status };
+	struct json_object *doc;
+	struct hdev h;
+	int first, rc, derr;
+
+	rc = cli_parse(c, argc, argv, &co, &first);
+	if (rc >= 0)
+		return rc;
+	rc = hdev_setup(c, &h, argc - first, argv + first);
+	if (rc)
+		return rc;
+	doc = status_doc(c, &h, "status", &derr);
+	emit_doc(c, doc, NULL);
+	hdev_free(&h);
+	if (derr) {
+		cli_err(c, "status: cannot read the LU's PR state: %s", prpath_strerror(derr));
+		return cli_exit_code(derr);
+	}
+	return 0;
+}
+
+/* ---- read / write ---------------------------------------------------------------- */
+
+struct io_args {
+	uint64_t lba;
+	bool lba_set;
+	uint32_t count;
+	bool count_set;
+	int via;            /* 1-based, 0 = let the device choose */
+	const char *out;
+	const char *in;
+	int pattern;        /* -1: none */
+};
+
+static int io_opt(struct cli *c, void *arg, int opt, const char *val)
+{
+	struct io_args *a = arg;
+	unsigned long long v;
+
+	switch (opt) {
+	case OPT_LBA:
+		if (cli_parse_uint(val, UINT64_MAX, &v) < 0)
+			return cli_bad_value(c, "--lba", val, "is not a block address");
+		a->lba = v;
+		a->lba_set = true;
+		return 0;
+	case OPT_COUNT:
+		if (cli_parse_uint(val, 1u << 20, &v) < 0 || v == 0)
+			return cli_bad_value(c, "--count", val,
+					     "is not a block count (1-1048576)");
+		a->count = (uint32_t)v;
+		a->count_set = true;
+		return 0;
+	case OPT_VIA:
+		if (cli_parse_uint(val, HOST_MAX_PATHS, &v) < 0 || v == 0)
+			return cli_bad_value(c, "--via", val,
+					     "is not a path index (1-based, at most 64)");
+		a->via = (int)v;
+		return 0;
+	case OPT_OUT:
+		a->out = val;
+		return 0;
+	case OPT_IN:
+		a->in = val;
+		return 0;
+	case OPT_PATTERN:
+		if (cli_parse_uint(val, 255, &v) < 0)
+			return cli_bad_value(c, "--pattern", val,
+					     "is not a byte (0-255 or 0x00-0xff)");
+		a->pattern = (int)v;
+		return 0;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+static void read_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: prpath read --lba N [--count N] [--via INDEX] [--out FILE] PATH...\n"
+		"\n"
+		"Reads blocks as a host registered by an earlier acquire (no PR state changes).\n"
+		"  --lba N        first block\n"
+		"  --count N      number of blocks (default 1)\n"
+		"  --via INDEX    use path INDEX (1-based) only; default: the device chooses\n"
+		"  --out FILE     write the data to FILE; default: a hex dump on stdout\n");
+}
+
+static void write_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: prpath write --lba N [--count N] [--via INDEX] (--pattern BYTE | --in FILE) PATH...\n"
+		"\n"
+		"Writes blocks as a host registered by an earlier acquire. Exit status 24 when\n"
+		"the LU is reserved by another host or this host has been fenced.\n"
+		"  --lba N          first block\n"
+		"  --count N        number of blocks (default 1, or the size of --in)\n"
+		"  --via INDEX      use path INDEX (1-based) only; default: the device chooses\n"
+		"  --pattern BYTE   fill every byte with BYTE\n"
+		"  --in FILE        the data, count x block size bytes\n");
+}
+
+static int read_file_all(const char *path, uint8_t **buf, size_t *len)
+{
+	struct stat sb;
+	size_t off = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > (off_t)IO_MAX_BYTES) {
+		close(fd);
+		return sb.st_size > (off_t)IO_MAX_BYTES ? -EFBIG : -EINVAL;
+	}
+	*len = (size_t)sb.st_size;
+	*buf = malloc(*len ? *len : 1);
+	if (!*buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (off < *len) {
+		ssize_t r = read(fd, *buf + off, *len - off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int e = r < 0 ? -errno : -EIO;
+
+			free(*buf);
+			close(fd);
+			return e;
+		}
+		off += (size_t)r;
+	}
+	close(fd);
+	return 0;
+}
+
+static int write_file_all(const char *path, const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t w = write(fd, buf + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = -errno;
+
+			close(fd);
+			return e;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+static void hexdump(const uint8_t *b, size_t len, uint64_t base)
+{
+	size_t i, j;
+
+	for (i = 0; i < len; i += 16) {
+		bool same = i >= 16 && i + 16 <= len && memcmp(b + i, b + i - 16, 16) == 0;
+
+		if (same) {
+			/* collapse repeated lines like od */
+			size_t k = i;
+
+			while (k + 16 <= len && memcmp(b + k, b + i - 16, 16) == 0)
+				k += 16;
+			printf("*\n");
+			i = k - 16;
+			continue;
+		}
+		printf("%08" PRIx64 " ", base + i);
+		for (j = 0; j < 16 && i + j < len; j++)
+			printf(" %02x", b[i + j]);
+		printf("  |");
+		for (j = 0; j < 16 && i + j < len; j++)
+			putchar(b[i + j] >= 0x20 && b[i + j] < 0x7f ? b[i + j] : '.');
+		printf("|\n");
+	}
+	printf("%08" PRIx64 "\n", base + len);
+}
+
+/* Why a write/read got a reservation conflict. */
+static void explain_io_conflict(struct cli *c, struct hdev *h, const char *what, int err)
+{
+	struct prpath_dev_status st;
+	char ks[19];
+
+	if (prpath_dev_status(h->dev, &st, NULL, 0) == 0 && st.device_valid) {
+		out_key_str(st.holder_key, ks);
+		if (!st.nkey_registrations && st.reserved)
+			cli_err(c, "%s: reservation conflict: this host's key is not registered (fenced?) and the LU is reserved by %s (%s)",
+				what, prpath_pr_type_all_registrants(st.holder_type)
+				? "all registrants" : ks, prpath_pr_type_name(st.holder_type));
+		else if (!st.nkey_registrations)
+			cli_err(c, "%s: reservation conflict: this host's key is not registered", what);
+		else
+			cli_err(c, "%s: reservation conflict (%s)", what, prpath_strerror(err));
+		return;
+	}
+	cli_err(c, "%s: %s", what, prpath_strerror(err));
+}
+
+static int do_io(struct cli *c, int argc, char **argv, bool write)
+{
+	static const struct option lo_read[] = {
+		{ "lba", required_argument, NULL, OPT_LBA },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "via", required_argument, NULL, OPT_VIA },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct option lo_write[] = {
+		{ "lba", required_argument, NULL, OPT_LBA },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "via", required_argument, NULL, OPT_VIA },
+		{ "pattern", required_argument, NULL, OPT_PATTERN },
+		{ "in", required_argument, NULL, OPT_IN },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct io_args a = { .count = 1, .pattern = -1 };
+	struct cli_cmd_opts co = { "", write ? lo_write : lo_read, io_opt, &a,
+				   write ? write_usage : read_usage };
+	struct json_object *doc;
+	uint8_t *buf = NULL, *file = NULL;
+	size_t flen = 0, len;
+	uint32_t bs;
+	struct hdev h;
+	int first, rc, via = -1;
+
+	rc = cli_parse(c, argc, argv, &co, &first);
+	if (rc >= 0)
+		return rc;
+	if (!a.lba_set) {
+		cli_err(c, "%s: --lba is required", c->cmd);
+		return EXIT_USAGE;
+	}
+	if (write && (a.pattern >= 0) == (a.in != NULL)) {
+		cli_err(c, "write: give exactly one of --pattern and --in");
+		return EXIT_USAGE;
+	}
+	if (a.via > argc - first) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%d", a.via);
+		return cli_bad_value(c, "--via", v, "is more than the number of PATHs");
+	}
+	if (write && a.in) {
+		rc = read_file_all(a.in, &file, &flen);
+		if (rc < 0) {
+			cli_err(c, "write: --in %s: %s", a.in, prpath_strerror(rc));
+			return EXIT_DEVICE;
+		}
+	}
+	rc = hdev_setup(c, &h, argc - first, argv + first);
+	if (rc) {
+		free(file);
+		return rc;
+	}
+	bs = prpath_dev_block_size(h.dev);
+	if (file) {
+		if (!a.count_set) {
+			if (flen == 0 || flen % bs) {
+				cli_err(c, "write: --in %s: %zu bytes is not a whole number of %u-byte blocks",
+					a.in, flen, bs);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			a.count = (uint32_t)(flen / bs);
+		} else if (flen < (size_t)a.count * bs) {
+			cli_err(c, "write: --in %s: %zu bytes, %zu needed", a.in, flen,
+				(size_t)a.count * bs);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (a.lba >= prpath_dev_blocks(h.dev) ||
+	    a.count > prpath_dev_blocks(h.dev) - a.lba) {
+		cli_err(c, "%s: blocks %" PRIu64 "..%" PRIu64 " are beyond the end of the LU (%" PRIu64 " blocks)",
+			c->cmd, a.lba, a.lba + a.count - 1, prpath_dev_blocks(h.dev));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	len = (size_t)a.count * bs;
+	if (len > IO_MAX_BYTES) {
+		cli_err(c, "%s: at most %u bytes per command", c->cmd, IO_MAX_BYTES);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (a.via) {
+		via = h.dev_index[a.via - 1];
+		if (via < 0) {
+			cli_err(c, "%s: path %d (%s) could not be opened", c->cmd, a.via,
+				argv[first + a.via - 1]);
+			rc = EXIT_DEVICE;
+			goto out;
+		}
+	}
+	buf = malloc(len);
+	if (!buf) {
+		cli_err(c, "out of memory");
+		rc = EXIT_DEVICE;
+		goto out;
+	}
+	if (write) {
+		if (file)
+			memcpy(buf, file, len);
+		else
+			memset(buf, a.pattern, len);
+	}
+	rc = prpath_dev_open(h.dev, PRPATH_MODE_NORESERVE, PRPATH_OPEN_RETAIN);
+	if (rc) {
+		cli_err(c, "%s: %s", c->cmd, prpath_strerror(rc));
+		rc = cli_exit_code(rc);
+		goto out;
+	}
+	rc = write ? prpath_dev_write(h.dev, a.lba, a.count, buf, via)
+		   : prpath_dev_read(h.dev, a.lba, a.count, buf, via);
+	prpath_dev_close(h.dev);
+	if (rc) {
+		if (rc == PRPATH_ERR_CONFLICT || rc == PRPATH_ERR_FENCED ||
+		    rc == PRPATH_ERR_RESERVED)
+			explain_io_conflict(c, &h, c->cmd, rc);
+		else
+			cli_err(c, "%s: %s", c->cmd, prpath_strerror(rc));
+		rc = cli_exit_code(rc);
+		goto out;
+	}
+	if (!write && a.out) {
+		rc = write_file_all(a.out, buf, len);
+		if (rc < 0) {
+			cli_err(c, "read: --out %s: %s", a.out, prpath_strerror(rc));
+			rc = EXIT_DEVICE;
+			goto out;
+		}
+	}
+	doc = out_doc(c->cmd);
+	out_add_int(doc, "lba", (int64_t)a.lba);
+	out_add_int(doc, "count", a.count);
+	out_add_int(doc, "block_size", bs);
+	if (a.via)
+		out_add_int(doc, "via", a.via);
+	else
+		json_object_object_add(doc, "via", NULL);
+	if (!write) {
+		out_add_str(doc, "out", a.out);
+		if (!a.out && c->output == OUT_JSON) {
+			char *hex = malloc(len * 2 + 1);
+			size_t i;
+
+			if (hex) {
+				for (i = 0; i < len; i++)
+					snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+				out_add_str(doc, "data_hex", hex);
+				free(hex);
+			}
+		}
+	}
+	if (c->output == OUT_JSON) {
+		out_json(doc);
+	} else {
+		json_object_put(doc);
+		if (write)
+			printf("wrote %u block%s at lba %" PRIu64 "%s\n", a.count,
+			       a.count == 1 ? "" : "s", a.lba, a.via ? " (pinned path)" : "");
+		else if (a.out)
+			printf("read %u block%s at lba %" PRIu64 " into %s\n", a.count,
+			       a.count == 1 ? "" : "s", a.lba, a.out);
+		else
+			hexdump(buf, len, a.lba * bs);
+	}
+	rc = 0;
+out:
+	free(buf);
+	free(file);
+	hdev_free(&h);
+	return rc;
+}
+
+int cmd_read(struct cli *c, int argc, char **argv)
+{
+	return do_io(c, argc, argv, false);
+}
+
+int cmd_write(struct cli *c, int argc, char **argv)
+{
+	return do_io(c, argc, argv, true);
+}

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* CLI subcommands: each takes argv[0] = the command name. */
+#ifndef PRPATH_CLI_COMMANDS_H
+#define PRPATH_CLI_COMMANDS_H
+
+int cmd_target(int argc, char **argv);
+
+#endif

@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The prpath command: golden output of the demo (text and JSON), exit
+# codes and error messages, and the man page covering every long option.
+# Regenerate the golden files after an intended change with
+#   PRPATH=build/src/cli/prpath UPDATE_GOLDEN=1 bash tests/test_cli.sh
+set -u
+PRPATH=${PRPATH:?PRPATH must point at the prpath binary}
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+GOLDEN=$SRCDIR/tests/golden
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+
+# normalise what differs between runs: the elapsed time
+norm_text() { sed -E 's/\([0-9]+\.[0-9]+ s\)$/(TIME)/'; }
+norm_json() { sed -E 's/"elapsed_ms": [0-9]+/"elapsed_ms": 0/'; }
+
+golden() { # golden NAME FILE
+	if [ -n "${UPDATE_GOLDEN:-}" ]; then
+		cp "$2" "$GOLDEN/$1"; ok "updated $1"; return
+	fi
+	if diff -u "$GOLDEN/$1" "$2" >"$TMP/diff"; then
+		ok "golden $1"
+	else
+		cat "$TMP/diff"; fail "golden $1 differs"
+	fi
+}
+
+# ---- demo -----------------------------------------------------------------
+"$PRPATH" demo --seed 1 >"$TMP/demo.out" 2>"$TMP/demo.err"
+rc=$?
+[ $rc -eq 0 ] && ok "demo --seed 1 exits 0" || { cat "$TMP/demo.err"; fail "demo exit $rc"; }
+[ -s "$TMP/demo.err" ] && fail "demo wrote to stderr: $(head -3 "$TMP/demo.err")"
+norm_text <"$TMP/demo.out" >"$TMP/demo.txt"
+golden demo-seed1.txt "$TMP/demo.txt"
+grep -q '^Verdict: PASS' "$TMP/demo.out" || fail "demo verdict is not PASS"
+
+"$PRPATH" -o json demo --seed 1 >"$TMP/demo.jout" 2>/dev/null
+rc=$?
+[ $rc -eq 0 ] && ok "-o json demo exits 0" || fail "json demo exit $rc"
+norm_json <"$TMP/demo.jout" >"$TMP/demo.json"
+golden demo-seed1.json "$TMP/demo.json"
+python3 - "$TMP/demo.jout" <<'PY' || fail "demo JSON content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema_version"] == 1 and d["command"] == "demo", d.keys()
+assert d["verdict"] == "pass"
+assert all(c["ok"] for c in d["checks"]) and len(d["checks"]) == 8
+titles = [s["step"] for s in d["steps"]]
+assert titles == [0, 1, 2, 3, 4, 4, 5, 6, 7], titles
+# step 1: REGISTER on every path, RESERVE on one
+s1 = {c["command"]: c for c in d["steps"][1]["commands"]}
+reg = [r for r in s1["REGISTER AND IGNORE EXISTING KEY"]["results"] if r["result"] == "GOOD"]
+assert reg[0]["paths"] == [1, 2, 3, 4], reg
+assert s1["RESERVE"]["results"][0]["paths"] == [1]
+# step 5: B preempts and aborts A
+s5 = {c["command"]: c for c in d["steps"][6]["commands"] if c["host"] == "B"}
+assert "PREEMPT AND ABORT" in s5, s5.keys()
+PY
+[ $? -eq 0 ] && ok "demo JSON content"
+
+for p in 1 2 16; do
+	"$PRPATH" demo --paths $p --seed 3 >"$TMP/o" 2>&1 && ok "demo --paths $p" || { tail -15 "$TMP/o"; fail "demo --paths $p"; }
+done
+
+# ---- exit codes and messages ---------------------------------------------
+expect() { # expect STATUS PATTERN -- command...
+	local want=$1 pat=$2; shift 3
+	"$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "'$*': exit $rc, expected $want ($(head -2 "$TMP/err"))"
+	elif [ -n "$pat" ] && ! grep -q -- "$pat" "$TMP/err"; then
+		fail "'$*': stderr lacks '$pat': $(cat "$TMP/err")"
+	elif [ "$want" -ne 0 ] && [ "$(grep -vc '^Try ' "$TMP/err")" -ne 1 ]; then
+		fail "'$*': not a one-line error: $(cat "$TMP/err")"
+	else
+		ok "'$*' -> $rc"
+	fi
+}
+URL=iscsi://127.0.0.1:1/iqn.x/0
+expect 1 "no command given" -- "$PRPATH"
+expect 1 "unknown command 'frobnicate'" -- "$PRPATH" frobnicate
+expect 1 "unknown option" -- "$PRPATH" --frob status "$URL"
+expect 1 "unknown option" -- "$PRPATH" status --frob "$URL"
+expect 1 "needs a value" -- "$PRPATH" status "$URL" --key
+expect 1 "prpath: --key: '0' is not a valid key (must be non-zero)" -- "$PRPATH" --key 0 status "$URL"
+expect 1 "--key: '0x' is not a valid key" -- "$PRPATH" -k 0x status "$URL"
+expect 1 "--key: '-5' is not a valid key" -- "$PRPATH" -k -5 status "$URL"
+expect 1 "more than 64 bits" -- "$PRPATH" -k 0x10000000000000000 status "$URL"
+expect 1 "--output: 'xml'" -- "$PRPATH" -o xml status "$URL"
+expect 1 "--initiator" -- "$PRPATH" -i "a,b" status "$URL"
+expect 1 "--timeout: '0'" -- "$PRPATH" --timeout 0 status "$URL"
+expect 1 "--type: 'wrex' is not a reservation type" -- "$PRPATH" acquire --type wrex "$URL"
+expect 1 "--mode: 'forced'" -- "$PRPATH" acquire --mode forced "$URL"
+expect 1 "unknown option" -- "$PRPATH" takeover --mode shared "$URL"
+expect 1 "give at least one PATH" -- "$PRPATH" acquire
+expect 1 "unknown path syntax" -- "$PRPATH" status http://example/x
+expect 1 "" -- "$PRPATH" status iscsi://127.0.0.1:99999/iqn.x/0
+expect 1 "" -- "$PRPATH" status iscsi://127.0.0.1/iqn.x/notalun
+expect 1 "--lba is required" -- "$PRPATH" read "$URL"
+expect 1 "--lba: 'ten'" -- "$PRPATH" read --lba ten "$URL"
+expect 1 "--count: '0'" -- "$PRPATH" read --lba 1 --count 0 "$URL"
+expect 1 "--via: '0'" -- "$PRPATH" read --lba 1 --via 0 "$URL"
+expect 1 "--via: '3' is more than the number of PATHs" -- "$PRPATH" read --lba 1 --via 3 "$URL" "$URL"
+expect 1 "exactly one of --pattern and --in" -- "$PRPATH" write --lba 1 "$URL"
+expect 1 "--pattern: '256'" -- "$PRPATH" write --lba 1 --pattern 256 "$URL"
+expect 1 "pr: say 'in' or 'out'" -- "$PRPATH" pr
+expect 1 "unknown subcommand 'sideways'" -- "$PRPATH" pr sideways "$URL"
+expect 1 "give exactly one of" -- "$PRPATH" pr in "$URL"
+expect 1 "give exactly one of" -- "$PRPATH" pr in --read-keys --read-reservation "$URL"
+expect 1 "give exactly one PATH" -- "$PRPATH" pr in --read-keys
+expect 1 "give exactly one service action" -- "$PRPATH" pr out "$URL"
+expect 1 "--prout-type: 'xx'" -- "$PRPATH" pr out --reserve --prout-type xx "$URL"
+expect 1 "--param-rk: 'zz'" -- "$PRPATH" pr out --register --param-rk zz "$URL"
+expect 1 "needs one --transport-id" -- "$PRPATH" pr out --register-move "$URL"
+expect 1 "--paths: '0'" -- "$PRPATH" demo --paths 0
+expect 1 "--paths: '17'" -- "$PRPATH" demo --paths 17
+expect 1 "--seed: 'abc'" -- "$PRPATH" demo --seed abc
+# an unreachable portal: a clear one-line error, device/transport status
+expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" status "$URL"
+expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" acquire "$URL"
+expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" pr in --read-keys "$URL"
+expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" -k 5 pr out --reserve --prout-type 5 "$URL"
+expect 0 "" -- "$PRPATH" --version
+grep -q '^prpath [0-9]' "$TMP/out" || fail "--version output: $(cat "$TMP/out")"
+
+# ---- every long option of every --help is in the man page ------------------
+MAN=$SRCDIR/docs/prpath.8
+mantext=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$MAN")
+{
+	"$PRPATH" --help
+	for c in acquire takeover release status read write demo target "pr in" "pr out"; do
+		# shellcheck disable=SC2086
+		"$PRPATH" $c --help || fail "'prpath $c --help' failed"
+	done
+} >"$TMP/help" 2>&1
+opts=$(grep -o -- '--[a-z][a-z0-9-]*' "$TMP/help" | sort -u)
+[ "$(echo "$opts" | wc -l)" -gt 30 ] || fail "too few options found in --help: $opts"
+missing=
+for o in $opts; do
+	grep -q -- "$o\b" <<<"$mantext" || missing="$missing $o"
+done
+[ -z "$missing" ] && ok "every long option is in prpath(8)" || fail "not in prpath(8):$missing"
+for sec in "EXIT STATUS" "EXAMPLES" "GLOBAL OPTIONS"; do
+	grep -q "^\.SH $sec" "$MAN" || fail "prpath(8) has no $sec section"
+done
+
+if [ $failures -ne 0 ]; then
+	echo "$failures failure(s)"
+	exit 1
+fi
+echo PASS

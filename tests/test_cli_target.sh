@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The host commands against prpath's own iSCSI target over loopback:
+# host A acquires over two paths (two portals = two target ports), writes;
+# host B takes over; A's write now fails with exit status 24; B releases.
+# Exit 77 (skip) only when the target cannot start.
+set -u
+PRPATH=${PRPATH:?PRPATH must point at the prpath binary}
+TMP=$(mktemp -d)
+TPID=
+cleanup() {
+	if [ -n "$TPID" ]; then kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null; fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; [ -f "$TMP/target.log" ] && tail -20 "$TMP/target.log"; exit 1; }
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+started=
+for try in 1 2 3 4 5 6 7 8; do
+	P1=$(( 20000 + (RANDOM % 20000) * 2 ))
+	P2=$(( P1 + 1 ))
+	port_free "$P1" && port_free "$P2" || continue
+	"$PRPATH" target --portal "127.0.0.1:$P1" --portal "127.0.0.1:$P2" \
+		--lun "$TMP/lu0:16M" >"$TMP/target.log" 2>&1 &
+	TPID=$!
+	for i in $(seq 1 50); do
+		if ! kill -0 "$TPID" 2>/dev/null; then break; fi
+		if ! port_free "$P1" && ! port_free "$P2"; then started=1; break; fi
+		sleep 0.1
+	done
+	[ -n "$started" ] && break
+	kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null; TPID=
+done
+if [ -z "$started" ]; then
+	echo "SKIP: prpath target could not start"; cat "$TMP/target.log" 2>/dev/null
+	exit 77
+fi
+
+IQN=iqn.2026-11.io.prpath:target
+U1="iscsi://127.0.0.1:$P1/$IQN/0"
+U2="iscsi://127.0.0.1:$P2/$IQN/0"
+A="-i iqn.2026-11.io.prpath:test-a"
+B="-i iqn.2026-11.io.prpath:test-b"
+
+expect() { # expect STATUS DESCRIPTION -- command...
+	local want=$1 what=$2; shift 3
+	"$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
+	[ "$rc" -eq "$want" ] || { cat "$TMP/out" "$TMP/err"; fail "$what: exit $rc, expected $want"; }
+	echo "ok: $what (exit $rc)"
+}
+
+expect 0 "A acquires over two paths" -- "$PRPATH" $A acquire "$U1" "$U2"
+expect 0 "A status (json)" -- "$PRPATH" $A -o json status "$U1" "$U2"
+python3 - "$TMP/out" <<'PY' || fail "A status json content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema_version"] == 1, d
+assert d["device"]["registrations"] == 2, d
+assert d["device"]["key_registrations"] == 2, d
+assert d["device"]["reservation"]["ours"] is True, d
+assert d["device"]["reservation"]["type"] == "wero", d
+assert [p["registered"] for p in d["paths"]] == [True, True], d
+assert [p["relative_target_port"] for p in d["paths"]] == [1, 2], d
+assert sum(1 for p in d["paths"] if p["reservation_holder"]) == 1, d
+PY
+expect 0 "A writes through path 2" -- "$PRPATH" $A write --lba 10 --count 2 --via 2 --pattern 0xa5 "$U1" "$U2"
+expect 0 "A reads it back" -- "$PRPATH" $A read --lba 10 --count 2 --out "$TMP/blk" "$U1" "$U2"
+[ "$(od -An -tx1 -v "$TMP/blk" | tr -s ' \n' '\n\n' | grep -c '^a5$')" -eq 1024 ] || fail "read data is not the pattern"
+expect 24 "B's acquire is refused" -- "$PRPATH" $B acquire "$U1" "$U2"
+grep -q "reserved by another host" "$TMP/err" || fail "B's refusal message: $(cat "$TMP/err")"
+expect 0 "B's refused acquire left no key of B" -- "$PRPATH" $B -o json pr in --read-keys "$U1"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["keys"]) == 2 and len(set(d["keys"])) == 1, d' "$TMP/out" || fail "keys after B's refusal"
+expect 0 "B takes over" -- "$PRPATH" $B takeover "$U1" "$U2"
+expect 24 "A's write after the takeover" -- "$PRPATH" $A write --lba 10 --pattern 0x11 "$U1" "$U2"
+grep -q "not registered" "$TMP/err" || fail "A's conflict message: $(cat "$TMP/err")"
+expect 0 "B writes" -- "$PRPATH" $B write --lba 10 --pattern 0x22 "$U1" "$U2"
+expect 0 "B reads (json)" -- "$PRPATH" $B -o json read --lba 10 "$U1" "$U2"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["data_hex"] == "22"*512, d["data_hex"][:64]' "$TMP/out" || fail "block 10 is not B's"
+expect 0 "B releases" -- "$PRPATH" $B release "$U1" "$U2"
+expect 0 "nobody holds the LU" -- "$PRPATH" $B -o json pr in --read-reservation "$U2"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["reservation"] is None, d' "$TMP/out" || fail "reservation after release"
+expect 0 "keys after release" -- "$PRPATH" $B -o json pr in --read-keys "$U1"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["keys"] == [], d' "$TMP/out" || fail "keys after B's release"
+# raw PR OUT: register / reserve / release / unregister as sg_persist would
+expect 0 "pr out --register-ignore" -- "$PRPATH" $A -k 0x1234 pr out --register-ignore "$U1"
+expect 0 "pr out --reserve" -- "$PRPATH" $A -k 0x1234 pr out --reserve --prout-type wero "$U1"
+expect 24 "pr out --reserve from an unregistered nexus" -- "$PRPATH" $B -k 0x99 pr out --reserve --prout-type 5 "$U2"
+expect 0 "pr in --read-full-status" -- "$PRPATH" $A pr in --read-full-status "$U1"
+grep -q "Key=0x1234" "$TMP/out" && grep -q "<< Reservation holder >>" "$TMP/out" || fail "full status: $(cat "$TMP/out")"
+expect 0 "pr in --report-capabilities" -- "$PRPATH" $A pr in --report-capabilities "$U1"
+expect 0 "pr out --release" -- "$PRPATH" $A -k 0x1234 pr out --release --prout-type wero "$U1"
+expect 0 "pr out unregister" -- "$PRPATH" $A pr out --register-ignore --param-sark 0 "$U1"
+expect 1 "pr out without a service action" -- "$PRPATH" pr out "$U1"
+echo "PASS"

@@ -1,0 +1,58 @@
+#!/bin/bash
+# `prpath target` against bad peers: garbage, oversized, truncated and
+# malformed PDUs, login errors, a slow reader and half-open connections;
+# afterwards a normal initiator (iscsi-inq, iscsi-ls) must still be served
+# and the target must still run and shut down cleanly.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/target_lib.sh"
+tl_need iscsi-inq iscsi-ls python3
+
+TMP=$(mktemp -d)
+trap 'exec 3>&- 2>/dev/null; tl_cleanup' EXIT
+PORT1=$(tl_free_port)
+tl_start_target --portal "127.0.0.1:$PORT1" --iqn "$IQN" \
+	--lun "$TMP/lun0.img:16M" --allow "$INI1" --allow "$INI2"
+URL="iscsi://127.0.0.1:$PORT1/$IQN/0"
+fail=0
+
+# the python client keeps its half-open connections while we test
+mkfifo "$TMP/in"
+python3 "$here/target_robust.py" "$PORT1" "$IQN" "$INI1" <"$TMP/in" >"$TMP/robust.out" 2>&1 &
+py=$!
+exec 3>"$TMP/in"
+for i in $(seq 1 300); do
+	grep -q HALFOPEN_READY "$TMP/robust.out" && break
+	kill -0 "$py" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q HALFOPEN_READY "$TMP/robust.out" || { echo "FAIL: robust client did not get ready"; fail=1; }
+
+if ! timeout 30 iscsi-inq -i "$INI2" "$URL" >"$TMP/inq.out" 2>&1 ||
+   ! grep -q "Vendor:PRPATH" "$TMP/inq.out"; then
+	echo "FAIL: iscsi-inq while bad peers are connected"; cat "$TMP/inq.out"; fail=1
+else
+	echo "ok: iscsi-inq served while bad peers are connected"
+fi
+if ! timeout 30 iscsi-ls -i "$INI2" -s "iscsi://127.0.0.1:$PORT1" >"$TMP/ls.out" 2>&1 ||
+   ! grep -q "Portal:127.0.0.1:$PORT1,1" "$TMP/ls.out"; then
+	echo "FAIL: iscsi-ls discovery"; cat "$TMP/ls.out"; fail=1
+else
+	echo "ok: iscsi-ls discovery lists the portal with its tag"
+fi
+if timeout 30 iscsi-inq -i iqn.2000-01.invalid:intruder "$URL" >/dev/null 2>&1; then
+	echo "FAIL: initiator outside --allow got in"; fail=1
+else
+	echo "ok: initiator outside --allow refused"
+fi
+
+exec 3>&-
+wait "$py" || fail=1
+cat "$TMP/robust.out" | grep -v HALFOPEN_READY
+
+if ! kill -0 "$TARGET_PID" 2>/dev/null; then
+	echo "FAIL: target died"; cat "$TMP/target.log"; exit 1
+fi
+timeout 30 iscsi-inq -i "$INI1" "$URL" >/dev/null 2>&1 || { echo "FAIL: iscsi-inq after the bad peers left"; fail=1; }
+tl_stop_target || fail=1
+exit $fail

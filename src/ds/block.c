@@ -8,7 +8,9 @@
  * checks, without lu->lock. The backing store is accessed with
  * lu->data_lock held for reading, so plain I/O runs in parallel; COMPARE
  * AND WRITE and FORMAT UNIT hold it for writing, which makes the compare
- * and the write one atomic step with respect to every other command.
+ * and the write one atomic step with respect to every other command. On
+ * the memory store every modifying command holds it for writing (see
+ * data_lock_modify()).
  *
  * The store is a file (or block device) accessed with pread/pwrite, or a
  * calloc'ed buffer. Unmapped blocks read back as zeros (LBPRZ=1): UNMAP and
@@ -385,6 +387,19 @@ static bool all_zero(const uint8_t *p, size_t len)
 
 /* ---- commands ----------------------------------------------------------- */
 
+/* Takes data_lock for a command that modifies the store. The file store is
+ * written with pwrite(), which the kernel orders against other I/O, so
+ * writers share the lock; the memory store is written with memcpy(), where
+ * two overlapping writes, or a write and a read, would be a data race: a
+ * writer there holds the lock exclusively. */
+static void data_lock_modify(struct prpath_lu *lu)
+{
+	if (lu->mem)
+		pthread_rwlock_wrlock(&lu->data_lock);
+	else
+		pthread_rwlock_rdlock(&lu->data_lock);
+}
+
 static int do_read(struct prpath_lu *lu, struct prpath_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->cdb;
@@ -438,7 +453,7 @@ static int do_write(struct prpath_lu *lu, struct prpath_cmd *cmd, bool verify)
 		return short_data_out(cmd);
 	if (!len)
 		return ds_good(cmd);
-	pthread_rwlock_rdlock(&lu->data_lock);
+	data_lock_modify(lu);
 	err = io_write(lu, cmd->data_out, (size_t)len, lba * lu->block_size);
 	/* FUA, and the verify of WRITE AND VERIFY, mean "on the medium" */
 	if (!err && (fua || verify))
@@ -572,7 +587,7 @@ static int do_write_same(struct prpath_lu *lu, struct prpath_cmd *cmd)
 			return short_data_out(cmd);
 		pattern = cmd->data_out;
 	}
-	pthread_rwlock_rdlock(&lu->data_lock);
+	data_lock_modify(lu);
 	if (!pattern || all_zero(pattern, bs))
 		/* zeros; with UNMAP deallocate (reads back zeros, LBPRZ=1) */
 		err = io_zero(lu, lba * bs, (uint64_t)n * bs, unmap);
@@ -630,7 +645,7 @@ static int do_unmap(struct prpath_lu *lu, struct prpath_cmd *cmd)
 		if (!range_ok(lu, lba, cnt))
 			return out_of_range(cmd);
 	}
-	pthread_rwlock_rdlock(&lu->data_lock);
+	data_lock_modify(lu);
 	for (i = 0; i < ndesc && !err; i++) {
 		const uint8_t *d = p + 8 + 16 * i;
 

@@ -65,7 +65,7 @@ int cli_raw_exec(struct cli *c, struct pp_conn *conn, unsigned path,
 		if (c->verbose >= 2) {
 			hex_line(hex, sizeof(hex), io->cdb, io->cdb_len);
 			fprintf(stderr, "prpath: debug: path %u -> %s [%s] out %zu in %zu\n",
-				path, op_name(io->cdb), hex, io->dout_len, io->din_cap);
+				path + 1, op_name(io->cdb), hex, io->dout_len, io->din_cap);
 		}
 		io->din_len = 0;
 		io->status = 0;
@@ -76,7 +76,7 @@ int cli_raw_exec(struct cli *c, struct pp_conn *conn, unsigned path,
 		if (rc < 0) {
 			if (c->verbose >= 2)
 				fprintf(stderr, "prpath: debug: path %u <- transport error: %s\n",
-					path, prpath_strerror(rc));
+					path + 1, prpath_strerror(rc));
 			return rc;
 		}
 		if (io->din_len > io->din_cap)
@@ -88,11 +88,11 @@ int cli_raw_exec(struct cli *c, struct pp_conn *conn, unsigned path,
 		if (c->verbose >= 2) {
 			if (io->status == SCSI_STATUS_CHECK_CONDITION && s.valid)
 				fprintf(stderr, "prpath: debug: path %u <- %s, sense %x/%02x/%02x (%s)\n",
-					path, prpath_status_name(io->status), s.key,
+					path + 1, prpath_status_name(io->status), s.key,
 					s.asc, s.ascq, prpath_asc_name(s.asc, s.ascq));
 			else
 				fprintf(stderr, "prpath: debug: path %u <- %s, in %zu\n",
-					path, prpath_status_name(io->status), io->din_len);
+					path + 1, prpath_status_name(io->status), io->din_len);
 		}
 		if (cat != PRPATH_SENSE_UNIT_ATTENTION || tries + 1 >= RAW_UA_RETRIES)
 			return 0;

@@ -303,8 +303,12 @@ static void set_fenced(struct prpath_dev *d, int path, int why)
 	d->fenced = true;
 	pthread_mutex_unlock(&d->lock);
 	if (first) {
-		mp_log(d, 0, "fenced: key 0x%016llx is no longer registered (seen on path %d)",
-		       (unsigned long long)d->key, path);
+		if (path >= 0)
+			mp_log(d, 0, "fenced: key 0x%016llx is no longer registered (seen on path %d)",
+			       (unsigned long long)d->key, path + 1);
+		else
+			mp_log(d, 0, "fenced: key 0x%016llx is no longer registered",
+			       (unsigned long long)d->key);
 		emit(d, PRPATH_EVENT_FENCED, path, why);
 	}
 }
@@ -333,7 +337,7 @@ static void path_set_failed(struct mp_path *p, int err)
 	p->registered = false;
 	pthread_mutex_unlock(&d->lock);
 	if (was_up) {
-		mp_log(d, 1, "path %u down: %s", p->index, prpath_strerror(err));
+		mp_log(d, 1, "path %u down: %s", p->index + 1, prpath_strerror(err));
 		emit(d, PRPATH_EVENT_PATH_DOWN, (int)p->index, err);
 	}
 }
@@ -388,11 +392,11 @@ static int path_exec(struct prpath_dev *d, struct mp_path *p, struct pp_io *io)
 
 	if (trace) {
 		hex_str(hex, sizeof(hex), io->cdb, io->cdb_len);
-		mp_log(d, 2, "path %u -> %s [%s] out %zu in %zu", p->index,
+		mp_log(d, 2, "path %u -> %s [%s] out %zu in %zu", p->index + 1,
 		       cdb_name(io->cdb), hex, io->dout_len, io->din_cap);
 		if (io->dout_len && io->dout_len <= 32 && io->cdb[0] == SCSI_OP_PR_OUT) {
 			hex_str(hex, sizeof(hex), io->dout, io->dout_len);
-			mp_log(d, 2, "path %u    parameter list [%s]", p->index, hex);
+			mp_log(d, 2, "path %u    parameter list [%s]", p->index + 1, hex);
 		}
 	}
 	pthread_mutex_lock(&p->exec_lock);
@@ -403,7 +407,7 @@ static int path_exec(struct prpath_dev *d, struct mp_path *p, struct pp_io *io)
 	pthread_mutex_unlock(&p->exec_lock);
 	if (rc < 0) {
 		if (trace)
-			mp_log(d, 2, "path %u <- transport error: %s", p->index,
+			mp_log(d, 2, "path %u <- transport error: %s", p->index + 1,
 			       prpath_strerror(rc));
 		path_set_failed(p, rc);
 		return rc;
@@ -418,11 +422,11 @@ static int path_exec(struct prpath_dev *d, struct mp_path *p, struct pp_io *io)
 		if (io->status == SCSI_STATUS_CHECK_CONDITION &&
 		    prpath_sense_decode(io->sense, io->sense_len, &s) == 0)
 			mp_log(d, 2, "path %u <- %s, sense %x/%02x/%02x (%s: %s)",
-			       p->index, prpath_status_name(io->status), s.key,
+			       p->index + 1, prpath_status_name(io->status), s.key,
 			       s.asc, s.ascq, prpath_sense_key_name(s.key),
 			       prpath_asc_name(s.asc, s.ascq));
 		else
-			mp_log(d, 2, "path %u <- %s, in %zu", p->index,
+			mp_log(d, 2, "path %u <- %s, in %zu", p->index + 1,
 			       prpath_status_name(io->status), io->din_len);
 	}
 	return 0;
@@ -457,7 +461,7 @@ static int reservation_released(struct prpath_dev *d, struct mp_path *p)
 	pthread_mutex_unlock(&d->lock);
 	if (first) {
 		mp_log(d, lost ? 0 : 1, "path %u: reservation released by the device server%s",
-		       p->index, lost ? ": our reservation is lost" : "");
+		       p->index + 1, lost ? ": our reservation is lost" : "");
 		emit(d, PRPATH_EVENT_RESERVATION_LOST, (int)p->index, 0);
 	}
 	return lost ? PRPATH_ERR_RESERVED : 0;
@@ -495,7 +499,7 @@ static int path_cmd(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
 			}
 		} else {
 			mp_log(d, 1, "path %u: unit attention %02x/%02x (%s), retrying",
-			       p->index, r->sense.asc, r->sense.ascq,
+			       p->index + 1, r->sense.asc, r->sense.ascq,
 			       prpath_asc_name(r->sense.asc, r->sense.ascq));
 		}
 		if (tries + 1 >= MP_UA_RETRIES)
@@ -630,7 +634,7 @@ static int read_keys(struct prpath_dev *d, struct mp_path *p, struct mp_keys *ou
 	rk.keys_cap = MP_MAX_KEYS;
 	if (prpath_decode_read_keys(buf, len, &rk) < 0 || rk.truncated) {
 		mp_log(d, 0, "path %u: malformed READ KEYS data (%zu bytes)",
-		       p->index, len);
+		       p->index + 1, len);
 		rc = PRPATH_ERR_BAD_RESPONSE;
 		goto out;
 	}
@@ -1052,7 +1056,7 @@ int prpath_dev_probe(struct prpath_dev *d)
 		}
 		if (rc) {
 			mp_log(d, 0, "path %u: no usable LU identifier (%s)",
-			       p->index, prpath_strerror(rc));
+			       p->index + 1, prpath_strerror(rc));
 			path_set_failed(p, rc);
 			if (!ret)
 				ret = rc;
@@ -1062,7 +1066,7 @@ int prpath_dev_probe(struct prpath_dev *d)
 			snprintf(d->lu_id, sizeof(d->lu_id), "%s", id);
 		} else if (strcmp(d->lu_id, id) != 0) {
 			mp_log(d, 0, "path %u leads to LU %s, not %s: path refused",
-			       p->index, id, d->lu_id);
+			       p->index + 1, id, d->lu_id);
 			path_set_failed(p, -EXDEV);
 			pthread_mutex_lock(&d->lock);
 			p->wrong_lu = true;
@@ -1132,7 +1136,7 @@ static int unregister_all(struct prpath_dev *d, unsigned rel_type)
 			path_set_registered(j->p, false);
 		} else {
 			mp_log(d, 0, "path %u: could not unregister key: %s",
-			       j->p->index, prpath_strerror(urc));
+			       j->p->index + 1, prpath_strerror(urc));
 			pthread_mutex_lock(&d->lock);
 			j->p->last_error = urc ? urc : -EIO;
 			pthread_mutex_unlock(&d->lock);
@@ -1191,7 +1195,7 @@ static int registration_result(struct prpath_dev *d, struct fan *f)
 		pthread_mutex_unlock(&d->lock);
 		if (rc > 0) {
 			mp_log(d, 0, "path %u: registration failed: %s",
-			       j->p->index, prpath_strerror(rc));
+			       j->p->index + 1, prpath_strerror(rc));
 			nbad++;
 		}
 	}
@@ -1259,7 +1263,7 @@ static int reregister_path(struct prpath_dev *d, struct mp_path *p)
 	      (after.nk >= 2 && after.nk >= before.nk));
 	if (!ok) {
 		mp_log(d, 0, "path %u: key preempted while re-registering: undoing",
-		       p->index);
+		       p->index + 1);
 		rc = pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0, &r);
 		if (rc == 0)
 			path_set_registered(p, false);
@@ -1267,7 +1271,7 @@ static int reregister_path(struct prpath_dev *d, struct mp_path *p)
 		return PRPATH_ERR_FENCED;
 	}
 	path_set_registered(p, true);
-	mp_log(d, 1, "path %u registered", p->index);
+	mp_log(d, 1, "path %u registered", p->index + 1);
 	return 0;
 }
 
@@ -1336,7 +1340,7 @@ static int preempt(struct prpath_dev *d, struct mp_path *p, uint64_t victim,
 		if (rc != PRPATH_ERR_ILLEGAL_REQUEST || !illegal_unsupported(&r))
 			return rc;
 		mp_log(d, 1, "path %u: PREEMPT AND ABORT not supported, using PREEMPT",
-		       p->index);
+		       p->index + 1);
 	}
 	return pr_out(d, p, PR_OUT_PREEMPT, type, d->key, victim, &r);
 }
@@ -1753,7 +1757,7 @@ static struct mp_path *select_path(struct prpath_dev *d, const bool *tried)
  * retried on @p (K present, path registered again), else the error. */
 static int io_conflict(struct prpath_dev *d, struct mp_path *p)
 {
-	mp_log(d, 1, "path %u: reservation conflict: checking our key", p->index);
+	mp_log(d, 1, "path %u: reservation conflict: checking our key", p->index + 1);
 	/* READ KEYS: K gone -> fenced; K there -> register this path (with
 	 * the raced-preemption check) */
 	return reregister_path(d, p);
@@ -1972,7 +1976,7 @@ int prpath_dev_check_paths(struct prpath_dev *d)
 		if (rc == PRPATH_ERR_FENCED)
 			fenced = true;
 		if (rc == 0 || rc == PRPATH_ERR_FENCED) {
-			mp_log(d, 1, "path %u up%s", p->index,
+			mp_log(d, 1, "path %u up%s", p->index + 1,
 			       rc ? " (not registered: fenced)" : "");
 			emit(d, PRPATH_EVENT_PATH_UP, (int)p->index, rc);
 			if (rc == 0)

@@ -1,0 +1,67 @@
+#!/bin/bash
+# The shared library exports only the public prpath_* API, every public
+# header compiles on its own (C11 and C++), and a program built against
+# the public headers links with libprpath.so and runs.
+set -u
+lib="$BUILDDIR/libprpath.so"
+[ -f "$lib" ] || { echo "no $lib"; exit 1; }
+fail=0
+bad=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -v '^prpath_' )
+if [ -n "$bad" ]; then
+	echo "FAIL: symbols exported outside the prpath_ namespace:"; echo "$bad" | head -20; fail=1
+fi
+n=$(nm -D --defined-only "$lib" | awk '$2 == "T"' | wc -l)
+[ "$n" -ge 40 ] || { echo "FAIL: only $n functions exported"; fail=1; }
+for f in prpath_strerror prpath_lu_new prpath_lu_execute prpath_dev_open prpath_sense_classify \
+	 prpath_decode_read_keys prpath_target_new; do
+	nm -D --defined-only "$lib" | grep -qw "$f" || { echo "FAIL: $f not exported"; fail=1; }
+done
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+for h in "$SRCDIR"/include/prpath/*.h; do
+	name=prpath/$(basename "$h")
+	printf '#include <%s>\nint main(void) { return 0; }\n' "$name" > "$tmp/h.c"
+	cc -std=c11 -Wall -Wextra -Werror -pedantic -I"$SRCDIR/include" -c "$tmp/h.c" -o "$tmp/h.o" ||
+		{ echo "FAIL: $name does not compile alone (C11)"; fail=1; }
+	if command -v g++ >/dev/null; then
+		cp "$tmp/h.c" "$tmp/h.cc"
+		g++ -std=c++11 -Wall -Werror -I"$SRCDIR/include" -c "$tmp/h.cc" -o "$tmp/h.o" ||
+			{ echo "FAIL: $name does not compile as C++"; fail=1; }
+	fi
+done
+cat > "$tmp/use.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <prpath/prpath.h>
+int main(void)
+{
+	struct prpath_lu_config cfg = { .size = 1 << 20 };
+	struct prpath_lu *lu;
+	struct prpath_nexus *nx;
+	uint8_t cdb[10], buf[64];
+	struct prpath_cmd c;
+	uint64_t keys[4];
+	struct prpath_read_keys rk = { .keys = keys, .keys_cap = 4 };
+
+	if (prpath_lu_new(&cfg, &lu) || prpath_lu_nexus_open(lu, "iqn.x:y,i,0x000000000001", 1, &nx))
+		return 1;
+	memset(&c, 0, sizeof(c));
+	prpath_cdb_pr_in(cdb, sizeof(cdb), PR_IN_READ_KEYS, sizeof(buf));
+	c.cdb = cdb; c.cdb_len = sizeof(cdb); c.data_in = buf; c.data_in_cap = sizeof(buf);
+	if (prpath_lu_execute(nx, &c) || c.status != SCSI_STATUS_GOOD ||
+	    prpath_decode_read_keys(buf, c.data_in_len, &rk) || rk.nkeys_total != 0)
+		return 2;
+	printf("ok %s\n", prpath_strerror(PRPATH_ERR_FENCED));
+	prpath_lu_nexus_close(nx);
+	prpath_lu_free(lu);
+	return 0;
+}
+C
+if cc -std=c11 -Wall -Werror -I"$SRCDIR/include" "$tmp/use.c" -L"$BUILDDIR" -lprpath -o "$tmp/use" \
+	$(case "${MESON_SANITIZE:-}" in *address*) echo -fsanitize=address,undefined;; esac); then
+	out=$(LD_LIBRARY_PATH="$BUILDDIR" "$tmp/use") || { echo "FAIL: program against libprpath.so: $out"; fail=1; }
+	case "$out" in "ok "*) ;; *) echo "FAIL: unexpected output '$out'"; fail=1;; esac
+else
+	echo "FAIL: a program using only public headers does not link against libprpath.so"; fail=1
+fi
+[ $fail -eq 0 ] && echo "exports and public headers: ok"
+exit $fail

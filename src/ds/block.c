@@ -250,23 +250,6 @@ static int io_zero(struct prpath_lu *lu, uint64_t off, uint64_t len, bool punch)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static size_t cdb_len_for(uint8_t op)
-{
-	switch (op >> 5) {
-	case 0:
-		return 6;
-	case 1:
-	case 2:
-		return 10;
-	case 4:
-		return 16;
-	case 5:
-		return 12;
-	default:
-		return 0;
-	}
-}
-
 /* LBA and TRANSFER LENGTH of READ/WRITE/VERIFY/WRITE AND VERIFY/PRE-FETCH/
  * SYNCHRONIZE CACHE/WRITE SAME, by CDB group. For the 6-byte READ/WRITE a
  * count of 0 means 256 blocks. */
@@ -308,12 +291,6 @@ static bool xfer_ok(const struct prpath_lu *lu, uint64_t n)
 	return n <= DS_MAX_XFER_BYTES / lu->block_size;
 }
 
-static int illegal(struct prpath_cmd *cmd)
-{
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-			SCSI_ASCQ_INVALID_FIELD_IN_CDB);
-}
-
 static int out_of_range(struct prpath_cmd *cmd)
 {
 	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_LBA_OUT_OF_RANGE);
@@ -328,7 +305,7 @@ static int out_of_range(struct prpath_cmd *cmd)
  */
 static int short_data_out(struct prpath_cmd *cmd)
 {
-	return illegal(cmd);
+	return ds_invalid_cdb(cmd);
 }
 
 static bool have_data_out(const struct prpath_cmd *cmd, uint64_t need)
@@ -410,9 +387,9 @@ static int do_read(struct prpath_lu *lu, struct prpath_cmd *cmd)
 
 	decode_lba_len(cdb, &lba, &n);
 	if (cdb[0] != SCSI_OP_READ6 && (cdb[1] & 0xe0))
-		return illegal(cmd); /* RDPROTECT: no protection information */
+		return ds_invalid_cdb(cmd); /* RDPROTECT: no protection information */
 	if (!xfer_ok(lu, n))
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	if (!range_ok(lu, lba, n))
 		return out_of_range(cmd);
 	len = (uint64_t)n * lu->block_size;
@@ -441,11 +418,11 @@ static int do_write(struct prpath_lu *lu, struct prpath_cmd *cmd, bool verify)
 
 	decode_lba_len(cdb, &lba, &n);
 	if (!six && (cdb[1] & 0xe0))
-		return illegal(cmd); /* WRPROTECT */
+		return ds_invalid_cdb(cmd); /* WRPROTECT */
 	if (verify && ((cdb[1] >> 1) & 3) == 2)
-		return illegal(cmd); /* BYTCHK 10b is reserved */
+		return ds_invalid_cdb(cmd); /* BYTCHK 10b is reserved */
 	if (!xfer_ok(lu, n))
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	if (!range_ok(lu, lba, n))
 		return out_of_range(cmd);
 	len = (uint64_t)n * lu->block_size;
@@ -480,11 +457,11 @@ static int do_verify(struct prpath_lu *lu, struct prpath_cmd *cmd)
 
 	decode_lba_len(cdb, &lba, &n);
 	if (cdb[1] & 0xe0)
-		return illegal(cmd); /* VRPROTECT */
+		return ds_invalid_cdb(cmd); /* VRPROTECT */
 	if (bytchk == 2)
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	if (bytchk == 1 && !xfer_ok(lu, n))
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	if (!range_ok(lu, lba, n))
 		return out_of_range(cmd);
 	if (!bytchk || !n)
@@ -577,9 +554,9 @@ static int do_write_same(struct prpath_lu *lu, struct prpath_cmd *cmd)
 	/* WRPROTECT, ANCHOR (ANC_SUP=0), PBDATA/LBDATA (obsolete), and
 	 * bit 0 of WRITE SAME(10) (reserved) */
 	if (cdb[1] & (0xe0 | 0x10 | 0x06 | (ws16 ? 0 : 0x01)))
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	if (!n || n > DS_MAX_WS_BLOCKS)
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	if (!range_ok(lu, lba, n))
 		return out_of_range(cmd);
 	if (!ndob) {
@@ -610,7 +587,7 @@ static int do_unmap(struct prpath_lu *lu, struct prpath_cmd *cmd)
 	int err = 0;
 
 	if (cdb[1] & 0x01)
-		return illegal(cmd); /* ANCHOR: ANC_SUP=0 */
+		return ds_invalid_cdb(cmd); /* ANCHOR: ANC_SUP=0 */
 	if (!plen)
 		return ds_good(cmd);
 	if (plen < 8)
@@ -673,9 +650,9 @@ static int do_caw(struct prpath_lu *lu, struct prpath_cmd *cmd)
 	int err;
 
 	if (cdb[1] & 0xe0)
-		return illegal(cmd); /* WRPROTECT */
+		return ds_invalid_cdb(cmd); /* WRPROTECT */
 	if (n > DS_MAX_CAW_BLOCKS)
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	if (!range_ok(lu, lba, n))
 		return out_of_range(cmd);
 	if (!n)
@@ -720,7 +697,7 @@ static int do_format(struct prpath_lu *lu, struct prpath_cmd *cmd)
 	int err;
 
 	if (cdb[1] & 0xc0)
-		return illegal(cmd); /* FMTPINFO */
+		return ds_invalid_cdb(cmd); /* FMTPINFO */
 	if (fmtdata) {
 		size_t hlen = longlist ? 8 : 4;
 		const uint8_t *h = cmd->data_out;
@@ -846,8 +823,8 @@ int ds_block_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	if (!cdb || !cmd->cdb_len)
 		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
 				SCSI_ASCQ_INVALID_OPCODE);
-	if (cmd->cdb_len < cdb_len_for(cdb[0]))
-		return illegal(cmd);
+	if (cmd->cdb_len < ds_cdb_len(cdb[0]))
+		return ds_invalid_cdb(cmd);
 
 	switch (cdb[0]) {
 	case SCSI_OP_READ6:
@@ -890,7 +867,7 @@ int ds_block_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 		case SCSI_SAI_READ_CAPACITY16:
 			return ds_info_exec(nx, cmd);
 		default:
-			return illegal(cmd);
+			return ds_invalid_cdb(cmd);
 		}
 	default:
 		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
@@ -905,7 +882,7 @@ int ds_block_xfer(const struct prpath_lu *lu, const uint8_t *cdb, size_t len,
 	uint64_t lba;
 	uint32_t n;
 
-	if (!cdb || !len || len < cdb_len_for(cdb[0]) || !cdb_len_for(cdb[0]))
+	if (!cdb || !len || len < ds_cdb_len(cdb[0]) || !ds_cdb_len(cdb[0]))
 		return -EINVAL;
 	*bytes = 0;
 	*is_write = false;

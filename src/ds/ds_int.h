@@ -97,6 +97,12 @@ struct prpath_lu {
 int ds_check(struct prpath_cmd *cmd, uint8_t key, uint16_t ascq);
 int ds_good(struct prpath_cmd *cmd);
 int ds_conflict(struct prpath_cmd *cmd);
+/* ILLEGAL REQUEST with 24/00, 26/00 and 1A/00. */
+int ds_invalid_cdb(struct prpath_cmd *cmd);
+int ds_invalid_param(struct prpath_cmd *cmd);
+int ds_param_length_error(struct prpath_cmd *cmd);
+/* CDB length of @op's group code; 0 for the groups the LU does not take. */
+size_t ds_cdb_len(uint8_t op);
 /* Copies @len bytes to data_in, cut at data_in_cap; sets data_in_len. */
 void ds_data_in(struct prpath_cmd *cmd, const void *buf, size_t len);
 /* Queues a UA on @t (dedup, bounded). Caller holds lu->lock. */

@@ -17,24 +17,6 @@
 #define INQ_REVISION "0001"
 #define TPG_ID 1
 
-static int illegal(struct prpath_cmd *cmd)
-{
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-			SCSI_ASCQ_INVALID_FIELD_IN_CDB);
-}
-
-static int param_error(struct prpath_cmd *cmd)
-{
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-			SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
-}
-
-static int param_len_error(struct prpath_cmd *cmd)
-{
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-			SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
-}
-
 /* GOOD with @len bytes of @buf, cut at the allocation length @alloc. */
 static int reply(struct prpath_cmd *cmd, const void *buf, size_t len,
 		 size_t alloc)
@@ -139,10 +121,10 @@ static int do_inquiry(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	size_t len, l;
 
 	if (cdb[1] & 0xfe)
-		return illegal(cmd); /* CMDDT (obsolete) or reserved bits */
+		return ds_invalid_cdb(cmd); /* CMDDT (obsolete) or reserved bits */
 	if (!(cdb[1] & 0x01)) {
 		if (cdb[2])
-			return illegal(cmd);
+			return ds_invalid_cdb(cmd);
 		len = inquiry_std(lu, b);
 		return reply(cmd, b, len, alloc);
 	}
@@ -181,7 +163,7 @@ static int do_inquiry(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 		len = 8;
 		break;
 	default:
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	}
 	return reply(cmd, b, len, alloc);
 }
@@ -196,7 +178,7 @@ static int do_read_capacity10(struct prpath_lu *lu, struct prpath_cmd *cmd)
 
 	/* PMI (obsolete) = 0 requires LOGICAL BLOCK ADDRESS = 0 */
 	if (!(cdb[8] & 0x01) && prpath_get_be32(cdb + 2))
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	prpath_put_be32(b, last > 0xfffffffe ? 0xffffffff : (uint32_t)last);
 	prpath_put_be32(b + 4, lu->block_size);
 	return reply(cmd, b, sizeof(b), sizeof(b));
@@ -224,7 +206,7 @@ static int do_report_luns(struct prpath_cmd *cmd)
 	size_t len;
 
 	if (alloc < 16)
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	memset(b, 0, sizeof(b));
 	switch (cdb[2]) {
 	case 0x00: /* all logical units */
@@ -236,7 +218,7 @@ static int do_report_luns(struct prpath_cmd *cmd)
 		len = 8;
 		break;
 	default:
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	}
 	return reply(cmd, b, len, alloc);
 }
@@ -304,7 +286,7 @@ static int do_mode_sense(struct prpath_lu *lu, struct prpath_cmd *cmd)
 		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
 				SCSI_ASCQ_SAVING_PARAMS_UNSUPPORTED);
 	if (subpage && !(page == MP_ALL && subpage == 0xff))
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	memset(b, 0, sizeof(b));
 	p = b + hlen;
 	if (!dbd) {
@@ -329,7 +311,7 @@ static int do_mode_sense(struct prpath_lu *lu, struct prpath_cmd *cmd)
 		size_t l = mode_page(page, pc, p);
 
 		if (!l)
-			return illegal(cmd);
+			return ds_invalid_cdb(cmd);
 		p += l;
 	}
 	len = (size_t)(p - b);
@@ -358,20 +340,20 @@ static int do_mode_select(struct prpath_lu *lu, struct prpath_cmd *cmd)
 	bool longlba;
 
 	if (cdb[1] & 0x01)
-		return illegal(cmd); /* SP: saving pages unsupported */
+		return ds_invalid_cdb(cmd); /* SP: saving pages unsupported */
 	if (!plen)
 		return ds_good(cmd);
 	/* see block.c: a short data-out buffer is an in-process caller error */
 	if (!p || cmd->data_out_len < plen)
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	if (plen < hlen)
-		return param_len_error(cmd);
+		return ds_param_length_error(cmd);
 	bdlen = ten ? prpath_get_be16(p + 6) : p[3];
 	longlba = ten && (p[4] & 0x01);
 	if (bdlen && bdlen != (longlba ? 16u : 8u))
-		return param_error(cmd);
+		return ds_invalid_param(cmd);
 	if (hlen + bdlen > plen)
-		return param_len_error(cmd);
+		return ds_param_length_error(cmd);
 	if (bdlen) {
 		const uint8_t *d = p + hlen;
 		uint64_t nblk;
@@ -387,27 +369,27 @@ static int do_mode_select(struct prpath_lu *lu, struct prpath_cmd *cmd)
 		/* 0 = keep the capacity */
 		if (nblk && nblk != lu->blocks &&
 		    !(!longlba && nblk == 0xffffffffu && lu->blocks > 0xffffffffu))
-			return param_error(cmd);
+			return ds_invalid_param(cmd);
 		if (blen != lu->block_size)
-			return param_error(cmd);
+			return ds_invalid_param(cmd);
 	}
 	for (off = hlen + bdlen; off < plen; ) {
 		uint8_t cur[32];
 		size_t l, i;
 
 		if (p[off] & 0x40)
-			return param_error(cmd); /* SPF: no subpages */
+			return ds_invalid_param(cmd); /* SPF: no subpages */
 		if (plen - off < 2)
-			return param_len_error(cmd);
+			return ds_param_length_error(cmd);
 		l = mode_page(p[off] & 0x3f, 0, cur);
 		if (!l || p[off + 1] != l - 2)
-			return param_error(cmd);
+			return ds_invalid_param(cmd);
 		if (plen - off < l)
-			return param_len_error(cmd);
+			return ds_param_length_error(cmd);
 		/* PS is reserved in MODE SELECT; everything else must match */
 		for (i = 2; i < l; i++)
 			if (p[off + i] != cur[i])
-				return param_error(cmd);
+				return ds_invalid_param(cmd);
 		off += l;
 	}
 	return ds_good(cmd);
@@ -425,7 +407,7 @@ static int do_report_tpgs(struct prpath_lu *lu, struct prpath_cmd *cmd)
 	size_t i, nports = lu->nports, len;
 
 	if (fmt > 1)
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	if (nports > 64)
 		nports = 64;
 	memset(b, 0, sizeof(b));
@@ -611,19 +593,19 @@ static int do_report_opcodes(struct prpath_lu *lu, struct prpath_cmd *cmd)
 	switch (opt) {
 	case 1: /* opcode without service action */
 		if (op_has_sa(rop))
-			return illegal(cmd);
+			return ds_invalid_cdb(cmd);
 		o = op_find(lu, rop, false, 0);
 		break;
 	case 2: /* opcode with service action */
 		if (!op_has_sa(rop))
-			return illegal(cmd);
+			return ds_invalid_cdb(cmd);
 		o = op_find(lu, rop, true, rsa);
 		break;
 	case 3: /* either: the service action counts when the opcode has them */
 		o = op_find(lu, rop, op_has_sa(rop), rsa);
 		break;
 	default:
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	}
 	if (!o) {
 		b[1] = 0x01;  /* SUPPORT 001b: not supported */
@@ -648,9 +630,9 @@ static int do_log_sense(struct prpath_cmd *cmd)
 	uint8_t b[5];
 
 	if (cdb[1] & 0x03)
-		return illegal(cmd);  /* PPC, SP */
+		return ds_invalid_cdb(cmd);  /* PPC, SP */
 	if ((cdb[2] & 0x3f) != 0x00 || cdb[3] != 0x00 || prpath_get_be16(cdb + 5))
-		return illegal(cmd);
+		return ds_invalid_cdb(cmd);
 	/* Supported Log Pages: just itself */
 	b[0] = 0x00;
 	b[1] = 0x00;
@@ -661,23 +643,6 @@ static int do_log_sense(struct prpath_cmd *cmd)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static size_t cdb_len_for(uint8_t op)
-{
-	switch (op >> 5) {
-	case 0:
-		return 6;
-	case 1:
-	case 2:
-		return 10;
-	case 4:
-		return 16;
-	case 5:
-		return 12;
-	default:
-		return 0;
-	}
-}
-
 int ds_info_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 {
 	struct prpath_lu *lu = nx->lu;
@@ -686,8 +651,8 @@ int ds_info_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	if (!cdb || !cmd->cdb_len)
 		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
 				SCSI_ASCQ_INVALID_OPCODE);
-	if (cmd->cdb_len < cdb_len_for(cdb[0]))
-		return illegal(cmd);
+	if (cmd->cdb_len < ds_cdb_len(cdb[0]))
+		return ds_invalid_cdb(cmd);
 
 	switch (cdb[0]) {
 	case SCSI_OP_TEST_UNIT_READY:
@@ -704,7 +669,7 @@ int ds_info_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 		case SCSI_SAI_GET_LBA_STATUS:
 			return ds_block_exec(nx, cmd);
 		default:
-			return illegal(cmd);
+			return ds_invalid_cdb(cmd);
 		}
 	case SCSI_OP_REPORT_LUNS:
 		return do_report_luns(cmd);
@@ -721,7 +686,7 @@ int ds_info_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 		case SCSI_MI_REPORT_SUPPORTED_OPCODES:
 			return do_report_opcodes(lu, cmd);
 		default:
-			return illegal(cmd);
+			return ds_invalid_cdb(cmd);
 		}
 	case SCSI_OP_LOG_SENSE:
 		return do_log_sense(cmd);
@@ -734,7 +699,7 @@ int ds_info_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 int ds_info_xfer(const struct prpath_lu *lu, const uint8_t *cdb, size_t len,
 		 uint64_t *bytes, bool *is_write)
 {
-	if (!cdb || !len || !cdb_len_for(cdb[0]) || len < cdb_len_for(cdb[0]))
+	if (!cdb || !len || !ds_cdb_len(cdb[0]) || len < ds_cdb_len(cdb[0]))
 		return -EINVAL;
 	*bytes = 0;
 	*is_write = false;

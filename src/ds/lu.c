@@ -62,6 +62,21 @@ int ds_good(struct prpath_cmd *cmd)
 	return 0;
 }
 
+int ds_invalid_cdb(struct prpath_cmd *cmd)
+{
+	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+}
+
+int ds_invalid_param(struct prpath_cmd *cmd)
+{
+	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
+}
+
+int ds_param_length_error(struct prpath_cmd *cmd)
+{
+	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
+}
+
 int ds_conflict(struct prpath_cmd *cmd)
 {
 	cmd->status = SCSI_STATUS_RESERVATION_CONFLICT;
@@ -533,8 +548,7 @@ static struct cmd_desc classify(const uint8_t *cdb)
 	return d;
 }
 
-/* CDB length by group code; 0 for groups we do not accept. */
-static size_t cdb_len_for(uint8_t op)
+size_t ds_cdb_len(uint8_t op)
 {
 	switch (op >> 5) {
 	case 0: return 6;
@@ -737,7 +751,7 @@ int prpath_lu_cdb_xfer(const struct prpath_lu *lu, const uint8_t *cdb,
 
 	if (!cdb || cdb_len == 0)
 		return -EINVAL;
-	need = cdb_len_for(cdb[0]);
+	need = ds_cdb_len(cdb[0]);
 	if (need == 0 || cdb_len < need)
 		return -EINVAL;
 	*is_write = false;
@@ -821,7 +835,7 @@ int prpath_lu_execute(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 		goto out_locked;
 	}
 	d = classify(cmd->cdb);
-	need = cdb_len_for(cmd->cdb[0]);
+	need = ds_cdb_len(cmd->cdb[0]);
 
 	/* Unit attentions first, for every command but the three SPC-4 exempts. */
 	if (!d.no_ua && t->nua) {

@@ -127,21 +127,6 @@ static void unregister(struct prpath_lu *lu, struct itn *t, struct pending *p)
 	ds_reg_del(lu, t);
 }
 
-static int param_error(struct prpath_cmd *cmd)
-{
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
-}
-
-static int cdb_error(struct prpath_cmd *cmd)
-{
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
-}
-
-static int length_error(struct prpath_cmd *cmd)
-{
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
-}
-
 /* ---- PR IN ----------------------------------------------------------------------- */
 
 static int read_keys(struct prpath_lu *lu, struct prpath_cmd *cmd, size_t alloc)
@@ -265,7 +250,7 @@ int ds_pr_in(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	size_t alloc;
 
 	if (cmd->cdb_len < 10)
-		return cdb_error(cmd);
+		return ds_invalid_cdb(cmd);
 	alloc = prpath_get_be16(cdb + 7);
 	switch (cdb[1] & 0x1f) {
 	case PR_IN_READ_KEYS:
@@ -277,7 +262,7 @@ int ds_pr_in(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	case PR_IN_READ_FULL_STATUS:
 		return read_full_status(lu, cmd, alloc);
 	default:
-		return cdb_error(cmd);
+		return ds_invalid_cdb(cmd);
 	}
 }
 
@@ -308,17 +293,17 @@ static int parse_params(struct prout *pr, bool *done)
 
 	*done = true;
 	if (plen > cmd->data_out_len || (plen && !b))
-		return length_error(cmd);
+		return ds_param_length_error(cmd);
 	if (pr->sa == PR_OUT_REGISTER_AND_MOVE) {
 		uint32_t tl;
 
 		if (plen < 24)
-			return length_error(cmd);
+			return ds_param_length_error(cmd);
 		tl = prpath_get_be32(b + 20);
 		if ((uint64_t)tl + 24 > plen)
-			return length_error(cmd);
+			return ds_param_length_error(cmd);
 		if (tl < 24 || (tl & 3))
-			return param_error(cmd);
+			return ds_invalid_param(cmd);
 		pr->mp.rk = prpath_get_be64(b);
 		pr->mp.sark = prpath_get_be64(b + 8);
 		pr->mp.unreg = b[17] & 0x02;
@@ -330,7 +315,7 @@ static int parse_params(struct prout *pr, bool *done)
 		return 0;
 	}
 	if (plen < 24)
-		return length_error(cmd);
+		return ds_param_length_error(cmd);
 	pr->p.rk = prpath_get_be64(b);
 	pr->p.sark = prpath_get_be64(b + 8);
 	pr->p.spec_i_pt = b[20] & 0x08;
@@ -340,16 +325,16 @@ static int parse_params(struct prout *pr, bool *done)
 		uint32_t tl;
 
 		if (pr->sa != PR_OUT_REGISTER)
-			return param_error(cmd);
+			return ds_invalid_param(cmd);
 		if (plen < 28)
-			return length_error(cmd);
+			return ds_param_length_error(cmd);
 		tl = prpath_get_be32(b + 24);
 		if ((uint64_t)tl + 28 != plen)
-			return length_error(cmd);
+			return ds_param_length_error(cmd);
 		pr->p.tids = b + 28;
 		pr->p.tids_len = tl;
 	} else if (plen != 24) {
-		return length_error(cmd);
+		return ds_param_length_error(cmd);
 	}
 	/* ALL_TG_PT and APTPL are only meaningful for the registering
 	 * actions; elsewhere they are ignored (SPC-4 6.16.3). */
@@ -471,7 +456,7 @@ out:
 	if (err == -ENOMEM)
 		return ds_check(cmd, SCSI_SK_HARDWARE_ERROR, SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 	if (err == 1)
-		return param_error(cmd);
+		return ds_invalid_param(cmd);
 	if (err == 2)
 		return no_resources(cmd);
 	return 1; /* registered */
@@ -484,7 +469,7 @@ static int do_register(struct prout *pr)
 	int rc;
 
 	if (pr->sa == PR_OUT_REGISTER_AND_IGNORE && pr->p.spec_i_pt)
-		return param_error(pr->cmd);
+		return ds_invalid_param(pr->cmd);
 	if (pr->sa == PR_OUT_REGISTER) {
 		if (!t->registered && pr->p.rk != 0)
 			return ds_conflict(pr->cmd);
@@ -492,7 +477,7 @@ static int do_register(struct prout *pr)
 			return ds_conflict(pr->cmd);
 	}
 	if (pr->p.aptpl && !lu->state_path)
-		return param_error(pr->cmd);
+		return ds_invalid_param(pr->cmd);
 	if (!t->registered) {
 		if (pr->p.sark == 0) {
 			/* nothing to do; still a successful REGISTER */
@@ -504,7 +489,7 @@ static int do_register(struct prout *pr)
 			return rc;
 	} else {
 		if (pr->p.spec_i_pt)
-			return param_error(pr->cmd);
+			return ds_invalid_param(pr->cmd);
 		if (pr->p.sark == 0)
 			unregister(lu, t, &pr->ua);
 		else
@@ -517,11 +502,11 @@ static int do_register(struct prout *pr)
 }
 
 /* Nonzero (and the command completed with 05/24/00) when TYPE or SCOPE is
- * invalid: cdb_error() itself returns 0, so it cannot be the result. */
+ * invalid: ds_invalid_cdb() itself returns 0, so it cannot be the result. */
 static int check_type_scope(struct prout *pr)
 {
 	if (pr->scope != 0 || !prpath_pr_type_valid(pr->type)) {
-		cdb_error(pr->cmd);
+		ds_invalid_cdb(pr->cmd);
 		return -EINVAL;
 	}
 	return 0;
@@ -594,11 +579,11 @@ static int do_preempt(struct prout *pr)
 		}
 	} else if (lu->res_type != PR_TYPE_NONE) {
 		if (sark == 0)
-			return param_error(pr->cmd);
+			return ds_invalid_param(pr->cmd);
 		if (lu->holder && sark == lu->holder->key)
 			takes = true;
 	} else if (sark == 0) {
-		return param_error(pr->cmd);
+		return ds_invalid_param(pr->cmd);
 	}
 
 	/* count victims first: none with SARK != 0 is a conflict */
@@ -655,22 +640,22 @@ static int do_register_and_move(struct prout *pr)
 	int l;
 
 	if (lu->res_type == PR_TYPE_NONE)
-		return cdb_error(pr->cmd);
+		return ds_invalid_cdb(pr->cmd);
 	if (prpath_pr_type_all_registrants(lu->res_type) || lu->holder != t)
 		return ds_conflict(pr->cmd);
 	if (pr->mp.sark == 0)
-		return param_error(pr->cmd);
+		return ds_invalid_param(pr->cmd);
 	if (pr->mp.aptpl && !lu->state_path)
-		return param_error(pr->cmd);
+		return ds_invalid_param(pr->cmd);
 	l = prpath_tid_decode(pr->mp.tid, pr->mp.tid_len, &tid);
 	if (l <= 0 || tid.format != 1 || prpath_tid_port_name(&tid, name, sizeof(name)) < 0)
-		return param_error(pr->cmd);
+		return ds_invalid_param(pr->cmd);
 	if (!ds_lu_has_port(lu, pr->mp.rel_tgt_port))
-		return param_error(pr->cmd);
+		return ds_invalid_param(pr->cmd);
 	/* SPC-4 6.16.4: a TransportID naming the caller's own initiator
 	 * port is invalid, whatever the relative target port. */
 	if (strcmp(name, t->name) == 0)
-		return param_error(pr->cmd);
+		return ds_invalid_param(pr->cmd);
 	dst = ds_itn_get(lu, name, pr->mp.rel_tgt_port);
 	if (!dst)
 		return ds_check(pr->cmd, SCSI_SK_HARDWARE_ERROR, SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
@@ -720,13 +705,13 @@ int ds_pr_out(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	int rc;
 
 	if (cmd->cdb_len < 10)
-		return cdb_error(cmd);
+		return ds_invalid_cdb(cmd);
 	pr.sa = cmd->cdb[1] & 0x1f;
 	pr.scope = cmd->cdb[2] >> 4;
 	pr.type = cmd->cdb[2] & 0x0f;
 	if (pr.sa > PR_OUT_REPLACE_LOST_RESERVATION ||
 	    (pr.sa == PR_OUT_REPLACE_LOST_RESERVATION && !lu->rlr))
-		return cdb_error(cmd);
+		return ds_invalid_cdb(cmd);
 	parse_params(&pr, &done);
 	if (done)
 		return 0;
@@ -766,7 +751,7 @@ int ds_pr_out(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 		do_register_and_move(&pr);
 		break;
 	default:
-		cdb_error(cmd);
+		ds_invalid_cdb(cmd);
 		break;
 	}
 

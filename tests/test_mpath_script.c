@@ -903,10 +903,12 @@ static void test_key_parse(void **state)
 	assert_int_equal(prpath_key_parse(" 1", &k), -EINVAL);
 	assert_int_equal(prpath_key_parse("12abc", &k), -EINVAL);
 	assert_int_equal(prpath_key_parse("0x12g", &k), -EINVAL);
-	/* FNV-1a 64 test vectors */
-	assert_true(prpath_key_derive("") == 0xcbf29ce484222325ULL);
-	assert_true(prpath_key_derive("a") == 0xaf63dc4c8601ec8cULL);
-	assert_true(prpath_key_derive("foobar") == 0x85944171f73967e8ULL);
+	/* FNV-1a 64 + splitmix64 finaliser, computed independently */
+	assert_true(prpath_key_derive("") == 0xf52a15e9a9b5e89bULL);
+	assert_true(prpath_key_derive("a") == 0x02c0bdbf481420f8ULL);
+	assert_true(prpath_key_derive("foobar") == 0x404da9e3b74078c2ULL);
+	assert_true(prpath_key_derive("iqn.2026-11.io.prpath:host-a") == 0x3c92e5fa8ae16537ULL);
+	assert_true(prpath_key_derive("iqn.2026-11.io.prpath:host-b") == 0xc3910fd4ea866e9dULL);
 	assert_true(prpath_key_derive("iqn.x") != 0);
 }
 
@@ -917,7 +919,7 @@ static void test_derived_key(void **state)
 
 	(void)state;
 	assert_int_equal(prpath_dev_new(NULL, &host, &d), 0);
-	assert_true(prpath_dev_key(d) == 0x85944171f73967e8ULL);
+	assert_true(prpath_dev_key(d) == 0x404da9e3b74078c2ULL);
 	prpath_dev_free(d);
 	host.initiator = NULL;
 	assert_int_equal(prpath_dev_new(NULL, &host, &d), -EINVAL);

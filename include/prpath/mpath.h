@@ -63,10 +63,13 @@ void prpath_ctx_set_log(struct prpath_ctx *ctx, prpath_log_fn fn, void *arg,
  * empty strings, signs, spaces, trailing characters, overflow and 0.
  * Returns 0 or -EINVAL / -ERANGE. */
 int prpath_key_parse(const char *s, uint64_t *out);
-/* The default key of an initiator: 64-bit FNV-1a (offset basis
- * 0xcbf29ce484222325, prime 0x100000001b3) over the bytes of @initiator
- * (without the NUL). The one input that would hash to 0 gets the offset
- * basis instead: the result is never 0. */
+/* The default key of an initiator: the 64-bit FNV-1a hash (offset basis
+ * 0xcbf29ce484222325, prime 0x100000001b3) of the bytes of @initiator
+ * (without the NUL), passed through the splitmix64 finaliser (x ^= x >> 30;
+ * x *= 0xbf58476d1ce4e5b9; x ^= x >> 27; x *= 0x94d049bb133111eb;
+ * x ^= x >> 31) so that names differing in one character give keys that
+ * differ everywhere, not in two nibbles. Never 0: the one input that would
+ * give 0 gets the finalised offset basis instead. */
 uint64_t prpath_key_derive(const char *initiator);
 
 /* ---- device ------------------------------------------------------------- */

@@ -218,6 +218,17 @@ int prpath_key_parse(const char *s, uint64_t *out)
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
+/* splitmix64's finaliser: a bijection that spreads every input bit */
+static uint64_t key_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
 uint64_t prpath_key_derive(const char *initiator)
 {
 	uint64_t h = FNV_OFFSET;
@@ -228,7 +239,8 @@ uint64_t prpath_key_derive(const char *initiator)
 			h ^= *p;
 			h *= FNV_PRIME;
 		}
-	return h ? h : FNV_OFFSET;
+	h = key_mix(h);
+	return h ? h : key_mix(FNV_OFFSET);
 }
 
 /* ---- names --------------------------------------------------------------- */

@@ -77,6 +77,9 @@ struct prpath_dev {
 	int single_path;
 	bool fenced;
 	bool res_lost;
+	bool stale_keys;        /* K is registered through a nexus that is
+				   none of our paths (a target that ties
+				   registrations to the session: tgt) */
 
 	char lu_id[80];
 	uint32_t block_size;
@@ -1284,6 +1287,20 @@ static int reregister_path(struct prpath_dev *d, struct mp_path *p)
 	}
 	path_set_registered(p, true);
 	mp_log(d, 1, "path %u registered", p->index + 1);
+	{
+		size_t i, nreg = 0;
+
+		pthread_mutex_lock(&d->lock);
+		for (i = 0; i < d->npaths; i++)
+			if (d->paths[i]->registered)
+				nreg++;
+		if (after.nk > nreg)
+			d->stale_keys = true;
+		pthread_mutex_unlock(&d->lock);
+		if (after.nk > nreg)
+			mp_log(d, 1, "key registered %zu times for %zu registered path(s): the device kept the registration of a lost session",
+			       after.nk, nreg);
+	}
 	return 0;
 }
 
@@ -1627,6 +1644,7 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 	}
 	d->fenced = false;
 	d->res_lost = false;
+	d->stale_keys = false;
 	d->single_path = -1;
 	d->mode = mode;
 	d->flags = flags;
@@ -1674,7 +1692,7 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 int prpath_dev_close(struct prpath_dev *d)
 {
 	struct mp_path *live = NULL;
-	bool dead_reg = false;
+	bool dead_reg = false, stale;
 	enum prpath_open_mode mode;
 	unsigned flags, rel = 0;
 	size_t i;
@@ -1705,9 +1723,13 @@ int prpath_dev_close(struct prpath_dev *d)
 		goto done;
 	if (mode != PRPATH_MODE_SHARED)
 		rel = d->type;
-	if (dead_reg && live && rel && !is_fenced(d)) {
-		/* The holder may be a dead path: move the reservation (and
-		 * every other registration of K) to a live path by
+	pthread_mutex_lock(&d->lock);
+	stale = d->stale_keys;
+	pthread_mutex_unlock(&d->lock);
+	if ((dead_reg || stale) && live && rel && !is_fenced(d)) {
+		/* The holder may be a dead path, or a lost session that the
+		 * device still counts as registered: move the reservation
+		 * (and every other registration of K) to a live path by
 		 * preempting our own key, so it can really be released. */
 		struct mp_resv rv;
 

@@ -8,9 +8,65 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "target/chap.h"
 #include "target/pdu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The security stage with CHAP required, entered in each state of the
+ * CHAP state machine, one-way and mutual. */
+static void fuzz_chap(const uint8_t *seg, size_t dlen)
+{
+	static const uint8_t secret[] = "initiatorsecret1";
+	static const uint8_t msecret[] = "targetsecret22";
+	static const struct iscsi_chap_cfg cfgs[2] = {
+		{ .user = "alice", .secret = secret, .secret_len = 16 },
+		{ .user = "alice", .secret = secret, .secret_len = 16,
+		  .mutual_user = "tgt", .mutual_secret = msecret,
+		  .mutual_secret_len = 14 },
+	};
+	uint8_t rnd[ISCSI_CHAP_RANDOM_LEN], bin[ISCSI_CHAP_PEER_CHALLENGE_MAX];
+	struct iscsi_params p;
+	struct iscsi_chap chap;
+	char out[512];
+	size_t olen;
+	int r, ci, st;
+
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		rnd[i] = (uint8_t)(0x11 + i);
+	for (ci = 0; ci < 2; ci++) {
+		for (st = ISCSI_CHAP_START; st <= ISCSI_CHAP_DONE; st++) {
+			iscsi_params_init(&p, 262144);
+			iscsi_chap_init(&chap, &cfgs[ci], rnd);
+			chap.state = (enum iscsi_chap_state)st;
+			p.chap = &chap;
+			olen = 0;
+			r = iscsi_negotiate(&p, ISCSI_NEGO_SECURITY, seg, dlen, out,
+					    sizeof(out), &olen, NULL);
+			if (olen > sizeof(out))
+				abort();
+			if (r < 0 && r != -ENOSPC && r != -EBADMSG)
+				abort();
+			if (r == ISCSI_LOGIN_AUTH_FAILED &&
+			    chap.state != ISCSI_CHAP_FAILED)
+				abort();
+			/* only a checked response authenticates */
+			if (chap.state == ISCSI_CHAP_DONE &&
+			    st != (int)ISCSI_CHAP_WAIT_R && st != (int)ISCSI_CHAP_DONE)
+				abort();
+			if (chap.state == ISCSI_CHAP_FAILED && r == 0)
+				abort();
+			if (p.auth_none_agreed)
+				abort(); /* None is never agreed when CHAP is on */
+		}
+	}
+	/* the binary decoder on the raw segment */
+	if (dlen < 4096) {
+		r = iscsi_chap_decode((const char *)seg, dlen, bin, sizeof(bin));
+		if (r != -EINVAL && (r <= 0 || (size_t)r > sizeof(bin)))
+			abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,6 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (r != 0 && r != -EBADMSG)
 		abort();
+
+	fuzz_chap(seg, dlen);
 
 	for (stage = 0; stage < 3; stage++) {
 		static const enum iscsi_nego_stage st[] = {

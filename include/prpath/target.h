@@ -48,7 +48,24 @@ struct prpath_target_config {
 		    const char *msg);
 	void *log_arg;
 	enum prpath_target_log_level log_level;
+	/* CHAP (RFC 7143 12.1.3, MD5): when chap_user is set, every login,
+	 * normal and discovery, must authenticate as chap_user with
+	 * chap_secret (12 to 255 bytes); AuthMethod=None is refused. With
+	 * chap_mutual_user set too, the initiator must also ask the target
+	 * to authenticate (mutual CHAP) and the target answers as
+	 * chap_mutual_user with chap_mutual_secret, which must differ from
+	 * chap_secret. The secrets are copied; NULL user = no CHAP. */
+	const char *chap_user;
+	const void *chap_secret;
+	size_t chap_secret_len;
+	const char *chap_mutual_user;
+	const void *chap_mutual_secret;
+	size_t chap_mutual_secret_len;
 };
+
+#define PRPATH_TARGET_CHAP_SECRET_MIN 12
+#define PRPATH_TARGET_CHAP_SECRET_MAX 255
+#define PRPATH_TARGET_CHAP_NAME_MAX 255
 
 /* Opens the LUNs and binds the portals. Returns 0 or a negative errno;
  * @err (optional, @errlen bytes) gets a one-line description. */

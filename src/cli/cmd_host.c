@@ -36,7 +36,7 @@ struct hdev {
 	int n;                        /* PATHs on the command line */
 	char **urls;
 	int dev_index[HOST_MAX_PATHS]; /* command-line path -> device path, -1 */
-	char open_err[HOST_MAX_PATHS][160];
+	char open_err[HOST_MAX_PATHS][320];
 };
 
 static void hdev_free(struct hdev *h)
@@ -50,6 +50,7 @@ static void hdev_free(struct hdev *h)
 static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
 {
 	struct prpath_host host = { .initiator = c->initiator, .key = c->key };
+	char *secret_urls[HOST_MAX_PATHS] = { NULL };
 	char why[256];
 	int i, rc, added = 0;
 
@@ -64,16 +65,30 @@ static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
 		cli_err(c, "%s: at most %d PATHs", c->cmd, HOST_MAX_PATHS);
 		return EXIT_USAGE;
 	}
+	/* A CHAP secret in a URL (iscsi://USER%SECRET@...) is opened from a
+	 * copy and redacted in argv, so that no message, output or ps
+	 * listing shows it. */
 	for (i = 0; i < n; i++) {
-		if (pp_url_check(urls[i], why, sizeof(why)) < 0) {
+		secret_urls[i] = strdup(urls[i]);
+		if (!secret_urls[i]) {
+			rc = EXIT_DEVICE;
+			cli_err(c, "out of memory");
+			goto wipe;
+		}
+		pp_url_redact(urls[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (pp_url_check(secret_urls[i], why, sizeof(why)) < 0) {
 			cli_err_url(c, urls[i], why);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto wipe;
 		}
 	}
 	rc = prpath_dev_new(c->ctx, &host, &h->dev);
 	if (rc) {
 		cli_err(c, "%s", prpath_strerror(rc));
-		return EXIT_DEVICE;
+		rc = EXIT_DEVICE;
+		goto wipe;
 	}
 	prpath_dev_set_timeout(h->dev, c->timeout_ms);
 	for (i = 0; i < n; i++) {
@@ -81,7 +96,7 @@ static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
 		const char *t;
 
 		h->dev_index[i] = -1;
-		rc = pp_conn_open_url(urls[i], c->initiator, (unsigned)i,
+		rc = pp_conn_open_url(secret_urls[i], c->initiator, (unsigned)i,
 				      c->timeout_ms, &conn);
 		if (rc < 0) {
 			t = pp_transport_last_error();
@@ -100,6 +115,16 @@ static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
 		h->dev_index[i] = rc;
 		added++;
 	}
+	rc = 0;
+wipe:
+	for (i = 0; i < n && i < HOST_MAX_PATHS; i++) {
+		if (secret_urls[i]) {
+			explicit_bzero(secret_urls[i], strlen(secret_urls[i]));
+			free(secret_urls[i]);
+		}
+	}
+	if (rc)
+		return rc;
 	if (!added) {
 		hdev_free(h);
 		return EXIT_DEVICE;

@@ -110,21 +110,36 @@ int cli_io_result(const struct pp_io *io)
 int cli_open_conn(struct cli *c, const char *url, unsigned index,
 		  struct pp_conn **out)
 {
-	char why[256];
+	char why[256], *secret_url;
 	int rc;
 
-	if (pp_url_check(url, why, sizeof(why)) < 0) {
-		cli_err_url(c, url, why);
-		return EXIT_USAGE;
+	/* A CHAP secret in the URL (iscsi://USER%SECRET@...) is opened from a
+	 * copy and redacted in the caller's string (argv: writable), so no
+	 * message, output or ps listing shows it. */
+	secret_url = strdup(url);
+	if (!secret_url) {
+		cli_err(c, "out of memory");
+		return EXIT_DEVICE;
 	}
-	rc = pp_conn_open_url(url, c->initiator, index, c->timeout_ms, out);
+	pp_url_redact((char *)(uintptr_t)url);
+	if (pp_url_check(secret_url, why, sizeof(why)) < 0) {
+		cli_err_url(c, url, why);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	rc = pp_conn_open_url(secret_url, c->initiator, index, c->timeout_ms, out);
 	if (rc < 0) {
 		const char *t = pp_transport_last_error();
 
 		cli_err_url(c, url, t && *t ? t : prpath_strerror(rc));
-		return rc == -EINVAL ? EXIT_USAGE : EXIT_DEVICE;
+		rc = rc == -EINVAL ? EXIT_USAGE : EXIT_DEVICE;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	explicit_bzero(secret_url, strlen(secret_url));
+	free(secret_url);
+	return rc;
 }
 
 /* Sense of a failed command, for text and JSON. */

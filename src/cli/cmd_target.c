@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * prpath target [--portal ADDR:PORT]... [--iqn IQN] --lun FILE[:SIZE]...
- *               [--state-dir DIR] [--allow IQN]... [-v]
+ *               [--state-dir DIR] [--allow IQN]...
+ *               [--chap-user NAME --chap-secret-file FILE
+ *                [--chap-mutual-user NAME --chap-mutual-secret-file FILE]] [-v]
  *
  * Serves LUN 0, 1, ... in --lun order over iSCSI in the foreground until
  * SIGINT or SIGTERM.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -90,11 +93,67 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* Reads a CHAP secret from @path: the file's bytes without one trailing
+ * newline, PRPATH_TARGET_CHAP_SECRET_MIN..MAX of them. Returns the length
+ * or -1 after printing why (never the secret). */
+static int read_secret(const char *opt, const char *path,
+		       uint8_t buf[PRPATH_TARGET_CHAP_SECRET_MAX + 2])
+{
+	size_t len = 0;
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		fprintf(stderr, "prpath target: %s: cannot open '%s': %s\n", opt,
+			path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0077))
+		fprintf(stderr,
+			"prpath target: warning: %s: '%s' is readable by other users (chmod 600 it)\n",
+			opt, path);
+	while (len < PRPATH_TARGET_CHAP_SECRET_MAX + 2) {
+		ssize_t n = read(fd, buf + len, PRPATH_TARGET_CHAP_SECRET_MAX + 2 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "prpath target: %s: cannot read '%s': %s\n",
+				opt, path, strerror(errno));
+			close(fd);
+			explicit_bzero(buf, PRPATH_TARGET_CHAP_SECRET_MAX + 2);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len > 0 && buf[len - 1] == '\n') {
+		len--;
+		if (len > 0 && buf[len - 1] == '\r')
+			len--;
+	}
+	if (len < PRPATH_TARGET_CHAP_SECRET_MIN || len > PRPATH_TARGET_CHAP_SECRET_MAX) {
+		fprintf(stderr,
+			"prpath target: %s: the secret in '%s' must have %d to %d bytes (%s)\n",
+			opt, path, PRPATH_TARGET_CHAP_SECRET_MIN,
+			PRPATH_TARGET_CHAP_SECRET_MAX,
+			len < PRPATH_TARGET_CHAP_SECRET_MIN ? "too short" : "too long");
+		explicit_bzero(buf, PRPATH_TARGET_CHAP_SECRET_MAX + 2);
+		return -1;
+	}
+	return (int)len;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: prpath target [--portal ADDR:PORT]... [--iqn IQN] --lun FILE[:SIZE]...\n"
-		"                     [--state-dir DIR] [--allow IQN]... [-v]\n"
+		"                     [--state-dir DIR] [--allow IQN]...\n"
+		"                     [--chap-user NAME --chap-secret-file FILE\n"
+		"                      [--chap-mutual-user NAME --chap-mutual-secret-file FILE]] [-v]\n"
 		"  --portal ADDR:PORT   listen here (repeatable; default 127.0.0.1:3260,\n"
 		"                       IPv6 as [::1]:3260); portal N is target port N\n"
 		"  --iqn IQN            target name (default iqn.2026-11.io.prpath:target)\n"
@@ -102,6 +161,14 @@ static void usage(FILE *f)
 		"                       suffix K/M/G/T, when missing)\n"
 		"  --state-dir DIR      keep APTPL state in DIR/lun<N>.pr\n"
 		"  --allow IQN          only these initiators may log in (repeatable)\n"
+		"  --chap-user NAME     require CHAP (MD5): initiators log in as NAME\n"
+		"  --chap-secret-file FILE\n"
+		"                       with the secret in FILE (12-255 bytes, one\n"
+		"                       trailing newline ignored)\n"
+		"  --chap-mutual-user NAME\n"
+		"                       mutual CHAP: the target answers as NAME\n"
+		"  --chap-mutual-secret-file FILE\n"
+		"                       with this secret (must differ from the other)\n"
 		"  -v, --verbose        more log output on stderr\n");
 }
 
@@ -113,6 +180,10 @@ int cmd_target(int argc, char **argv)
 		{ "lun", required_argument, NULL, 'l' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "allow", required_argument, NULL, 'a' },
+		{ "chap-user", required_argument, NULL, 'U' },
+		{ "chap-secret-file", required_argument, NULL, 'S' },
+		{ "chap-mutual-user", required_argument, NULL, 'M' },
+		{ "chap-mutual-secret-file", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -125,6 +196,9 @@ int cmd_target(int argc, char **argv)
 	struct prpath_target *t = NULL;
 	struct sigaction sa;
 	char err[512];
+	uint8_t secret[PRPATH_TARGET_CHAP_SECRET_MAX + 2];
+	uint8_t msecret[PRPATH_TARGET_CHAP_SECRET_MAX + 2];
+	const char *secret_file = NULL, *msecret_file = NULL;
 	int c, r, ret = 1, verbose = 0;
 
 	memset(lun_paths, 0, sizeof(lun_paths));
@@ -190,6 +264,18 @@ int cmd_target(int argc, char **argv)
 			}
 			allow[na++] = optarg;
 			break;
+		case 'U':
+			cfg.chap_user = optarg;
+			break;
+		case 'S':
+			secret_file = optarg;
+			break;
+		case 'M':
+			cfg.chap_mutual_user = optarg;
+			break;
+		case 'X':
+			msecret_file = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -214,6 +300,32 @@ int cmd_target(int argc, char **argv)
 	if (nl == 0) {
 		fprintf(stderr, "prpath target: at least one --lun FILE[:SIZE] is required\n");
 		goto out;
+	}
+	if (!cfg.chap_user != !secret_file) {
+		fprintf(stderr, "prpath target: --chap-user and --chap-secret-file go together\n");
+		goto out;
+	}
+	if (!cfg.chap_mutual_user != !msecret_file) {
+		fprintf(stderr, "prpath target: --chap-mutual-user and --chap-mutual-secret-file go together\n");
+		goto out;
+	}
+	if (cfg.chap_mutual_user && !cfg.chap_user) {
+		fprintf(stderr, "prpath target: mutual CHAP needs --chap-user and --chap-secret-file too\n");
+		goto out;
+	}
+	if (secret_file) {
+		r = read_secret("--chap-secret-file", secret_file, secret);
+		if (r < 0)
+			goto out;
+		cfg.chap_secret = secret;
+		cfg.chap_secret_len = (size_t)r;
+	}
+	if (msecret_file) {
+		r = read_secret("--chap-mutual-secret-file", msecret_file, msecret);
+		if (r < 0)
+			goto out;
+		cfg.chap_mutual_secret = msecret;
+		cfg.chap_mutual_secret_len = (size_t)r;
 	}
 	if (cfg.state_dir && mkdir(cfg.state_dir, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "prpath target: cannot create state dir '%s': %s\n",
@@ -253,6 +365,8 @@ int cmd_target(int argc, char **argv)
 		ret = 0;
 	}
 out:
+	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(msecret, sizeof(msecret));
 	prpath_target_free(t);
 	for (i = 0; i < MAX_ITEMS; i++)
 		free(lun_paths[i]);

@@ -15,6 +15,12 @@
  * A command that times out is cancelled locally and the session is dropped
  * (a real initiator would escalate to task management and session
  * recovery): the outcome of that command on the target is unknown.
+ *
+ * CHAP: credentials come from the URL (iscsi://USER%SECRET@HOST/...) or,
+ * when the URL has none, from the environment: PRPATH_CHAP_USER and
+ * PRPATH_CHAP_SECRET (one-way), plus PRPATH_CHAP_MUTUAL_USER and
+ * PRPATH_CHAP_MUTUAL_SECRET (the target's name and secret, mutual CHAP).
+ * The secrets are never part of a description, trace or error text.
  */
 #include <errno.h>
 #include <poll.h>
@@ -42,6 +48,11 @@ struct pp_iscsi_conn {
 	char port_name[PP_ISCSI_PORT_NAME_MAX];
 	char desc[PP_URL_HOST_MAX + PP_ISCSI_NAME_MAX + 48];
 	unsigned timeout_ms;
+	/* CHAP ("" = not used) */
+	char chap_user[PP_CHAP_FIELD_MAX + 1];
+	char chap_secret[PP_CHAP_FIELD_MAX + 1];
+	char chap_mutual_user[PP_CHAP_FIELD_MAX + 1];
+	char chap_mutual_secret[PP_CHAP_FIELD_MAX + 1];
 
 	pthread_mutex_t lock;       /* one command or (re)login at a time */
 	struct iscsi_context *ctx;  /* NULL while disconnected */
@@ -161,6 +172,20 @@ static int isc_login(struct pp_iscsi_conn *c)
 		iscsi_destroy_context(ctx);
 		return -EINVAL;
 	}
+	if (c->chap_user[0] &&
+	    iscsi_set_initiator_username_pwd(ctx, c->chap_user, c->chap_secret)) {
+		pp_transport_set_error("%s: cannot set the CHAP credentials", c->desc);
+		iscsi_destroy_context(ctx);
+		return -EINVAL;
+	}
+	if (c->chap_mutual_user[0] &&
+	    iscsi_set_target_username_pwd(ctx, c->chap_mutual_user,
+					  c->chap_mutual_secret)) {
+		pp_transport_set_error("%s: cannot set the mutual CHAP credentials",
+				       c->desc);
+		iscsi_destroy_context(ctx);
+		return -EINVAL;
+	}
 	iscsi_set_noautoreconnect(ctx, 1);
 	deadline_in(&deadline, c->timeout_ms);
 
@@ -200,8 +225,16 @@ static int isc_login(struct pp_iscsi_conn *c)
 		return rc;
 	}
 	if (rc < 0 || w.status != SCSI_STATUS_GOOD) {
-		pp_transport_set_error("%s: login refused: %s", c->desc,
-				       iscsi_get_error(ctx));
+		const char *e = iscsi_get_error(ctx);
+
+		if (e && strstr(e, "Authentication failure"))
+			pp_transport_set_error("%s: login refused: %s", c->desc,
+					       c->chap_user[0] ?
+					       "CHAP authentication failed (wrong user or secret)" :
+					       "the target requires CHAP (set PRPATH_CHAP_USER and PRPATH_CHAP_SECRET)");
+		else
+			pp_transport_set_error("%s: login refused: %s", c->desc,
+					       e ? e : "?");
 		iscsi_destroy_context(ctx);
 		return -EACCES;
 	}
@@ -377,7 +410,82 @@ static void isc_close(struct pp_conn *conn)
 	isc_drop(c);
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_destroy(&c->lock);
+	explicit_bzero(c, sizeof(*c));
 	free(c);
+}
+
+/* Copies @v (NUL-terminated) into @dst of PP_CHAP_FIELD_MAX + 1 bytes. */
+static int chap_copy(struct pp_iscsi_conn *c, char *dst, const char *v,
+		     const char *what)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > PP_CHAP_FIELD_MAX) {
+		pp_transport_set_error("%s: %s must have 1 to %d bytes", c->desc,
+				       what, PP_CHAP_FIELD_MAX);
+		return -EINVAL;
+	}
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+/* CHAP credentials: the URL's, else the environment's. (Names in the
+ * messages, never values of secrets.) */
+static int chap_setup(struct pp_iscsi_conn *c)
+{
+	const char *user, *secret, *muser, *msecret;
+	int rc;
+
+	if (c->url.chap_user[0]) {
+		user = c->url.chap_user;
+		secret = c->url.chap_secret[0] ? c->url.chap_secret :
+			 getenv("PRPATH_CHAP_SECRET");
+		if (!secret || !*secret) {
+			pp_transport_set_error("%s: the URL has a CHAP user but no secret (iscsi://USER%%SECRET@HOST/... or PRPATH_CHAP_SECRET)",
+					       c->desc);
+			return -EINVAL;
+		}
+	} else {
+		user = getenv("PRPATH_CHAP_USER");
+		secret = getenv("PRPATH_CHAP_SECRET");
+		if (user && !*user)
+			user = NULL;
+		if (secret && !*secret)
+			secret = NULL;
+		if (!user != !secret) {
+			pp_transport_set_error("%s: set both PRPATH_CHAP_USER and PRPATH_CHAP_SECRET, or neither",
+					       c->desc);
+			return -EINVAL;
+		}
+	}
+	muser = getenv("PRPATH_CHAP_MUTUAL_USER");
+	msecret = getenv("PRPATH_CHAP_MUTUAL_SECRET");
+	if (muser && !*muser)
+		muser = NULL;
+	if (msecret && !*msecret)
+		msecret = NULL;
+	if (!muser != !msecret) {
+		pp_transport_set_error("%s: set both PRPATH_CHAP_MUTUAL_USER and PRPATH_CHAP_MUTUAL_SECRET, or neither",
+				       c->desc);
+		return -EINVAL;
+	}
+	if (muser && !user) {
+		pp_transport_set_error("%s: mutual CHAP needs PRPATH_CHAP_USER and PRPATH_CHAP_SECRET too",
+				       c->desc);
+		return -EINVAL;
+	}
+	if (!user)
+		return 0;
+	rc = chap_copy(c, c->chap_user, user, "the CHAP user name");
+	if (rc == 0)
+		rc = chap_copy(c, c->chap_secret, secret, "the CHAP secret");
+	if (rc == 0 && muser)
+		rc = chap_copy(c, c->chap_mutual_user, muser,
+			       "the mutual CHAP user name");
+	if (rc == 0 && muser)
+		rc = chap_copy(c, c->chap_mutual_secret, msecret,
+			       "the mutual CHAP secret");
+	return rc;
 }
 
 static const char *isc_describe(const struct pp_conn *conn)
@@ -443,6 +551,7 @@ int pp_iscsi_open(const char *url, const char *initiator_iqn,
 		rc = pp_iscsi_isid_parts(initiator_iqn, path_index,
 					 &c->isid_rnd, &c->isid_qual);
 	if (rc < 0) {
+		explicit_bzero(c, sizeof(*c));
 		free(c);
 		return rc;
 	}
@@ -454,8 +563,17 @@ int pp_iscsi_open(const char *url, const char *initiator_iqn,
 		 c->isid);
 	snprintf(c->desc, sizeof(c->desc), "iscsi://%s/%s/%u", c->url.portal,
 		 c->url.target, c->url.lun);
+	rc = chap_setup(c);
+	/* the URL's copy is not needed any more */
+	explicit_bzero(c->url.chap_secret, sizeof(c->url.chap_secret));
+	if (rc < 0) {
+		explicit_bzero(c, sizeof(*c));
+		free(c);
+		return rc;
+	}
 	rc = pthread_mutex_init(&c->lock, NULL);
 	if (rc) {
+		explicit_bzero(c, sizeof(*c));
 		free(c);
 		return -rc;
 	}

@@ -110,6 +110,42 @@ int pp_iscsi_url_parse(const char *url, struct pp_iscsi_url *u, char *why,
 		return fail(why, cap, "'%s' is not an iscsi:// URL", url);
 	p = url + strlen(ISCSI_SCHEME);
 
+	/* [USER[%SECRET]@]: the last '@' before the first '/' */
+	{
+		const char *slash1 = strchr(p, '/');
+		const char *end = slash1 ? slash1 : p + strlen(p);
+		const char *at = NULL, *pct;
+
+		for (const char *q = p; q < end; q++)
+			if (*q == '@')
+				at = q;
+		if (at) {
+			pct = memchr(p, '%', (size_t)(at - p));
+			n = (size_t)((pct ? pct : at) - p);
+			if (n == 0)
+				return fail(why, cap, "empty CHAP user name in the URL");
+			if (n > PP_CHAP_FIELD_MAX)
+				return fail(why, cap, "CHAP user name in the URL longer than %d characters",
+					    PP_CHAP_FIELD_MAX);
+			for (size_t i = 0; i < n; i++)
+				if (!isgraph((unsigned char)p[i]))
+					return fail(why, cap, "bad character in the CHAP user name");
+			memcpy(u->chap_user, p, n);
+			u->chap_user[n] = '\0';
+			if (pct) {
+				n = (size_t)(at - pct - 1);
+				if (n == 0)
+					return fail(why, cap, "empty CHAP secret in the URL");
+				if (n > PP_CHAP_FIELD_MAX)
+					return fail(why, cap, "CHAP secret in the URL longer than %d bytes",
+						    PP_CHAP_FIELD_MAX);
+				memcpy(u->chap_secret, pct + 1, n);
+				u->chap_secret[n] = '\0';
+			}
+			p = at + 1;
+		}
+	}
+
 	/* HOST */
 	if (*p == '[') {
 		hs = p + 1;
@@ -131,8 +167,6 @@ int pp_iscsi_url_parse(const char *url, struct pp_iscsi_url *u, char *why,
 	} else {
 		hs = p;
 		while (*p && *p != ':' && *p != '/') {
-			if (*p == '@')
-				return fail(why, cap, "credentials in the URL are not supported");
 			if (!host_char_ok(*p))
 				return fail(why, cap, "bad character '%c' in host name", *p);
 			p++;
@@ -193,6 +227,36 @@ int pp_iscsi_url_parse(const char *url, struct pp_iscsi_url *u, char *why,
 		snprintf(u->portal, sizeof(u->portal), "%s:%u", u->host,
 			 (unsigned)u->port);
 	return 0;
+}
+
+bool pp_url_redact(char *url)
+{
+	char *p, *slash, *at = NULL, *pct;
+	size_t n;
+
+	if (!url || strncasecmp(url, ISCSI_SCHEME, strlen(ISCSI_SCHEME)))
+		return false;
+	p = url + strlen(ISCSI_SCHEME);
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : strlen(p);
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '@')
+			at = p + i;
+	if (!at)
+		return false;
+	pct = memchr(p, '%', (size_t)(at - p));
+	if (!pct)
+		return false;
+	n = (size_t)(at - pct - 1);
+	/* wipe, then close the gap */
+	explicit_bzero(pct + 1, n);
+	if (n >= 3) {
+		memcpy(pct + 1, "***", 3);
+		memmove(pct + 4, at, strlen(at) + 1);
+	} else {
+		memmove(pct, at, strlen(at) + 1);
+	}
+	return true;
 }
 
 static const char *sg_device_path(const char *url)

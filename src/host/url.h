@@ -2,7 +2,10 @@
 /*
  * Path URLs (DESIGN.md, CLI contract):
  *
- *   iscsi://HOST[:PORT]/TARGET-IQN/LUN   HOST: name, IPv4 or [IPv6]
+ *   iscsi://[USER[%SECRET]@]HOST[:PORT]/TARGET-IQN/LUN
+ *                                        HOST: name, IPv4 or [IPv6];
+ *                                        USER, SECRET: CHAP, as libiscsi
+ *                                        takes them (SECRET without '/')
  *   sg:/dev/sgN                          Linux SCSI generic device
  *   /dev/sdX                             block device, SG_IO
  *
@@ -24,6 +27,8 @@
 /* = PRPATH_ISCSI_NAME_MAX; this header is included next to libiscsi's,
  * whose SCSI_STATUS_* clash with <prpath/scsi.h> */
 #define PP_ISCSI_NAME_MAX 223
+/* longest CHAP user name / secret */
+#define PP_CHAP_FIELD_MAX 255
 
 struct pp_iscsi_url {
 	char host[PP_URL_HOST_MAX + 1];  /* without the IPv6 brackets */
@@ -33,7 +38,15 @@ struct pp_iscsi_url {
 	unsigned lun;
 	/* "host:port" or "[v6]:port", as libiscsi wants it */
 	char portal[PP_URL_HOST_MAX + 16];
+	/* CHAP credentials from the URL ("" = none given) */
+	char chap_user[PP_CHAP_FIELD_MAX + 1];
+	char chap_secret[PP_CHAP_FIELD_MAX + 1];
 };
+
+/* Replaces the SECRET of an iscsi://USER%SECRET@... URL, in place, with
+ * "***" (or drops "%SECRET" when it is shorter than that), so the URL can
+ * be printed. Returns true when it changed @url. */
+bool pp_url_redact(char *url);
 
 /* Parses an iscsi:// URL. 0, or -EINVAL with a one-line reason in @why
  * (may be NULL). */

@@ -8,6 +8,7 @@
 
 #include <prpath/scsi.h>
 
+#include "target/chap.h"
 #include "target/pdu.h"
 #include "util/crc32c.h"
 
@@ -330,6 +331,9 @@ int iscsi_negotiate(struct iscsi_params *p, enum iscsi_nego_stage stage,
 		if (val_is(&kv, "NotUnderstood") || val_is(&kv, "Irrelevant") ||
 		    val_is(&kv, "Reject"))
 			continue;
+		if (p->chap && stage == ISCSI_NEGO_SECURITY &&
+		    iscsi_chap_key(p->chap, &kv))
+			continue;
 		if (key_is(&kv, "SendTargets")) {
 			if (login) {
 				rc = iscsi_text_add(out, cap, out_len, key, "Irrelevant");
@@ -491,6 +495,8 @@ int iscsi_negotiate(struct iscsi_params *p, enum iscsi_nego_stage stage,
 	}
 	if (r < 0)
 		return login ? ISCSI_LOGIN_INITIATOR_ERROR : -EBADMSG;
+	if (p->chap && stage == ISCSI_NEGO_SECURITY)
+		return iscsi_chap_respond(p->chap, out, cap, out_len);
 	return 0;
 }
 

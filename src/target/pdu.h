@@ -147,6 +147,9 @@ struct iscsi_params {
 	char target_name[224];
 	bool auth_none_agreed;
 	bool max_recv_dsl_declared; /* ours sent already */
+	/* CHAP required (target/chap.h): the security stage's AuthMethod and
+	 * CHAP_* keys go to this state machine; NULL = AuthMethod=None */
+	struct iscsi_chap *chap;
 };
 
 /* Our limits / defaults (RFC 7143 defaults for the initiator side). */

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -33,6 +34,7 @@
 #include <prpath/scsi.h>
 #include <prpath/target.h>
 
+#include "target/chap.h"
 #include "target/pdu.h"
 #include "util/crc32c.h"
 
@@ -88,6 +90,12 @@ struct prpath_target {
 	char iqn[PRPATH_ISCSI_NAME_MAX + 1];
 	char **allow;
 	size_t nallow;
+	/* CHAP: chap_cfg points into the copies below */
+	bool chap_on;
+	struct iscsi_chap_cfg chap_cfg;
+	char *chap_user, *chap_mutual_user;
+	uint8_t chap_secret[PRPATH_TARGET_CHAP_SECRET_MAX];
+	uint8_t chap_mutual_secret[PRPATH_TARGET_CHAP_SECRET_MAX];
 	struct portal *portals;
 	size_t nportals;
 	struct prpath_lu **lus;
@@ -133,6 +141,7 @@ struct conn {
 	struct prpath_nexus **nx;
 	uint8_t *login_text;
 	size_t login_text_len;
+	struct iscsi_chap chap;  /* when t->chap_on */
 
 	uint32_t exp_cmdsn;
 	uint32_t stat_sn;
@@ -428,11 +437,29 @@ static int handle_login(struct conn *c, const struct iscsi_bhs *b,
 		if (prpath_get_be16(c->hdr + 14) != 0)
 			return login_fail(c, b, ISCSI_LOGIN_NO_SESSION);
 		c->stage = csg;
+		if (t->chap_on) {
+			uint8_t rnd[ISCSI_CHAP_RANDOM_LEN];
+
+			if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+				tlog(t, PRPATH_TARGET_LOG_ERR,
+				     "%s: getrandom: %s", c->peer, strerror(errno));
+				return login_fail(c, b, ISCSI_LOGIN_TARGET_ERROR);
+			}
+			iscsi_chap_init(&c->chap, &t->chap_cfg, rnd);
+			explicit_bzero(rnd, sizeof(rnd));
+			c->p.chap = &c->chap;
+		}
 	}
 	if (memcmp(c->isid, c->hdr + 8, 6) != 0 || (transit && cont) ||
 	    csg == 2 || csg == 3 || csg < c->stage)
 		return login_fail(c, b, ISCSI_LOGIN_INVALID_REQUEST);
 	c->stage = csg;
+	if (t->chap_on && csg != 0 && !iscsi_chap_done(&c->chap)) {
+		tlog(t, PRPATH_TARGET_LOG_INFO,
+		     "%s: CHAP is required but the login skipped the security stage",
+		     c->peer);
+		return login_fail(c, b, ISCSI_LOGIN_AUTH_FAILED);
+	}
 
 	/* accumulate continued text */
 	if (b->dlen) {
@@ -459,8 +486,14 @@ static int handle_login(struct conn *c, const struct iscsi_bhs *b,
 	if (r < 0)
 		return login_fail(c, b, r == -ENOSPC ? ISCSI_LOGIN_OUT_OF_RESOURCES :
 				  ISCSI_LOGIN_INITIATOR_ERROR);
-	if (r > 0)
+	if (r > 0) {
+		if (t->chap_on && c->chap.state == ISCSI_CHAP_FAILED)
+			tlog(t, PRPATH_TARGET_LOG_INFO,
+			     "%s: CHAP authentication of %s failed: %s", c->peer,
+			     c->p.initiator_name[0] ? c->p.initiator_name : "?",
+			     c->chap.reason ? c->chap.reason : "?");
 		return login_fail(c, b, (uint16_t)r);
+	}
 
 	/* identity checks (the first PDU must carry them) */
 	if (!c->p.initiator_name[0])
@@ -505,6 +538,15 @@ static int handle_login(struct conn *c, const struct iscsi_bhs *b,
 	if (olen > c->p.max_send_dsl && olen > TGT_LOGIN_DSL)
 		return login_fail(c, b, ISCSI_LOGIN_OUT_OF_RESOURCES);
 
+	if (t->chap_on && csg == 0) {
+		if (!iscsi_chap_done(&c->chap))
+			transit = false; /* CHAP goes on: stay in this stage */
+		else if (transit)
+			tlog(t, PRPATH_TARGET_LOG_INFO,
+			     "%s: CHAP authenticated %s as '%s'%s", c->peer,
+			     c->p.initiator_name, t->chap_user,
+			     t->chap_mutual_user ? " (mutual)" : "");
+	}
 	if (!transit)
 		return send_login_rsp(c, b, (uint8_t)(csg << 2), 0, out, olen);
 	if (nsg == 2 || nsg <= csg)
@@ -1629,6 +1671,75 @@ static int open_portal(struct portal *po, const char *spec, char *err, size_t er
 	return 0;
 }
 
+static bool chap_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > PRPATH_TARGET_CHAP_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* Checks and copies the CHAP settings. 0 or -EINVAL / -ENOMEM. */
+static int chap_config(struct prpath_target *t,
+		       const struct prpath_target_config *cfg, char *err,
+		       size_t errlen)
+{
+	if (!cfg->chap_user) {
+		if (cfg->chap_mutual_user) {
+			snprintf(err, errlen, "mutual CHAP needs one-way CHAP too");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!chap_name_ok(cfg->chap_user) ||
+	    (cfg->chap_mutual_user && !chap_name_ok(cfg->chap_mutual_user))) {
+		snprintf(err, errlen, "CHAP user names must have 1 to %d printable characters",
+			 PRPATH_TARGET_CHAP_NAME_MAX);
+		return -EINVAL;
+	}
+	if (!cfg->chap_secret || cfg->chap_secret_len < PRPATH_TARGET_CHAP_SECRET_MIN ||
+	    cfg->chap_secret_len > PRPATH_TARGET_CHAP_SECRET_MAX ||
+	    (cfg->chap_mutual_user &&
+	     (!cfg->chap_mutual_secret ||
+	      cfg->chap_mutual_secret_len < PRPATH_TARGET_CHAP_SECRET_MIN ||
+	      cfg->chap_mutual_secret_len > PRPATH_TARGET_CHAP_SECRET_MAX))) {
+		snprintf(err, errlen, "a CHAP secret must have %d to %d bytes",
+			 PRPATH_TARGET_CHAP_SECRET_MIN, PRPATH_TARGET_CHAP_SECRET_MAX);
+		return -EINVAL;
+	}
+	/* RFC 7143 12.1.3: a secret authenticates one direction only */
+	if (cfg->chap_mutual_user &&
+	    cfg->chap_mutual_secret_len == cfg->chap_secret_len &&
+	    memcmp(cfg->chap_mutual_secret, cfg->chap_secret,
+		   cfg->chap_secret_len) == 0) {
+		snprintf(err, errlen, "the mutual CHAP secret must differ from the initiator's");
+		return -EINVAL;
+	}
+	t->chap_user = strdup(cfg->chap_user);
+	if (!t->chap_user)
+		return -ENOMEM;
+	memcpy(t->chap_secret, cfg->chap_secret, cfg->chap_secret_len);
+	t->chap_cfg.user = t->chap_user;
+	t->chap_cfg.secret = t->chap_secret;
+	t->chap_cfg.secret_len = cfg->chap_secret_len;
+	if (cfg->chap_mutual_user) {
+		t->chap_mutual_user = strdup(cfg->chap_mutual_user);
+		if (!t->chap_mutual_user)
+			return -ENOMEM;
+		memcpy(t->chap_mutual_secret, cfg->chap_mutual_secret,
+		       cfg->chap_mutual_secret_len);
+		t->chap_cfg.mutual_user = t->chap_mutual_user;
+		t->chap_cfg.mutual_secret = t->chap_mutual_secret;
+		t->chap_cfg.mutual_secret_len = cfg->chap_mutual_secret_len;
+	}
+	t->chap_on = true;
+	return 0;
+}
+
 int prpath_target_new(const struct prpath_target_config *cfg,
 		      struct prpath_target **out, char *err, size_t errlen)
 {
@@ -1685,6 +1796,10 @@ int prpath_target_new(const struct prpath_target_config *cfg,
 				goto fail;
 		}
 	}
+	r = chap_config(t, cfg, err, errlen);
+	if (r)
+		goto fail;
+	r = -ENOMEM;
 	if (pipe2(t->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		r = -errno;
 		goto fail;
@@ -1761,6 +1876,10 @@ void prpath_target_free(struct prpath_target *t)
 	for (i = 0; t->allow && i < t->nallow; i++)
 		free(t->allow[i]);
 	free(t->allow);
+	free(t->chap_user);
+	free(t->chap_mutual_user);
+	explicit_bzero(t->chap_secret, sizeof(t->chap_secret));
+	explicit_bzero(t->chap_mutual_secret, sizeof(t->chap_mutual_secret));
 	free(t->portals);
 	free(t->ports);
 	free(t->lus);

@@ -312,14 +312,104 @@ static void test_exclusive_earo_retain(void **state)
 	assert_int_equal(prpath_dev_close(f->d), 0);
 	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1);
 
-	/* re-open over our own retained reservation: no RESERVE needed */
+	/* re-open over our own retained reservation: no RESERVE needed, but
+	 * once every registration is done the reservation must still be ours */
 	read_resv(f, 0, true, K, 0x06);
 	all_regi(f, NP, K);
+	read_resv(f, 0, true, K, 0x06);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE,
 					 PRPATH_OPEN_EA), 0);
 	script_ok(f);
 	close_release(f, NP, 0x06);
 	assert_int_equal(prpath_dev_close(f->d), 0);
+	script_ok(f);
+}
+
+static void test_exclusive_retained_raced_preempt(void **state)
+{
+	struct fx *f = *state;
+
+	/* READ RESERVATION shows our retained reservation; H preempts K
+	 * before our registrations land, which put K back behind H's
+	 * reservation: the check after them finds H and undoes them all */
+	read_resv(f, 0, true, K, 0x05);
+	all_regi(f, NP, K);
+	read_resv(f, 0, true, H, 0x05);
+	all_regi(f, NP, 0);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0),
+			 PRPATH_ERR_RESERVED);
+	script_ok(f);
+}
+
+static void test_exclusive_retained_type_change(void **state)
+{
+	struct fx *f = *state;
+
+	/* our retained WERO, EARO asked for: PREEMPT of our own key on one
+	 * path removes K from the others (2A/05 there), so every path is
+	 * registered again (consuming the unit attentions), then checked */
+	read_resv(f, 0, true, K, 0x05);
+	all_regi(f, NP, K);
+	prout(f, 0, SA_PREEMPT, 0x06, K, K);
+	pp_script_group_begin(f->s);
+	regi(f, 0, K);
+	pp_script_reply_sense(regi(f, 1, K), 0x6, 0x2a, 0x05);
+	regi(f, 1, K);
+	pp_script_reply_sense(regi(f, 2, K), 0x6, 0x2a, 0x05);
+	regi(f, 2, K);
+	pp_script_reply_sense(regi(f, 3, K), 0x6, 0x2a, 0x05);
+	regi(f, 3, K);
+	pp_script_group_end(f->s);
+	read_resv(f, 0, true, K, 0x06);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE,
+					 PRPATH_OPEN_EA), 0);
+	script_ok(f);
+	/* I/O on every path, no unit attention left, nothing fenced */
+	read_capacity(f, 0);
+	write10(f, 0, 1, 1);
+	write10(f, 1, 2, 1);
+	write10(f, 2, 3, 1);
+	write10(f, 3, 4, 1);
+	assert_int_equal(prpath_dev_write(f->d, 1, 1, wbuf, 0), 0);
+	assert_int_equal(prpath_dev_write(f->d, 2, 1, wbuf, 1), 0);
+	assert_int_equal(prpath_dev_write(f->d, 3, 1, wbuf, 2), 0);
+	assert_int_equal(prpath_dev_write(f->d, 4, 1, wbuf, 3), 0);
+	script_ok(f);
+	assert_int_equal(f->nev, 0);
+}
+
+static void test_exclusive_undo_fails_partial(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_path_status ps[NP];
+	struct prpath_dev_status st;
+	struct pp_script_step *s;
+
+	/* RESERVE loses the race; undoing K fails on path 2 (which still
+	 * answers): K is left registered there, so this is PARTIAL, not
+	 * "reserved by another host, nothing of ours left" */
+	read_resv(f, 0, false, 0, 0);
+	all_regi(f, NP, K);
+	pp_script_reply_status(prout(f, 0, SA_RESERVE, 0x05, K, 0), RES_CONFLICT);
+	read_resv(f, 0, true, H, 0x05);
+	pp_script_group_begin(f->s);
+	regi(f, 0, 0);
+	regi(f, 1, 0);
+	s = regi(f, 2, 0);
+	pp_script_reply_sense(s, 0x5, 0x24, 0x00);
+	regi(f, 3, 0);
+	pp_script_group_end(f->s);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0),
+			 PRPATH_ERR_PARTIAL);
+	script_ok(f);
+	read_keys(f, 0, 9, (const uint64_t[]){ H, K }, 2);
+	read_resv(f, 0, true, H, 0x05);
+	assert_int_equal(prpath_dev_status(f->d, &st, ps, NP), 0);
+	assert_false(st.open);
+	assert_int_equal(st.nkey_registrations, 1);
+	assert_int_equal(ps[2].last_error, PRPATH_ERR_ILLEGAL_REQUEST);
+	assert_true(ps[2].registered);
+	assert_false(ps[0].registered);
 	script_ok(f);
 }
 
@@ -576,6 +666,27 @@ static void test_single(void **state)
 	script_ok(f);
 }
 
+static void test_single_register_timeout_tracked(void **state)
+{
+	struct fx *f = *state;
+
+	/* the REGISTER on path 0 times out: it may have registered K there.
+	 * Single mode goes on with path 1, and close does not forget the
+	 * dead path: our own PREEMPT removes K from it, then RELEASE and
+	 * unregister on the live path */
+	pp_script_reply_err(regi(f, 0, K), -ETIMEDOUT);
+	regi(f, 1, K);
+	prout(f, 1, SA_RESERVE, 0x01, K, 0);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SINGLE, 0), 0);
+	script_ok(f);
+	read_resv(f, 1, true, K, 0x01);
+	prout(f, 1, SA_PREEMPT, 0x01, K, K);
+	prout(f, 1, SA_RELEASE, 0x01, K, 0);
+	regi(f, 1, 0);
+	assert_int_equal(prpath_dev_close(f->d), 0);
+	script_ok(f);
+}
+
 static void test_noreserve(void **state)
 {
 	struct fx *f = *state;
@@ -690,6 +801,108 @@ static void test_ua_preempted_fences(void **state)
 		assert_int_equal(prpath_dev_close(f->d), 0);
 		script_ok(f);
 	}
+}
+
+static void test_ua_retry_bounded(void **state)
+{
+	struct fx *f = *state;
+	unsigned i;
+
+	/* a power-on/reset UA that never clears: retried on the same path
+	 * 8 times in all, then reported, never retried elsewhere */
+	exclusive_open(f);
+	read_capacity(f, 0);
+	for (i = 0; i < 8; i++)
+		pp_script_reply_sense(write10(f, 0, 1, 1), 0x6, 0x29, 0x00);
+	assert_int_equal(prpath_dev_write(f->d, 1, 1, wbuf, -1),
+			 PRPATH_ERR_UNIT_ATTENTION);
+	script_ok(f);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 1 + 8);
+	assert_int_equal(f->nev, 0);
+}
+
+static void test_ua_released_shared_reported(void **state)
+{
+	struct fx *f = *state;
+
+	all_regi(f, NP, K);
+	read_resv(f, 0, true, 0, 0x07);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SHARED, 0), 0);
+	script_ok(f);
+	/* 2A/04 in shared mode: reported, and the I/O goes on */
+	read_capacity(f, 0);
+	pp_script_reply_sense(write10(f, 0, 1, 1), 0x6, 0x2a, 0x04);
+	write10(f, 0, 1, 1);
+	assert_int_equal(prpath_dev_write(f->d, 1, 1, wbuf, -1), 0);
+	script_ok(f);
+	assert_int_equal(f->nev, 1);
+	assert_int_equal(f->ev[0].type, PRPATH_EVENT_RESERVATION_LOST);
+	assert_int_equal(f->ev[0].path, 0);
+}
+
+static void test_fenced_checker_sends_no_pr(void **state)
+{
+	struct fx *f = *state;
+
+	/* fenced by 2A/05; then a path fails and comes back: the checker
+	 * tests it (TEST UNIT READY) but neither reads keys nor registers */
+	exclusive_open(f);
+	read_capacity(f, 0);
+	pp_script_reply_sense(write10(f, 0, 1, 1), 0x6, 0x2a, 0x05);
+	assert_int_equal(prpath_dev_write(f->d, 1, 1, wbuf, -1), PRPATH_ERR_FENCED);
+	script_ok(f);
+	assert_int_equal(prpath_dev_fail_path(f->d, 2), 0);
+	pp_script_expect(f->s, 2, (const uint8_t[]){ 0, 0, 0, 0, 0, 0 }, 6);
+	assert_int_equal(prpath_dev_check_paths(f->d), PRPATH_ERR_FENCED);
+	script_ok(f);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 1 + 1 + 1);
+	/* no I/O on any path */
+	assert_int_equal(prpath_dev_read(f->d, 1, 1, wbuf, 2), PRPATH_ERR_FENCED);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 1 + 1 + 1);
+}
+
+static void test_status_ua_preempted_not_swallowed(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t rk_cdb[10] = { 0x5e, 0x00, 0, 0, 0, 0, 0, 0xff, 0xff, 0 };
+	struct prpath_dev_status st;
+
+	/* status's READ KEYS meets 2A/05: retried, and the device knows it
+	 * is fenced (the unit attention is gone from the LU after this) */
+	exclusive_open(f);
+	pp_script_reply_sense(pp_script_expect(f->s, 0, rk_cdb, 10), 0x6, 0x2a, 0x05);
+	read_keys(f, 0, 30, (const uint64_t[]){ H }, 1);
+	read_resv(f, 0, true, H, 0x05);
+	assert_int_equal(prpath_dev_status(f->d, &st, NULL, 0), 0);
+	script_ok(f);
+	assert_true(st.device_valid);
+	assert_true(st.fenced);
+	assert_int_equal(st.nkey_registrations, 0);
+	assert_int_equal(f->nev, 1);
+	assert_int_equal(f->ev[0].type, PRPATH_EVENT_FENCED);
+	assert_int_equal(prpath_dev_write(f->d, 1, 1, wbuf, -1), PRPATH_ERR_FENCED);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 3);
+}
+
+static void test_close_own_ua_no_event(void **state)
+{
+	struct fx *f = *state;
+	unsigned i;
+
+	/* our own RELEASE queues 2A/04 on our other paths: their unregister
+	 * meets it during close; that is no reservation loss to report */
+	exclusive_open(f);
+	pp_script_group_begin(f->s);
+	for (i = 0; i < NP; i++) {
+		prout(f, (int)i, SA_RELEASE, 0x05, K, 0);
+		if (i)
+			pp_script_reply_sense(regi(f, (int)i, 0), 0x6, 0x2a, 0x04);
+		regi(f, (int)i, 0);
+	}
+	pp_script_group_end(f->s);
+	assert_int_equal(prpath_dev_close(f->d), 0);
+	script_ok(f);
+	assert_int_equal(f->nev, 0);
 }
 
 static void test_malformed_read_keys(void **state)
@@ -931,6 +1144,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exclusive_open_io_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_earo_retain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive_retained_raced_preempt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive_retained_type_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive_undo_fails_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_explicit_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_lost_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_partial_rolls_back, setup, teardown),
@@ -941,11 +1157,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_force_preempted_during_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_single, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_single_register_timeout_tracked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_noreserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_key_present_reregisters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_key_gone_fences, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ua_handling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ua_preempted_fences, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ua_retry_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ua_released_shared_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fenced_checker_sends_no_pr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_ua_preempted_not_swallowed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_own_ua_no_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_read_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_read_reservation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failover, setup, teardown),

@@ -155,8 +155,10 @@ uint64_t prpath_dev_blocks(const struct prpath_dev *dev);
 /* Opens the device in @mode (see DESIGN.md). Returns 0,
  * PRPATH_ERR_RESERVED (another host holds the LU; nothing of ours is left
  * registered), PRPATH_ERR_PARTIAL (a registration failed on some path with
- * a SCSI error; the others were rolled back), PRPATH_ERR_NO_PATH, or the
- * error of the failing command. -EBUSY when already open. */
+ * a SCSI error; the others were rolled back; or undoing a failed open
+ * could not unregister K on a path that still answers: see status),
+ * PRPATH_ERR_NO_PATH, or the error of the failing command. -EBUSY when
+ * already open. */
 int prpath_dev_open(struct prpath_dev *dev, enum prpath_open_mode mode,
 		    unsigned flags);
 /* Closes: RELEASE on every registered path (a dead holder path does not

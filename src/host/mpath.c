@@ -66,6 +66,10 @@ struct prpath_dev {
 	void *ev_arg;
 
 	pthread_mutex_t lock;
+	/* Serialises re-registrations (reregister_path): the READ KEYS
+	 * before/after check sees a raced preemption only when our own
+	 * REGISTER is the one fresh registration of K in between. */
+	pthread_mutex_t rereg_lock;
 	struct mp_path *paths[PRPATH_DEV_MAX_PATHS];
 	size_t npaths;
 	unsigned rr;
@@ -77,6 +81,7 @@ struct prpath_dev {
 	int single_path;
 	bool fenced;
 	bool res_lost;
+	bool closing;           /* close is sending its PR sequence */
 	bool stale_keys;        /* K is registered through a nexus that is
 				   none of our paths (a target that ties
 				   registrations to the session: tgt) */
@@ -398,8 +403,32 @@ static const char *cdb_name(const uint8_t *cdb)
 	}
 }
 
-/* Runs @io on @p; marks the path failed on a transport error. */
-static int path_exec(struct prpath_dev *d, struct mp_path *p, struct pp_io *io)
+static bool io_usable_locked(const struct prpath_dev *d, const struct mp_path *p);
+
+/* Block I/O is admitted on @p only once the path is ours (exec_lock held):
+ * a thread that chose the path before it failed, while it was being
+ * reinstated (not registered yet) or before the device was fenced or lost
+ * its reservation, sends nothing. Returns 0, PRPATH_ERR_FENCED,
+ * PRPATH_ERR_RESERVED, or PRPATH_ERR_NO_PATH (choose another path). */
+static int io_admit(struct prpath_dev *d, struct mp_path *p)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->fenced && reg_mode_locked(d))
+		rc = PRPATH_ERR_FENCED;
+	else if (d->res_lost && reg_mode_locked(d) && holder_mode(d->mode))
+		rc = PRPATH_ERR_RESERVED;
+	else if (!io_usable_locked(d, p))
+		rc = PRPATH_ERR_NO_PATH;
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+/* Runs @io on @p; marks the path failed on a transport error. With @blk
+ * (block I/O) see io_admit(). */
+static int path_exec(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
+		     bool blk)
 {
 	bool trace = mp_log_on(d, 2);
 	char hex[160];
@@ -415,6 +444,16 @@ static int path_exec(struct prpath_dev *d, struct mp_path *p, struct pp_io *io)
 		}
 	}
 	pthread_mutex_lock(&p->exec_lock);
+	if (blk) {
+		rc = io_admit(d, p);
+		if (rc) {
+			pthread_mutex_unlock(&p->exec_lock);
+			if (trace)
+				mp_log(d, 2, "path %u    not sent: %s", p->index + 1,
+				       prpath_strerror(rc));
+			return rc;
+		}
+	}
 	io->din_len = 0;
 	io->status = 0;
 	io->sense_len = 0;
@@ -482,6 +521,29 @@ static int reservation_released(struct prpath_dev *d, struct mp_path *p)
 	return lost ? PRPATH_ERR_RESERVED : 0;
 }
 
+/* A unit attention about our registrations or reservation that a
+ * management command (PR IN/OUT, retried) sees while the device is open:
+ * its news is not swallowed. Not on a path that carried no registration of
+ * this open (its UAs may predate it), nor while closing (our own RELEASE
+ * and PREEMPT queue them on our other paths). */
+static void note_pr_ua(struct prpath_dev *d, struct mp_path *p, uint16_t ua)
+{
+	bool ours;
+
+	if (ua != UA_REG_PREEMPTED && ua != UA_RES_PREEMPTED && ua != UA_RES_RELEASED)
+		return;
+	pthread_mutex_lock(&d->lock);
+	ours = reg_mode_locked(d) && !d->closing &&
+	       (p->registered || p->maybe_registered);
+	pthread_mutex_unlock(&d->lock);
+	if (!ours)
+		return;
+	if (ua == UA_RES_RELEASED)
+		reservation_released(d, p);
+	else
+		set_fenced(d, (int)p->index, PRPATH_ERR_UNIT_ATTENTION);
+}
+
 /* Runs @io with unit attention handling. Returns a negative errno for a
  * transport error, PRPATH_ERR_FENCED / PRPATH_ERR_RESERVED from a UA under
  * UA_FENCE, else 0 with the outcome in @r. */
@@ -494,7 +556,7 @@ static int path_cmd(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
 	for (tries = 0;; tries++) {
 		uint16_t ua;
 
-		rc = path_exec(d, p, io);
+		rc = path_exec(d, p, io, false);
 		if (rc < 0)
 			return rc;
 		r->cat = prpath_sense_classify(io->status, io->sense,
@@ -513,6 +575,8 @@ static int path_cmd(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
 					return rc;
 			}
 		} else {
+			if (pol == UA_RETRY)
+				note_pr_ua(d, p, ua);
 			mp_log(d, 1, "path %u: unit attention %02x/%02x (%s), retrying",
 			       p->index + 1, r->sense.asc, r->sense.ascq,
 			       prpath_asc_name(r->sense.asc, r->sense.ascq));
@@ -845,6 +909,7 @@ int prpath_dev_new(struct prpath_ctx *ctx, const struct prpath_host *host,
 	d->key = host->key ? host->key : prpath_key_derive(host->initiator);
 	d->single_path = -1;
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->rereg_lock, NULL);
 	*out = d;
 	return 0;
 }
@@ -864,6 +929,7 @@ void prpath_dev_free(struct prpath_dev *d)
 		free(p);
 	}
 	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->rereg_lock);
 	free(d->initiator);
 	free(d);
 }
@@ -1025,8 +1091,10 @@ static int geometry(struct prpath_dev *d, struct mp_path *p)
 	if (prpath_decode_read_capacity16(buf, io.din_len, &cap) < 0 ||
 	    cap.block_size == 0 || cap.block_size > (1u << 24))
 		return PRPATH_ERR_BAD_RESPONSE;
+	pthread_mutex_lock(&d->lock); /* I/O threads may learn it at once */
 	d->block_size = cap.block_size;
 	d->blocks = cap.last_lba + 1;
+	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
 
@@ -1250,7 +1318,7 @@ static int register_all(struct prpath_dev *d)
  * KEYS before, REGISTER AND IGNORE, READ KEYS after. A preemption that
  * raced with our REGISTER leaves at most our one fresh registration: then
  * that registration is removed again and the device is fenced. */
-static int reregister_path(struct prpath_dev *d, struct mp_path *p)
+static int reregister_path_locked(struct prpath_dev *d, struct mp_path *p)
 {
 	struct mp_keys before, after;
 	struct mp_res r;
@@ -1302,6 +1370,22 @@ static int reregister_path(struct prpath_dev *d, struct mp_path *p)
 			       after.nk, nreg);
 	}
 	return 0;
+}
+
+/* Two paths re-registered at once (two I/O threads, or I/O and the path
+ * checker) would each see the other's fresh registration of K after a
+ * preemption and take it for a surviving one: one at a time. */
+static int reregister_path(struct prpath_dev *d, struct mp_path *p)
+{
+	int rc;
+
+	pthread_mutex_lock(&d->rereg_lock);
+	if (is_fenced(d))
+		rc = PRPATH_ERR_FENCED;
+	else
+		rc = reregister_path_locked(d, p);
+	pthread_mutex_unlock(&d->rereg_lock);
+	return rc;
 }
 
 /* ---- open ------------------------------------------------------------------------ */
@@ -1374,6 +1458,63 @@ static int preempt(struct prpath_dev *d, struct mp_path *p, uint64_t victim,
 	return pr_out(d, p, PR_OUT_PREEMPT, type, d->key, victim, &r);
 }
 
+/* Undoes the registrations of a failed open that failed with @rc. When
+ * the undo fails on a path that still answers, K is left registered there:
+ * that is PRPATH_ERR_PARTIAL, never "reserved by another host" (which
+ * promises that nothing of ours is left). A path that failed during the
+ * open (its REGISTER got no answer, typically aborted by the other host's
+ * PREEMPT AND ABORT) is shown failed in the status; it is logged here. */
+static int open_undo(struct prpath_dev *d, int rc)
+{
+	bool left = false;
+	size_t i;
+
+	if (unregister_all(d, 0)) {
+		pthread_mutex_lock(&d->lock);
+		for (i = 0; i < d->npaths; i++) {
+			struct mp_path *p = d->paths[i];
+
+			if (path_usable_locked(p) &&
+			    (p->registered || p->maybe_registered))
+				left = true;
+		}
+		pthread_mutex_unlock(&d->lock);
+		mp_log(d, 0, "key may still be registered on some %spath (see status)",
+		       left ? "" : "failed ");
+		if (left)
+			return PRPATH_ERR_PARTIAL;
+	}
+	return rc == PRPATH_ERR_CONFLICT ? PRPATH_ERR_RESERVED : rc;
+}
+
+/* After every registration of an open has completed: READ RESERVATION on
+ * a registered path, 0 when K holds the LU with @type (any key for an
+ * all-registrants type), PRPATH_ERR_RESERVED when another host does or it
+ * is free, else the error. */
+static int check_holder(struct prpath_dev *d, unsigned type)
+{
+	struct mp_resv rv;
+	struct mp_path *p;
+	int rc;
+
+	for (;;) {
+		p = first_usable(d, true);
+		if (!p)
+			return PRPATH_ERR_NO_PATH;
+		rc = read_resv(d, p, &rv);
+		if (rc >= 0)
+			break;
+	}
+	if (rc)
+		return rc;
+	if (rv.reserved && rv.type == type &&
+	    (rv.key == d->key || prpath_pr_type_all_registrants(type)))
+		return 0;
+	mp_log(d, 0, "LU %s during open: undoing registrations",
+	       rv.reserved ? "taken by another host" : "released");
+	return PRPATH_ERR_RESERVED;
+}
+
 static int open_exclusive(struct prpath_dev *d, unsigned type)
 {
 	struct mp_resv rv;
@@ -1400,27 +1541,36 @@ static int open_exclusive(struct prpath_dev *d, unsigned type)
 	rc = register_all(d);
 	if (rc)
 		return rc;
-	if (rv.reserved && rv.type == type)
-		return 0; /* retained reservation of ours */
 	if (rv.reserved) {
-		p = first_usable(d, true);
-		rc = p ? preempt(d, p, d->key, type, false) : PRPATH_ERR_NO_PATH;
+		/* our retained reservation */
+		if (rv.type != type) {
+			/* PREEMPT of our own key changes the type but removes
+			 * K from our other paths (2A/05 there): register them
+			 * again, which also consumes those unit attentions */
+			p = first_usable(d, true);
+			rc = p ? preempt(d, p, d->key, type, false) : PRPATH_ERR_NO_PATH;
+			if (rc == 0)
+				rc = register_all(d);
+		}
+		/* another host may have preempted us between READ
+		 * RESERVATION and our registrations, which then put K back
+		 * behind its reservation: check now that they are done */
+		if (rc == 0)
+			rc = check_holder(d, type);
 	} else {
 		rc = reserve_one(d, type);
 	}
 	if (rc) {
 		mp_log(d, 0, "RESERVE failed (%s): undoing registrations",
 		       prpath_strerror(rc));
-		unregister_all(d, 0);
-		if (rc == PRPATH_ERR_CONFLICT)
-			rc = PRPATH_ERR_RESERVED;
+		rc = open_undo(d, rc);
 	}
 	return rc;
 }
 
 /* Takes the reservation given the holder @rv, on registered path @p. */
 static int force_acquire(struct prpath_dev *d, struct mp_path *p,
-			 struct mp_resv *rv, unsigned type)
+			 struct mp_resv *rv, unsigned type, bool *own_ua)
 {
 	unsigned tries;
 	int rc = 0;
@@ -1449,8 +1599,10 @@ static int force_acquire(struct prpath_dev *d, struct mp_path *p,
 			}
 		} else {
 			rc = preempt(d, p, rv->key, type, rv->key != d->key);
-			if (rc == 0)
+			if (rc == 0) {
+				*own_ua = rv->key == d->key || rv->type != type;
 				return 0;
+			}
 		}
 		if (rc < 0 || (rc != PRPATH_ERR_CONFLICT && rc != PRPATH_ERR_RESERVED))
 			return rc;
@@ -1470,7 +1622,7 @@ static int open_force(struct prpath_dev *d, unsigned type)
 	struct mp_path *p;
 	struct fan *f;
 	size_t i, n, rr_job;
-	bool verify;
+	bool verify, own_ua = false;
 	int rc, acq;
 
 	n = usable_paths(d, v, false);
@@ -1511,7 +1663,7 @@ static int open_force(struct prpath_dev *d, unsigned type)
 		rc = decode_resv(d, rr_op->din, rr_op->din_len, &rv);
 	else if (rc < 0)
 		rc = read_resv(d, p, &rv);
-	acq = rc ? rc : force_acquire(d, p, &rv, type);
+	acq = rc ? rc : force_acquire(d, p, &rv, type, &own_ua);
 
 	fan_wait_all(f);
 	rc = registration_result(d, f);
@@ -1520,8 +1672,7 @@ static int open_force(struct prpath_dev *d, unsigned type)
 	if (acq) {
 		mp_log(d, 0, "takeover failed (%s): undoing registrations",
 		       prpath_strerror(acq));
-		unregister_all(d, 0);
-		return acq == PRPATH_ERR_CONFLICT ? PRPATH_ERR_RESERVED : acq;
+		return open_undo(d, acq);
 	}
 	if (rc == PRPATH_ERR_PARTIAL)
 		return rc; /* rolled back */
@@ -1529,27 +1680,23 @@ static int open_force(struct prpath_dev *d, unsigned type)
 		return rc;
 	if (!verify)
 		return 0;
+	if (own_ua) {
+		/* our PREEMPT changed the type (2A/04 to our paths registered
+		 * before it) or preempted our own key (2A/05 and K removed
+		 * there): register every path again, which consumes those
+		 * unit attentions before any I/O reads them as ours */
+		rc = register_all(d);
+		if (rc == PRPATH_ERR_PARTIAL)
+			return rc; /* rolled back */
+		if (rc)
+			return open_undo(d, rc);
+	}
 	/* Registrations that completed after the PREEMPT went out may have
 	 * landed after another host preempted us in turn: they would leave
 	 * K registered behind that host's reservation. Check who holds the
 	 * LU now that every registration is done. */
-	for (;;) {
-		p = first_usable(d, true);
-		if (!p)
-			return PRPATH_ERR_NO_PATH;
-		rc = read_resv(d, p, &rv);
-		if (rc >= 0)
-			break;
-	}
-	if (rc == 0 && rv.reserved && rv.key == d->key && rv.type == type)
-		return 0;
-	if (rc == 0 && rv.reserved && prpath_pr_type_all_registrants(type) &&
-	    rv.type == type)
-		return 0;
-	mp_log(d, 0, "LU taken over by key 0x%016llx during our takeover: undoing registrations",
-	       (unsigned long long)rv.key);
-	unregister_all(d, 0);
-	return rc ? rc : PRPATH_ERR_RESERVED;
+	rc = check_holder(d, type);
+	return rc ? open_undo(d, rc) : 0;
 }
 
 static int open_shared(struct prpath_dev *d, unsigned type)
@@ -1579,12 +1726,23 @@ static int open_shared(struct prpath_dev *d, unsigned type)
 			rc = PRPATH_ERR_RESERVED;
 			break;
 		}
-		if (rv.reserved)
+		if (rv.reserved) {
+			/* our own registrants-only reservation: PREEMPT of our
+			 * key converts it but removes K from our other paths
+			 * (2A/05 there): register them again, then look again
+			 * (another host may have preempted us in between) */
 			rc = preempt(d, p, d->key, type, false);
-		else
+			if (rc == 0)
+				rc = register_all(d);
+			if (rc == 0) {
+				rc = PRPATH_ERR_RESERVED; /* when no try is left */
+				continue;
+			}
+		} else {
 			rc = reserve_one(d, type);
-		if (rc == 0)
-			return 0;
+			if (rc == 0)
+				return 0;
+		}
 		if (rc != PRPATH_ERR_RESERVED && rc != PRPATH_ERR_CONFLICT &&
 		    rc > 0)
 			break;
@@ -1592,8 +1750,7 @@ static int open_shared(struct prpath_dev *d, unsigned type)
 	}
 	mp_log(d, 0, "shared open failed (%s): undoing registrations",
 	       prpath_strerror(rc));
-	unregister_all(d, 0);
-	return rc == PRPATH_ERR_CONFLICT ? PRPATH_ERR_RESERVED : rc;
+	return open_undo(d, rc);
 }
 
 static int open_single(struct prpath_dev *d, unsigned type)
@@ -1609,17 +1766,19 @@ static int open_single(struct prpath_dev *d, unsigned type)
 		rc = pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key, &r);
 		if (rc >= 0)
 			break;
+		/* the REGISTER may have reached the device */
+		pthread_mutex_lock(&d->lock);
+		p->maybe_registered = true;
+		pthread_mutex_unlock(&d->lock);
 	}
 	if (rc)
-		return rc;
+		return open_undo(d, rc);
 	path_set_registered(p, true);
 	rc = pr_out(d, p, PR_OUT_RESERVE, type, d->key, 0, &r);
 	if (rc) {
 		mp_log(d, 0, "RESERVE failed (%s): undoing registration",
 		       prpath_strerror(rc));
-		if (pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0, &r) == 0)
-			path_set_registered(p, false);
-		return rc == PRPATH_ERR_CONFLICT ? PRPATH_ERR_RESERVED : rc;
+		return open_undo(d, rc);
 	}
 	d->single_path = (int)p->index;
 	return 0;
@@ -1644,6 +1803,7 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 	}
 	d->fenced = false;
 	d->res_lost = false;
+	d->closing = false;
 	d->stale_keys = false;
 	d->single_path = -1;
 	d->mode = mode;
@@ -1707,6 +1867,7 @@ int prpath_dev_close(struct prpath_dev *d)
 	}
 	mode = d->mode;
 	flags = d->flags;
+	d->closing = true;
 	for (i = 0; i < d->npaths; i++) {
 		struct mp_path *p = d->paths[i];
 
@@ -1748,6 +1909,7 @@ int prpath_dev_close(struct prpath_dev *d)
 done:
 	pthread_mutex_lock(&d->lock);
 	d->open = false;
+	d->closing = false;
 	d->single_path = -1;
 	pthread_mutex_unlock(&d->lock);
 	mp_log(d, 1, "closed%s", rc ? " (some paths could not be cleaned up)" : "");
@@ -1797,16 +1959,28 @@ static int io_conflict(struct prpath_dev *d, struct mp_path *p)
 	return reregister_path(d, p);
 }
 
-static int ensure_geometry(struct prpath_dev *d)
+/* The block size, learnt by the first I/O when the device was not probed
+ * (several I/O threads may do that at once). */
+static int ensure_geometry(struct prpath_dev *d, uint32_t *bs)
 {
 	struct mp_path *p;
+	int rc;
 
-	if (d->block_size)
+	pthread_mutex_lock(&d->lock);
+	*bs = d->block_size;
+	pthread_mutex_unlock(&d->lock);
+	if (*bs)
 		return 0;
 	p = first_usable(d, false);
 	if (!p)
 		return PRPATH_ERR_NO_PATH;
-	return geometry(d, p);
+	rc = geometry(d, p);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&d->lock);
+	*bs = d->block_size;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
 }
 
 static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
@@ -1818,6 +1992,7 @@ static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
 	unsigned ua_tries = 0;
 	struct pp_io io;
 	uint64_t len;
+	uint32_t bs;
 	int rc;
 
 	if (!d || !buf || !count)
@@ -1826,10 +2001,10 @@ static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
 		return -EINVAL;
 	if (is_fenced(d) && reg_mode(d))
 		return PRPATH_ERR_FENCED;
-	rc = ensure_geometry(d);
+	rc = ensure_geometry(d, &bs);
 	if (rc)
 		return rc;
-	len = (uint64_t)count * d->block_size;
+	len = (uint64_t)count * bs;
 	if (len > (1u << 30))
 		return -EINVAL;
 	io_init(d, &io);
@@ -1876,7 +2051,14 @@ static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
 		if (!p)
 			return PRPATH_ERR_NO_PATH;
 
-		rc = path_exec(d, p, &io);
+		rc = path_exec(d, p, &io, true);
+		if (rc == PRPATH_ERR_NO_PATH && via < 0) {
+			/* the path went away while we waited for it */
+			tried[p->index] = true;
+			continue;
+		}
+		if (rc > 0)
+			return rc;
 		if (rc < 0) {
 			if (via >= 0)
 				return rc;
@@ -1954,6 +2136,7 @@ static int reinstate(struct prpath_dev *d, struct mp_path *p)
 {
 	struct pp_io io;
 	struct mp_res r;
+	bool ours;
 	int rc;
 
 	if (p->conn->ops->reconnect) {
@@ -1963,12 +2146,19 @@ static int reinstate(struct prpath_dev *d, struct mp_path *p)
 		if (rc < 0)
 			return rc;
 	}
+	/* A path that carried no registration of this open (it was down when
+	 * the device was opened) may hold unit attentions from before, e.g.
+	 * the 2A/05 of our own PREEMPT at an earlier close: they say nothing
+	 * about K now. READ KEYS in reregister_path() decides for it. */
+	pthread_mutex_lock(&d->lock);
+	ours = p->registered || p->maybe_registered;
+	pthread_mutex_unlock(&d->lock);
 	io_init(d, &io);
 	rc = prpath_cdb_test_unit_ready(io.cdb, sizeof(io.cdb));
 	if (rc < 0)
 		return rc;
 	io.cdb_len = (size_t)rc;
-	rc = res_err(path_cmd(d, p, &io, UA_FENCE, &r), &r);
+	rc = res_err(path_cmd(d, p, &io, ours ? UA_FENCE : UA_RETRY, &r), &r);
 	if (rc)
 		return rc;
 	if (reg_mode(d) && !is_fenced(d))
@@ -2072,6 +2262,10 @@ int prpath_dev_status(struct prpath_dev *d, struct prpath_dev_status *st,
 		return 0;
 	}
 	st->device_valid = true;
+	pthread_mutex_lock(&d->lock);
+	st->fenced = d->fenced;          /* the queries may have learnt it */
+	st->reservation_lost = d->res_lost;
+	pthread_mutex_unlock(&d->lock);
 	st->generation = k.generation;
 	st->nregistrations = k.n;
 	st->nkey_registrations = k.nk;

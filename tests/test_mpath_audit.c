@@ -1,0 +1,929 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Audit tests of the multipath device's safety rules on prpath's own
+ * device server (pp_sim), each one a scenario that broke a rule of
+ * DESIGN.md before it was fixed:
+ *
+ *  - reopening over our own retained reservation while another host takes
+ *    the LU over must not re-register the fenced key (data loss: a
+ *    registrant may write under a registrants-only reservation);
+ *  - our own PREEMPT (a reservation type change) must not leave 2A/05 or
+ *    2A/04 unit attentions on our other paths that the first I/O then
+ *    reads as "fenced" or "reservation lost";
+ *  - two paths re-registered at once must not hide a preemption from each
+ *    other (READ KEYS before / after);
+ *  - an I/O that chose its path before the device was fenced must not be
+ *    sent after it;
+ *  - stale unit attentions on a path that was down since before this open
+ *    must not fence the device or drop its reservation;
+ *  - concurrent I/O, path loss and the path checker (run under TSan).
+ *
+ * Every path goes through a "gate" wrapper around the sim connection so a
+ * test can act at an exact command (e.g. let the other host take over just
+ * before our REGISTER executes).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <prpath/lu.h>
+#include <prpath/mpath.h>
+#include <prpath/scsi.h>
+#include "host/mpath_int.h"
+#include "host/sim.h"
+
+#define NP 4
+#define BS 512
+#define KA 0xa0a0a0a0a0a0a0a1ULL
+#define KB 0xb0b0b0b0b0b0b0b2ULL
+
+struct host;
+
+/* Called before a command executes on a path of @h. Returns true to
+ * complete the command with *rc without executing it. */
+typedef bool (*gate_hook)(struct host *h, unsigned path, struct pp_io *io,
+			  int *rc);
+
+struct gate_conn {
+	struct pp_conn conn;
+	struct pp_conn *inner;
+	struct host *h;
+	unsigned path;
+};
+
+struct host {
+	struct fx *f;
+	struct prpath_dev *d;
+	struct pp_sim_path *p[NP];
+	const char *iqn;
+	uint64_t key;
+	pthread_mutex_t lock;
+	gate_hook hook;
+	void *hook_arg;
+	unsigned nfenced, nlost;
+	unsigned long sent[NP];         /* commands handed to the sim */
+};
+
+struct fx {
+	struct prpath_lu *lu;
+	struct prpath_ctx *ctx;
+	struct host a, b;
+};
+
+static int gate_execute(struct pp_conn *c, struct pp_io *io)
+{
+	struct gate_conn *g = (struct gate_conn *)c;
+	struct host *h = g->h;
+	gate_hook hook;
+	int rc = 0;
+
+	pthread_mutex_lock(&h->lock);
+	hook = h->hook;
+	pthread_mutex_unlock(&h->lock);
+	if (hook && hook(h, g->path, io, &rc))
+		return rc;
+	pthread_mutex_lock(&h->lock);
+	h->sent[g->path]++;
+	pthread_mutex_unlock(&h->lock);
+	return pp_execute(g->inner, io);
+}
+
+static int gate_reconnect(struct pp_conn *c)
+{
+	struct gate_conn *g = (struct gate_conn *)c;
+
+	return g->inner->ops->reconnect(g->inner);
+}
+
+static void gate_close(struct pp_conn *c)
+{
+	struct gate_conn *g = (struct gate_conn *)c;
+
+	g->inner->ops->close(g->inner);
+	free(g);
+}
+
+static const char *gate_describe(const struct pp_conn *c)
+{
+	const struct gate_conn *g = (const struct gate_conn *)c;
+
+	return g->inner->ops->describe(g->inner);
+}
+
+static const struct pp_transport_ops gate_ops = {
+	.name = "gate",
+	.execute = gate_execute,
+	.reconnect = gate_reconnect,
+	.close = gate_close,
+	.describe = gate_describe,
+};
+
+static void set_hook(struct host *h, gate_hook hook, void *arg)
+{
+	pthread_mutex_lock(&h->lock);
+	h->hook = hook;
+	h->hook_arg = arg;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static unsigned long sent(struct host *h, unsigned path)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&h->lock);
+	n = h->sent[path];
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+static void on_event(void *arg, struct prpath_dev *dev, const struct prpath_event *ev)
+{
+	struct host *h = arg;
+
+	(void)dev;
+	pthread_mutex_lock(&h->lock);
+	if (ev->type == PRPATH_EVENT_FENCED)
+		h->nfenced++;
+	if (ev->type == PRPATH_EVENT_RESERVATION_LOST)
+		h->nlost++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void on_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	if (getenv("MPATH_TRACE"))
+		fprintf(stderr, "[%d] %s\n", level, msg);
+}
+
+static void port_name(const struct host *h, unsigned i, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s,i,0x00023d00000%u", h->iqn, i + 1);
+}
+
+static void host_init(struct fx *f, struct host *h, const char *iqn, uint64_t key)
+{
+	struct prpath_host hs = { .initiator = iqn, .key = key };
+	unsigned i;
+
+	h->f = f;
+	h->iqn = iqn;
+	h->key = key;
+	pthread_mutex_init(&h->lock, NULL);
+	assert_int_equal(prpath_dev_new(f->ctx, &hs, &h->d), 0);
+	prpath_dev_set_event_cb(h->d, on_event, h);
+	for (i = 0; i < NP; i++) {
+		struct gate_conn *g = calloc(1, sizeof(*g));
+		char port[128];
+
+		assert_non_null(g);
+		port_name(h, i, port, sizeof(port));
+		assert_int_equal(pp_sim_open(f->lu, port, (uint16_t)(i + 1), &h->p[i]), 0);
+		g->conn.ops = &gate_ops;
+		g->inner = pp_sim_conn(h->p[i]);
+		g->h = h;
+		g->path = i;
+		assert_int_equal(prpath_dev_add_conn(h->d, &g->conn), (int)i);
+	}
+	assert_int_equal(prpath_dev_probe(h->d), 0);
+	assert_int_equal(prpath_dev_block_size(h->d), BS);
+}
+
+static int setup(void **state)
+{
+	static const uint16_t ports[NP] = { 1, 2, 3, 4 };
+	struct prpath_lu_config cfg = {
+		.size = 1 << 20, .block_size = BS,
+		.target_ports = ports, .ntarget_ports = NP,
+	};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	assert_int_equal(prpath_lu_new(&cfg, &f->lu), 0);
+	assert_int_equal(prpath_ctx_new(&f->ctx), 0);
+	prpath_ctx_set_log(f->ctx, on_log, NULL, 2);
+	host_init(f, &f->a, "iqn.2024-01.test:host-a", KA);
+	host_init(f, &f->b, "iqn.2024-01.test:host-b", KB);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	prpath_dev_free(f->a.d);
+	prpath_dev_free(f->b.d);
+	prpath_ctx_free(f->ctx);
+	prpath_lu_free(f->lu);
+	pthread_mutex_destroy(&f->a.lock);
+	pthread_mutex_destroy(&f->b.lock);
+	free(f);
+	return 0;
+}
+
+static struct prpath_dev_status status(struct host *h, struct prpath_path_status *ps)
+{
+	struct prpath_dev_status st;
+
+	assert_int_equal(prpath_dev_status(h->d, &st, ps, ps ? NP : 0), 0);
+	assert_true(st.device_valid);
+	return st;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static bool is_prout(const struct pp_io *io, unsigned sa)
+{
+	return io->cdb[0] == 0x5f && (io->cdb[1] & 0x1f) == sa;
+}
+
+static bool is_write(const struct pp_io *io)
+{
+	return io->cdb[0] == 0x2a || io->cdb[0] == 0x8a;
+}
+
+/* the SERVICE ACTION RESERVATION KEY of a PR OUT's parameter list */
+static uint64_t io_sark(const struct pp_io *io)
+{
+	const uint8_t *b = io->dout;
+	uint64_t v = 0;
+	unsigned i;
+
+	if (!b || io->dout_len < 16)
+		return 0;
+	for (i = 8; i < 16; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+/* Writes one block through every path of @h in turn: each must succeed. */
+static void write_every_path(struct host *h, uint64_t lba, uint8_t v)
+{
+	uint8_t buf[BS];
+	unsigned i;
+
+	memset(buf, v, sizeof(buf));
+	for (i = 0; i < NP; i++) {
+		int rc = prpath_dev_write(h->d, lba + i, 1, buf, (int)i);
+
+		if (rc)
+			fail_msg("write via path %u: %s (%d)", i, prpath_strerror(rc), rc);
+	}
+}
+
+static void assert_block(struct host *h, uint64_t lba, uint8_t v)
+{
+	uint8_t buf[BS];
+	unsigned i;
+
+	assert_int_equal(prpath_dev_read(h->d, lba, 1, buf, -1), 0);
+	for (i = 0; i < BS; i++)
+		if (buf[i] != v)
+			fail_msg("block %llu byte %u: 0x%02x, expected 0x%02x",
+				 (unsigned long long)lba, i, buf[i], v);
+}
+
+/* ---- reopen over our retained reservation, raced by a takeover -------------- */
+
+static bool takeover_before_register(struct host *h, unsigned path,
+				     struct pp_io *io, int *rc)
+{
+	struct host *b = h->hook_arg;
+
+	(void)path;
+	(void)rc;
+	if (!is_prout(io, PR_OUT_REGISTER_AND_IGNORE) || io_sark(io) != h->key)
+		return false;
+	/* once: the other host takes the LU over right now */
+	set_hook(h, NULL, NULL);
+	assert_int_equal(prpath_dev_open(b->d, PRPATH_MODE_FORCE, 0), 0);
+	return false;
+}
+
+static void test_retained_reopen_raced_takeover(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_dev_status st;
+	uint8_t buf[BS];
+	int rc;
+
+	/* A holds the LU and keeps it over a close (a process restart) */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE,
+					 PRPATH_OPEN_RETAIN), 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	st = status(&f->a, NULL);
+	assert_true(st.reserved && st.holder_key == KA);
+
+	/* A reopens; READ RESERVATION still shows A, and then B takes over
+	 * before A's registrations go out */
+	set_hook(&f->a, takeover_before_register, &f->b);
+	rc = prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0);
+	set_hook(&f->a, NULL, NULL);
+	assert_int_equal(rc, PRPATH_ERR_RESERVED);
+
+	/* B holds the LU, and A's key is not registered again behind B */
+	st = status(&f->b, NULL);
+	assert_true(st.reserved);
+	assert_true(st.holder_key == KB);
+	assert_int_equal(st.nkey_registrations, NP);
+	assert_int_equal(st.nregistrations, NP);
+	memset(buf, 0xbb, sizeof(buf));
+	assert_int_equal(prpath_dev_write(f->b.d, 7, 1, buf, -1), 0);
+	/* A cannot write (noreserve, unregistered: a conflict) */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_NORESERVE, 0), 0);
+	memset(buf, 0xaa, sizeof(buf));
+	assert_int_equal(prpath_dev_write(f->a.d, 7, 1, buf, -1), PRPATH_ERR_CONFLICT);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	assert_block(&f->b, 7, 0xbb);
+	assert_int_equal(prpath_dev_close(f->b.d), 0);
+}
+
+/* ---- our own PREEMPT must not fence or unreserve our other paths ------------ */
+
+static void test_retained_type_change(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_dev_status st;
+
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE,
+					 PRPATH_OPEN_RETAIN), 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	/* reopen asking for EARO: the retained WERO is converted */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE,
+					 PRPATH_OPEN_EA), 0);
+	write_every_path(&f->a, 10, 0x11);
+	st = status(&f->a, NULL);
+	assert_false(st.fenced);
+	assert_false(st.reservation_lost);
+	assert_true(st.we_hold);
+	assert_int_equal(st.holder_type, PR_TYPE_EARO);
+	assert_int_equal(st.nkey_registrations, NP);
+	assert_int_equal(f->a.nfenced, 0);
+	assert_int_equal(f->a.nlost, 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	st = status(&f->a, NULL);
+	assert_false(st.reserved);
+	assert_int_equal(st.nregistrations, 0);
+}
+
+static void test_shared_over_own_reservation(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_dev_status st;
+
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE,
+					 PRPATH_OPEN_RETAIN), 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	/* shared converts our own WERO into WEAR */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED, 0), 0);
+	write_every_path(&f->a, 20, 0x22);
+	st = status(&f->a, NULL);
+	assert_false(st.fenced);
+	assert_int_equal(st.holder_type, PR_TYPE_WEAR);
+	assert_int_equal(st.nkey_registrations, NP);
+	assert_int_equal(f->a.nfenced, 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	st = status(&f->a, NULL);
+	assert_int_equal(st.nregistrations, 0);
+	assert_false(st.reserved);
+}
+
+static void test_force_own_retained_type_change(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_dev_status st;
+
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE,
+					 PRPATH_OPEN_RETAIN), 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_FORCE,
+					 PRPATH_OPEN_EA), 0);
+	write_every_path(&f->a, 30, 0x33);
+	st = status(&f->a, NULL);
+	assert_false(st.fenced);
+	assert_false(st.reservation_lost);
+	assert_int_equal(st.holder_type, PR_TYPE_EARO);
+	assert_int_equal(st.nkey_registrations, NP);
+	assert_int_equal(f->a.nfenced + f->a.nlost, 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+}
+
+static void test_force_other_type(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_dev_status st;
+	unsigned i;
+
+	/* B holds EARO, A takes over with WERO: the PREEMPT changes the
+	 * type, and the device server tells every surviving registrant
+	 * (A's own paths registered before the PREEMPT) 2A/04 */
+	/* READ RESERVATION goes out on path 2 before its REGISTER: slow it
+	 * down so that the PREEMPT follows the registrations of paths 1, 3
+	 * and 4 */
+	pp_sim_set_latency(f->a.p[1], 5000);
+	assert_int_equal(prpath_dev_open(f->b.d, PRPATH_MODE_EXCLUSIVE,
+					 PRPATH_OPEN_EA), 0);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_FORCE, 0), 0);
+	for (i = 0; i < NP; i++)
+		pp_sim_set_latency(f->a.p[i], 0);
+	write_every_path(&f->a, 40, 0x44);
+	st = status(&f->a, NULL);
+	assert_false(st.fenced);
+	assert_false(st.reservation_lost);
+	assert_true(st.we_hold);
+	assert_int_equal(st.holder_type, PR_TYPE_WERO);
+	assert_int_equal(f->a.nfenced + f->a.nlost, 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	prpath_dev_close(f->b.d);
+}
+
+/* ---- two paths re-registered at once, raced by a takeover -------------------- */
+
+/* Sends one PR OUT on the nexus (port of @h's path @i) behind @h's back. */
+static void raw_prout(struct fx *f, struct host *h, unsigned i, unsigned sa,
+		      uint64_t rk, uint64_t sark)
+{
+	struct prpath_prout_params prm = { .rk = rk, .sark = sark };
+	struct pp_sim_path *x;
+	struct pp_conn *c;
+	uint8_t param[24];
+	struct pp_io io;
+	char port[128];
+	int n, rc;
+
+	port_name(h, i, port, sizeof(port));
+	assert_int_equal(pp_sim_open(f->lu, port, (uint16_t)(i + 1), &x), 0);
+	c = pp_sim_conn(x);
+	memset(&io, 0, sizeof(io));
+	n = prpath_prout_params_encode(&prm, param, sizeof(param));
+	assert_int_equal(n, 24);
+	rc = prpath_cdb_pr_out(io.cdb, sizeof(io.cdb), sa, 0, 0, (uint32_t)n);
+	assert_true(rc > 0);
+	io.cdb_len = (size_t)rc;
+	io.dout = param;
+	io.dout_len = (size_t)n;
+	assert_int_equal(pp_execute(c, &io), 0);
+	assert_int_equal(io.status, 0);
+	c->ops->close(c);
+}
+
+struct race {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	unsigned arrived, after;
+	bool taking, taken, after_done;
+	struct host *b;
+};
+
+static void deadline_ms(struct timespec *ts, unsigned ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Holds A's REGISTERs on paths 2 and 3 until both are about to go out
+ * (or 500 ms pass), lets B take over, then lets them go; then holds the
+ * READ KEYS that follow them until both have come (or 500 ms pass), so
+ * that both REGISTERs are done before either READ KEYS. */
+static bool race_hook(struct host *h, unsigned path, struct pp_io *io, int *rc)
+{
+	struct race *rc_ = h->hook_arg;
+	struct timespec dl;
+	bool take = false;
+
+	(void)rc;
+	if (path != 2 && path != 3)
+		return false;
+	if (io->cdb[0] == 0x5e && (io->cdb[1] & 0x1f) == PR_IN_READ_KEYS) {
+		deadline_ms(&dl, 500);
+		pthread_mutex_lock(&rc_->m);
+		if (rc_->taken && !rc_->after_done) {
+			rc_->after++;
+			pthread_cond_broadcast(&rc_->c);
+			while (rc_->after < 2 &&
+			       pthread_cond_timedwait(&rc_->c, &rc_->m, &dl) == 0)
+				;
+			rc_->after_done = true;
+		}
+		pthread_mutex_unlock(&rc_->m);
+		return false;
+	}
+	if (!is_prout(io, PR_OUT_REGISTER_AND_IGNORE) || io_sark(io) != h->key)
+		return false;
+	deadline_ms(&dl, 500);
+	pthread_mutex_lock(&rc_->m);
+	rc_->arrived++;
+	pthread_cond_broadcast(&rc_->c);
+	while (rc_->arrived < 2 && !rc_->taking &&
+	       pthread_cond_timedwait(&rc_->c, &rc_->m, &dl) == 0)
+		;
+	if (!rc_->taking) {
+		rc_->taking = true;
+		take = true;
+	}
+	pthread_mutex_unlock(&rc_->m);
+	if (take) {
+		assert_int_equal(prpath_dev_open(rc_->b->d, PRPATH_MODE_FORCE, 0), 0);
+		pthread_mutex_lock(&rc_->m);
+		rc_->taken = true;
+		pthread_cond_broadcast(&rc_->c);
+		pthread_mutex_unlock(&rc_->m);
+	}
+	pthread_mutex_lock(&rc_->m);
+	while (!rc_->taken)
+		pthread_cond_wait(&rc_->c, &rc_->m);
+	pthread_mutex_unlock(&rc_->m);
+	return false;
+}
+
+struct wr {
+	struct host *h;
+	uint64_t lba;
+	uint8_t v;
+	int via;
+	int rc;
+};
+
+static void *write_thread(void *arg)
+{
+	struct wr *w = arg;
+	uint8_t buf[BS];
+
+	memset(buf, w->v, sizeof(buf));
+	w->rc = prpath_dev_write(w->h->d, w->lba, 1, buf, w->via);
+	return NULL;
+}
+
+static void test_concurrent_reregister_race(void **state)
+{
+	struct fx *f = *state;
+	struct race r = { .b = &f->b };
+	struct wr w2 = { .h = &f->a, .lba = 50, .v = 0xa2, .via = 2 };
+	struct wr w3 = { .h = &f->a, .lba = 51, .v = 0xa3, .via = 3 };
+	struct prpath_dev_status st;
+	pthread_t t2, t3;
+
+	pthread_mutex_init(&r.m, NULL);
+	pthread_cond_init(&r.c, NULL);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	/* the device lost the registrations of A's nexuses 3 and 4 (as a
+	 * target that ties them to the session does): their writes conflict
+	 * and each path is re-registered, from two threads at once */
+	raw_prout(f, &f->a, 2, PR_OUT_REGISTER_AND_IGNORE, 0, 0);
+	raw_prout(f, &f->a, 3, PR_OUT_REGISTER_AND_IGNORE, 0, 0);
+	assert_int_equal(status(&f->a, NULL).nkey_registrations, 2);
+
+	set_hook(&f->a, race_hook, &r);
+	assert_int_equal(pthread_create(&t2, NULL, write_thread, &w2), 0);
+	assert_int_equal(pthread_create(&t3, NULL, write_thread, &w3), 0);
+	pthread_join(t2, NULL);
+	pthread_join(t3, NULL);
+	set_hook(&f->a, NULL, NULL);
+	assert_true(r.taken);
+
+	/* B preempted A between A's READ KEYS and REGISTERs: two fresh
+	 * registrations of K must not pass for a surviving one */
+	assert_int_equal(w2.rc, PRPATH_ERR_FENCED);
+	assert_int_equal(w3.rc, PRPATH_ERR_FENCED);
+	st = status(&f->b, NULL);
+	assert_true(st.holder_key == KB);
+	assert_int_equal(st.nregistrations, NP);
+	assert_int_equal(st.nkey_registrations, NP);
+	/* none of A's writes landed behind B's reservation */
+	assert_block(&f->b, 50, 0);
+	assert_block(&f->b, 51, 0);
+	assert_int_equal(prpath_dev_close(f->b.d), 0);
+	pthread_mutex_destroy(&r.m);
+	pthread_cond_destroy(&r.c);
+}
+
+/* ---- an I/O waiting for its path is not sent after fencing ------------------- */
+
+struct blocker {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool armed, held, release;
+};
+
+static bool block_hook(struct host *h, unsigned path, struct pp_io *io, int *rc)
+{
+	struct blocker *b = h->hook_arg;
+
+	(void)rc;
+	if (path != 1 || !is_write(io))
+		return false;
+	pthread_mutex_lock(&b->m);
+	if (b->armed) {
+		b->armed = false;
+		b->held = true;
+		pthread_cond_broadcast(&b->c);
+		while (!b->release)
+			pthread_cond_wait(&b->c, &b->m);
+	}
+	pthread_mutex_unlock(&b->m);
+	return false;
+}
+
+static void test_no_io_after_fence(void **state)
+{
+	struct fx *f = *state;
+	struct blocker b = { .armed = true };
+	struct wr w0 = { .h = &f->a, .lba = 60, .v = 0x60, .via = 1 };
+	struct wr w1 = { .h = &f->a, .lba = 61, .v = 0x61, .via = 1 };
+	uint8_t buf[BS];
+	pthread_t t0, t1;
+	unsigned long n1;
+
+	pthread_mutex_init(&b.m, NULL);
+	pthread_cond_init(&b.c, NULL);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	set_hook(&f->a, block_hook, &b);
+	/* one write in flight on path 2, a second one waiting for the path */
+	assert_int_equal(pthread_create(&t0, NULL, write_thread, &w0), 0);
+	pthread_mutex_lock(&b.m);
+	while (!b.held)
+		pthread_cond_wait(&b.c, &b.m);
+	pthread_mutex_unlock(&b.m);
+	assert_int_equal(pthread_create(&t1, NULL, write_thread, &w1), 0);
+	sleep_ms(100);
+	/* meanwhile the device learns it is fenced (2A/05 on path 3) */
+	pp_sim_fail_next(f->a.p[2], 1, 0x02, 0x6, 0x2a, 0x05, 0);
+	memset(buf, 0x62, sizeof(buf));
+	assert_int_equal(prpath_dev_write(f->a.d, 62, 1, buf, 2), PRPATH_ERR_FENCED);
+	n1 = sent(&f->a, 1);
+	pthread_mutex_lock(&b.m);
+	b.release = true;
+	pthread_cond_broadcast(&b.c);
+	pthread_mutex_unlock(&b.m);
+	pthread_join(t0, NULL);
+	pthread_join(t1, NULL);
+	set_hook(&f->a, NULL, NULL);
+	assert_int_equal(w0.rc, 0);      /* was on the wire before */
+	assert_int_equal(w1.rc, PRPATH_ERR_FENCED);
+	/* only the write already in flight reached the device */
+	assert_int_equal(sent(&f->a, 1), n1 + 1);
+	prpath_dev_close(f->a.d);
+	pthread_mutex_destroy(&b.m);
+	pthread_cond_destroy(&b.c);
+}
+
+/* ---- stale unit attentions on a path that was down since before the open ---- */
+
+static void test_stale_ua_on_returning_path(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_path_status ps[NP];
+	struct prpath_dev_status st;
+	uint8_t buf[BS];
+
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	pp_sim_set_down(f->a.p[3], true);
+	memset(buf, 1, sizeof(buf));
+	assert_int_equal(prpath_dev_write(f->a.d, 0, 1, buf, 3), -ENOTCONN);
+	/* close with a registered path dead: our own PREEMPT moves every
+	 * registration of K to one live path (2A/05 to nexus 4 too) */
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	st = status(&f->a, NULL);
+	assert_int_equal(st.nregistrations, 0);
+	assert_false(st.reserved);
+
+	/* open again while path 4 is still down; then it comes back with
+	 * the old 2A/05 queued: not a fence of this open */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	pp_sim_set_down(f->a.p[3], false);
+	assert_int_equal(prpath_dev_check_paths(f->a.d), 1);
+	st = status(&f->a, ps);
+	assert_false(st.fenced);
+	assert_false(st.reservation_lost);
+	assert_true(ps[3].registered);
+	assert_int_equal(st.nkey_registrations, NP);
+	assert_int_equal(f->a.nfenced + f->a.nlost, 0);
+	write_every_path(&f->a, 70, 0x77);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+}
+
+/* ---- release with the holder path dead ------------------------------------------ */
+
+static void test_release_holder_path_dead(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_dev_status st;
+	uint8_t buf[BS];
+
+	/* RESERVE went out on path 1: that nexus holds the reservation */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	pp_sim_set_down(f->a.p[0], true);
+	memset(buf, 1, sizeof(buf));
+	assert_int_equal(prpath_dev_write(f->a.d, 0, 1, buf, 0), -ENOTCONN);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	/* the LU is free: nothing reserved, nothing registered, and B gets it */
+	st = status(&f->b, NULL);
+	assert_false(st.reserved);
+	assert_int_equal(st.nregistrations, 0);
+	assert_int_equal(prpath_dev_open(f->b.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	assert_true(status(&f->b, NULL).holder_key == KB);
+	/* B's RELEASE queues 2A/04 on B's other paths, which their
+	 * unregistration meets: our own doing, nothing to report */
+	assert_int_equal(prpath_dev_close(f->b.d), 0);
+	assert_int_equal(f->b.nfenced + f->b.nlost, 0);
+	assert_int_equal(f->a.nfenced + f->a.nlost, 0);
+}
+
+/* ---- first I/Os of a device that was not probed, from several threads ------- */
+
+struct rd {
+	struct prpath_dev *d;
+	int rc;
+};
+
+static void *read_thread(void *arg)
+{
+	struct rd *r = arg;
+	uint8_t buf[BS * 2];
+
+	r->rc = prpath_dev_read(r->d, 3, 2, buf, -1);
+	return NULL;
+}
+
+static void test_unprobed_concurrent_io(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_host hs = { .initiator = "iqn.2024-01.test:host-c", .key = 0x77 };
+	struct prpath_dev *d;
+	struct pp_sim_path *sp;
+	struct rd r[4];
+	pthread_t th[4];
+	unsigned i;
+
+	assert_int_equal(prpath_dev_new(f->ctx, &hs, &d), 0);
+	assert_int_equal(pp_sim_open(f->lu, "iqn.2024-01.test:host-c,i,0x00023d000001",
+				     1, &sp), 0);
+	assert_int_equal(prpath_dev_add_conn(d, pp_sim_conn(sp)), 0);
+	assert_int_equal(pp_sim_open(f->lu, "iqn.2024-01.test:host-c,i,0x00023d000002",
+				     2, &sp), 0);
+	assert_int_equal(prpath_dev_add_conn(d, pp_sim_conn(sp)), 1);
+	/* the geometry is learnt by whichever I/O comes first */
+	for (i = 0; i < 4; i++) {
+		r[i] = (struct rd){ .d = d };
+		assert_int_equal(pthread_create(&th[i], NULL, read_thread, &r[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(r[i].rc, 0);
+	}
+	assert_int_equal(prpath_dev_block_size(d), BS);
+	assert_int_equal(prpath_dev_blocks(d), (1 << 20) / BS);
+	prpath_dev_free(d);
+}
+
+/* ---- I/O threads, path loss and the checker at once (TSan) ------------------- */
+
+struct stress {
+	struct fx *f;
+	atomic_bool stop;
+	atomic_int bad;
+	atomic_ulong nio;
+};
+
+struct stress_wr {
+	struct stress *s;
+	unsigned id;
+};
+
+static void *stress_writer(void *arg)
+{
+	struct stress_wr *w = arg;
+	struct stress *s = w->s;
+	uint8_t buf[BS * 2];
+	unsigned i;
+
+	for (i = 0; !atomic_load(&s->stop); i++) {
+		uint64_t lba = 100 + w->id * 64 + (i % 32);
+		int rc;
+
+		memset(buf, (int)(w->id * 16 + (i & 15)), sizeof(buf));
+		rc = (i & 1) ? prpath_dev_write(s->f->a.d, lba, 2, buf, -1)
+			     : prpath_dev_read(s->f->a.d, lba, 2, buf, -1);
+		if (rc) {
+			fprintf(stderr, "stress I/O: %s (%d)\n", prpath_strerror(rc), rc);
+			atomic_fetch_add(&s->bad, 1);
+		}
+		atomic_fetch_add(&s->nio, 1);
+	}
+	return NULL;
+}
+
+static void *stress_checker(void *arg)
+{
+	struct stress *s = arg;
+	struct prpath_dev_status st;
+	struct prpath_path_status ps[NP];
+
+	while (!atomic_load(&s->stop)) {
+		int rc = prpath_dev_check_paths(s->f->a.d);
+
+		if (rc < 0 || rc > NP) {
+			fprintf(stderr, "stress checker: %d\n", rc);
+			atomic_fetch_add(&s->bad, 1);
+		}
+		if (prpath_dev_status(s->f->a.d, &st, ps, NP) != 0 || st.fenced)
+			atomic_fetch_add(&s->bad, 1);
+		sleep_ms(1);
+	}
+	return NULL;
+}
+
+static void test_stress_io_checker_flaps(void **state)
+{
+	struct fx *f = *state;
+	struct stress s = { .f = f };
+	struct stress_wr w[3];
+	struct prpath_path_status ps[NP];
+	struct prpath_dev_status st;
+	pthread_t tw[3], tc;
+	unsigned i, round;
+
+	atomic_init(&s.stop, false);
+	atomic_init(&s.bad, 0);
+	atomic_init(&s.nio, 0);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	for (i = 0; i < 3; i++) {
+		w[i] = (struct stress_wr){ .s = &s, .id = i };
+		assert_int_equal(pthread_create(&tw[i], NULL, stress_writer, &w[i]), 0);
+	}
+	assert_int_equal(pthread_create(&tc, NULL, stress_checker, &s), 0);
+	/* paths 2-4 flap; path 1 stays */
+	for (round = 0; round < 60; round++) {
+		unsigned p = 1 + round % (NP - 1);
+
+		pp_sim_set_down(f->a.p[p], true);
+		sleep_ms(2);
+		pp_sim_set_down(f->a.p[p], false);
+		sleep_ms(3);
+	}
+	atomic_store(&s.stop, true);
+	for (i = 0; i < 3; i++)
+		pthread_join(tw[i], NULL);
+	pthread_join(tc, NULL);
+	assert_int_equal(atomic_load(&s.bad), 0);
+	assert_true(atomic_load(&s.nio) > 0);
+	/* everything comes back, registered, still ours */
+	for (i = 0; i < 10; i++) {
+		assert_true(prpath_dev_check_paths(f->a.d) >= 0);
+		st = status(&f->a, ps);
+		if (ps[0].state == PRPATH_PATH_UP && ps[1].state == PRPATH_PATH_UP &&
+		    ps[2].state == PRPATH_PATH_UP && ps[3].state == PRPATH_PATH_UP)
+			break;
+	}
+	for (i = 0; i < NP; i++) {
+		assert_int_equal(ps[i].state, PRPATH_PATH_UP);
+		assert_true(ps[i].registered);
+	}
+	assert_false(st.fenced);
+	assert_true(st.we_hold);
+	assert_int_equal(st.nkey_registrations, NP);
+	assert_int_equal(st.nregistrations, NP);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	st = status(&f->a, NULL);
+	assert_int_equal(st.nregistrations, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_retained_reopen_raced_takeover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retained_type_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_over_own_reservation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_force_own_retained_type_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_force_other_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_reregister_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_io_after_fence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_ua_on_returning_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_holder_path_dead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unprobed_concurrent_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stress_io_checker_flaps, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -788,11 +788,11 @@ static bool command(char *line)
 	} else if (strcmp(a[0], "status") == 0) {
 		do_status();
 	} else if (strcmp(a[0], "check") == 0) {
-		/* the count of reinstated paths, or PRPATH_ERR_FENCED (which
-		 * is positive too: fewer paths than that here) */
-		v = prpath_dev_check_paths(dev);
-		if (v >= 0 && v != PRPATH_ERR_FENCED)
-			printf("ok %d\n", v);
+		unsigned back;
+
+		v = prpath_dev_check_paths(dev, &back);
+		if (v == 0)
+			printf("ok %u\n", back);
 		else
 			reply(v);
 	} else if (n == 2 && path_arg(a[1], &i) == 0 && strcmp(a[0], "fail") == 0) {

@@ -183,9 +183,11 @@ int prpath_dev_write(struct prpath_dev *dev, uint64_t lba, uint32_t count,
  * when the device is open in a registering mode, re-register the path only
  * if K is still registered on the LU (READ KEYS before, READ KEYS after to
  * catch a raced preemption); if K is gone the device is fenced and the path
- * is not registered. Returns the number of paths reinstated (>= 0) or
- * PRPATH_ERR_FENCED. */
-int prpath_dev_check_paths(struct prpath_dev *dev);
+ * is not registered. Returns 0 or PRPATH_ERR_FENCED (or -EINVAL); the
+ * number of paths reinstated goes to *@reinstated when it is not NULL
+ * (also when fenced: a fenced device's paths come back up, unregistered,
+ * and are not counted). */
+int prpath_dev_check_paths(struct prpath_dev *dev, unsigned *reinstated);
 
 /* Marks a path failed (as if its transport had failed); for tools and
  * tests. */

@@ -629,7 +629,7 @@ static int run_story(struct demo *d)
 	uint64_t a_lbas[DEMO_MAX_PATHS * DEMO_WRITES_PER_PATH];
 	size_t na = 0;
 	char k1[19], k2[19];
-	unsigned i, j, ok_writes, failed_path;
+	unsigned i, j, ok_writes, failed_path, back = 0;
 	unsigned long recs_before;
 	int rc;
 
@@ -718,13 +718,13 @@ static int run_story(struct demo *d)
 		step_begin(d, 4, title);
 		recs_before = d->seq;
 		pp_sim_set_down(d->A.sim[failed_path], false);
-		rc = prpath_dev_check_paths(d->A.dev);
+		rc = prpath_dev_check_paths(d->A.dev, &back);
 		{
 			int wr = host_write(d, &d->A, pick_lba(d), (int)failed_path, NULL);
 
 			step_end(d);
-			note(d, "path checker: %d path(s) reinstated; a write pinned to path %u: %s",
-			     rc, failed_path + 1, wr ? prpath_strerror(wr) : "GOOD");
+			note(d, "path checker: %u path(s) reinstated; a write pinned to path %u: %s",
+			     back, failed_path + 1, wr ? prpath_strerror(wr) : "GOOD");
 		}
 		pthread_mutex_lock(&d->lock);
 		for (r = 0; r < d->nrecs; r++) {
@@ -742,8 +742,8 @@ static int run_story(struct demo *d)
 		pthread_mutex_unlock(&d->lock);
 		reg_first = reg_seq && io_seq && reg_seq < io_seq;
 		check(d, "the returning path was re-registered before it carried I/O",
-		      rc == 1 && reg_first, "reinstated %d, REGISTER #%lu, first WRITE #%lu",
-		      rc, reg_seq, io_seq);
+		      rc == 0 && back == 1 && reg_first, "reinstated %u, REGISTER #%lu, first WRITE #%lu",
+		      back, reg_seq, io_seq);
 	}
 
 	/* 5 */
@@ -801,7 +801,7 @@ static int run_story(struct demo *d)
 			if (late[i].rc == 0)
 				landed++;
 		}
-		rc = prpath_dev_check_paths(d->A.dev);
+		rc = prpath_dev_check_paths(d->A.dev, NULL);
 		recs_before = d->nrecs;
 		{
 			int again = host_write(d, &d->A, pick_lba(d), -1, NULL);

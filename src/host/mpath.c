@@ -2166,12 +2166,14 @@ static int reinstate(struct prpath_dev *d, struct mp_path *p)
 	return 0;
 }
 
-int prpath_dev_check_paths(struct prpath_dev *d)
+int prpath_dev_check_paths(struct prpath_dev *d, unsigned *reinstated)
 {
 	size_t i;
-	int n = 0;
+	unsigned n = 0;
 	bool fenced = false;
 
+	if (reinstated)
+		*reinstated = 0;
 	if (!d)
 		return -EINVAL;
 	for (i = 0; i < d->npaths; i++) {
@@ -2207,9 +2209,11 @@ int prpath_dev_check_paths(struct prpath_dev *d)
 				n++;
 		}
 	}
+	if (reinstated)
+		*reinstated = n;
 	if (fenced || (is_fenced(d) && reg_mode(d)))
 		return PRPATH_ERR_FENCED;
-	return n;
+	return 0;
 }
 
 /* ---- status ----------------------------------------------------------------------- */

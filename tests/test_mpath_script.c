@@ -1148,6 +1148,37 @@ static void test_derived_key(void **state)
 	assert_int_equal(prpath_dev_new(NULL, &host, &d), -EINVAL);
 }
 
+static void collect_log(void *arg, int level, const char *msg)
+{
+	char *buf = arg;
+	size_t n = strlen(buf);
+
+	(void)level;
+	snprintf(buf + n, 4096 - n, "%s\n", msg);
+}
+
+/* A CHAP secret in a path URL never reaches the log, even when the path
+ * cannot be opened. */
+static void test_add_url_redacts_secret(void **state)
+{
+	struct prpath_ctx *ctx;
+	struct prpath_dev *d;
+	struct prpath_host host = { .initiator = "iqn.2026-11.test:redact" };
+	static char log[4096];
+
+	(void)state;
+	log[0] = '\0';
+	assert_int_equal(prpath_ctx_new(&ctx), 0);
+	prpath_ctx_set_log(ctx, collect_log, log, 2);
+	assert_int_equal(prpath_dev_new(ctx, &host, &d), 0);
+	/* port 1 on loopback: nothing listens there */
+	assert_true(prpath_dev_add_url(d, "iscsi://alice%TopSecret123@127.0.0.1:1/iqn.2026-11.x:t/0") < 0);
+	assert_non_null(strstr(log, "127.0.0.1:1"));
+	assert_null(strstr(log, "TopSecret123"));
+	prpath_dev_free(d);
+	prpath_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1189,6 +1220,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_probe_wrong_lu, setup, teardown),
 		cmocka_unit_test(test_key_parse),
 		cmocka_unit_test(test_derived_key),
+		cmocka_unit_test(test_add_url_redacts_secret),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1023,7 +1023,12 @@ int prpath_dev_add_url(struct prpath_dev *d, const char *url)
 	rc = pp_conn_open_url(url, d->initiator, (unsigned)d->npaths,
 			      d->timeout_ms, &conn);
 	if (rc < 0) {
-		mp_log(d, 0, "%s: %s", url, pp_transport_last_error());
+		char shown[1024];
+
+		/* never log a CHAP secret given in the URL */
+		snprintf(shown, sizeof(shown), "%s", url);
+		pp_url_redact(shown);
+		mp_log(d, 0, "%s: %s", shown, pp_transport_last_error());
 		return rc;
 	}
 	return prpath_dev_add_conn(d, conn);

@@ -173,7 +173,17 @@ int prpath_dev_close(struct prpath_dev *dev);
  * paths, failover to the next path on transport errors), else the 0-based
  * path index to use (no failover). Returns 0, PRPATH_ERR_FENCED,
  * PRPATH_ERR_RESERVED, PRPATH_ERR_CONFLICT, PRPATH_ERR_NO_PATH, other
- * SCSI categories, or a negative errno (with @via). */
+ * SCSI categories, or a negative errno (with @via).
+ *
+ * A write that fails with a transport error (a timeout, a connection
+ * reset) may or may not have reached the device; it is retried on the
+ * next path like any transport failure. The transports have no ABORT
+ * TASK, so the first attempt is not cancelled: on a target that keeps
+ * executing a lost session's commands it could still land after the
+ * retry. The retry writes the same data, so this only matters if the
+ * caller writes the same blocks again before it learns the outcome; when
+ * every path fails, PRPATH_ERR_NO_PATH means "outcome unknown", not "not
+ * written". Another host's PREEMPT AND ABORT does abort such commands. */
 int prpath_dev_read(struct prpath_dev *dev, uint64_t lba, uint32_t count,
 		    void *buf, int via);
 int prpath_dev_write(struct prpath_dev *dev, uint64_t lba, uint32_t count,

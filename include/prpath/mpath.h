@@ -181,7 +181,8 @@ int prpath_dev_close(struct prpath_dev *dev);
  * TASK, so the first attempt is not cancelled: on a target that keeps
  * executing a lost session's commands it could still land after the
  * retry. The retry writes the same data, so this only matters if the
- * caller writes the same blocks again before it learns the outcome; when
+ * caller writes the same blocks again while the lost attempt is still
+ * pending inside the target (it would then overwrite the newer data); when
  * every path fails, PRPATH_ERR_NO_PATH means "outcome unknown", not "not
  * written". Another host's PREEMPT AND ABORT does abort such commands. */
 int prpath_dev_read(struct prpath_dev *dev, uint64_t lba, uint32_t count,

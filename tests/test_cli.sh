@@ -77,6 +77,8 @@ expect() { # expect STATUS PATTERN -- command...
 		fail "'$*': stderr lacks '$pat': $(cat "$TMP/err")"
 	elif [ "$want" -ne 0 ] && [ "$(grep -vc '^Try ' "$TMP/err")" -ne 1 ]; then
 		fail "'$*': not a one-line error: $(cat "$TMP/err")"
+	elif [ "$want" -ne 0 ] && [ -s "$TMP/out" ]; then
+		fail "'$*': wrote to stdout on error: $(head -3 "$TMP/out")"
 	else
 		ok "'$*' -> $rc"
 	fi
@@ -125,6 +127,62 @@ expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" status "$URL"
 expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" acquire "$URL"
 expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" pr in --read-keys "$URL"
 expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" -k 5 pr out --reserve --prout-type 5 "$URL"
+# arguments are checked before anything is sent: these would otherwise
+# fail with exit status 2 on the unreachable portal
+expect 1 "pr out: --reserve needs --prout-type" -- "$PRPATH" -k 5 pr out --reserve "$URL"
+expect 1 "--param-unreg goes with --register-move only" -- "$PRPATH" -k 5 pr out --release --prout-type 5 --param-unreg "$URL"
+expect 1 "--relative-target-port goes with --register-move only" -- "$PRPATH" -k 5 pr out --release --prout-type 5 --relative-target-port 2 "$URL"
+expect 1 "--param-alltgpt does not go with --register-move" -- "$PRPATH" pr out --register-move --param-alltgpt --transport-id iqn.x,i,0x1234567890ab --relative-target-port 1 "$URL"
+# global options between "pr" and "in"/"out"
+expect 1 "--key: '0' is not a valid key" -- "$PRPATH" pr -k 0 out --register-ignore "$URL"
+expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" pr -o json --timeout 2 in --read-keys "$URL"
+# local files: checked up front, clear reasons
+printf 'x%.0s' $(seq 1 1000) >"$TMP/f1000"
+expect 1 "--in $TMP/f1000: 1000 bytes is not a whole number of blocks" -- "$PRPATH" write --lba 0 --in "$TMP/f1000" "$URL"
+expect 2 "--in $TMP: Is a directory" -- "$PRPATH" write --lba 0 --in "$TMP" "$URL"
+expect 2 "read: --out $TMP/no/such/dir: No such file or directory" -- "$PRPATH" read --lba 0 --out "$TMP/no/such/dir" "$URL"
+expect 2 "read: --out $TMP: Is a directory" -- "$PRPATH" read --lba 0 --out "$TMP" "$URL"
+echo keep >"$TMP/keep"
+expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" read --lba 0 --out "$TMP/keep" "$URL"
+[ "$(cat "$TMP/keep")" = keep ] || fail "a failed read changed an existing --out file"
+expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" read --lba 0 --out "$TMP/new" "$URL"
+[ -e "$TMP/new" ] && fail "a failed read left its new --out file behind"
+# target: bad names and sizes are usage errors
+expect 1 "--iqn: 'bad name' is not a valid iSCSI name" -- timeout 10 "$PRPATH" target --iqn "bad name" --lun "$TMP/lu:1M" --portal 127.0.0.1:1
+expect 1 "--allow: 'a,b' is not a valid iSCSI name" -- timeout 10 "$PRPATH" target --allow "a,b" --lun "$TMP/lu:1M" --portal 127.0.0.1:1
+expect 1 "bad size in --lun '$TMP/lu:1000' (a multiple of 512 bytes" -- timeout 10 "$PRPATH" target --lun "$TMP/lu:1000" --portal 127.0.0.1:1
+
+# a portal that accepts the connection and never answers: the login times
+# out after --timeout (not "refused"), and several such paths are waited
+# for at once, not one after the other
+python3 - "$TMP/bh.port" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+s.settimeout(30)
+try:
+    while True:
+        held.append(s.accept()[0])
+except Exception:
+    pass
+PY
+BHPID=$!
+for _ in $(seq 1 50); do [ -s "$TMP/bh.port" ] && break; sleep 0.1; done
+BH="iscsi://127.0.0.1:$(cat "$TMP/bh.port")/iqn.x/0"
+expect 2 "$BH: login timed out (no answer from 127.0.0.1:$(cat "$TMP/bh.port") within 1 s)" -- "$PRPATH" --timeout 1 pr in --read-keys "$BH"
+t0=$(date +%s.%N)
+"$PRPATH" --timeout 2 status "$BH" "$BH" "$BH" >"$TMP/out" 2>"$TMP/err"; rc=$?
+t1=$(date +%s.%N)
+[ $rc -eq 2 ] || fail "status on three silent portals: exit $rc"
+[ "$(grep -c 'login timed out' "$TMP/err")" -eq 3 ] || fail "silent portals: $(cat "$TMP/err")"
+grep -q refused "$TMP/err" && fail "a silent portal is reported as refused: $(cat "$TMP/err")"
+python3 -c 'import sys; d=float(sys.argv[2])-float(sys.argv[1]); sys.exit(0 if d < 4.5 else 1)' "$t0" "$t1" \
+	&& ok "three silent portals cost one timeout" || fail "three silent portals with --timeout 2 took more than 4.5 s (opened one after the other?)"
+kill "$BHPID" 2>/dev/null; wait "$BHPID" 2>/dev/null
+
 expect 0 "" -- "$PRPATH" --version
 grep -q '^prpath [0-9]' "$TMP/out" || fail "--version output: $(cat "$TMP/out")"
 

@@ -24,7 +24,7 @@ for try in 1 2 3 4 5 6 7 8; do
 	P2=$(( P1 + 1 ))
 	port_free "$P1" && port_free "$P2" || continue
 	"$PRPATH" target --portal "127.0.0.1:$P1" --portal "127.0.0.1:$P2" \
-		--lun "$TMP/lu0:16M" >"$TMP/target.log" 2>&1 &
+		--lun "$TMP/lu0:16M" --lun "$TMP/lu1:1M" >"$TMP/target.log" 2>&1 &
 	TPID=$!
 	for i in $(seq 1 50); do
 		if ! kill -0 "$TPID" 2>/dev/null; then break; fi
@@ -94,4 +94,48 @@ expect 0 "pr in --report-capabilities" -- "$PRPATH" $A pr in --report-capabiliti
 expect 0 "pr out --release" -- "$PRPATH" $A -k 0x1234 pr out --release --prout-type wero "$U1"
 expect 0 "pr out unregister" -- "$PRPATH" $A pr out --register-ignore --param-sark 0 "$U1"
 expect 1 "pr out without a service action" -- "$PRPATH" pr out "$U1"
+
+# a refused PR OUT: one line naming the action and the path, exit 24,
+# nothing on stdout (with -o json too)
+expect 0 "pr out --register-ignore (0x1234)" -- "$PRPATH" $A -k 0x1234 pr out --register-ignore "$U1"
+expect 0 "pr out --reserve (0x1234)" -- "$PRPATH" $A -k 0x1234 pr out --reserve --prout-type wero "$U1"
+expect 24 "pr out --reserve -o json from another nexus" -- "$PRPATH" $B -k 0x99 -o json pr out --reserve --prout-type wero "$U2"
+grep -qx "prpath: pr out: RESERVE on $U2: RESERVATION CONFLICT" "$TMP/err" || fail "refused RESERVE message: $(cat "$TMP/err")"
+[ -s "$TMP/out" ] && fail "refused RESERVE wrote to stdout: $(cat "$TMP/out")"
+expect 0 "pr out --clear" -- "$PRPATH" $A -k 0x1234 pr out --clear "$U1"
+
+# every pr in service action as JSON
+for sa in read-keys read-reservation report-capabilities read-full-status; do
+	expect 0 "pr in --$sa -o json" -- "$PRPATH" pr in --$sa -o json "$U2"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema_version"] == 1 and d["command"] == "pr in" and d["service_action"] == sys.argv[2].replace("-", "_"), d' "$TMP/out" "$sa" || fail "pr in --$sa JSON"
+done
+
+# paths to two different LUs
+expect 3 "paths to different LUs" -- "$PRPATH" status "$U1" "iscsi://127.0.0.1:$P2/$IQN/1"
+grep -q "the paths lead to different LUs" "$TMP/err" || fail "different LUs message: $(cat "$TMP/err")"
+
+# acquire with a PATH that cannot be opened: reserved, but only partly
+# registered: exit 4, the result on stdout, the reason on stderr
+DEAD="iscsi://127.0.0.1:1/$IQN/0"
+expect 4 "acquire with one dead path" -- "$PRPATH" $A acquire "$U1" "$DEAD"
+grep -q "LU reserved by this host" "$TMP/out" || fail "partial acquire output: $(cat "$TMP/out")"
+grep -q "acquire: done on 1 of 2 paths only: path 2 not usable, not registered" "$TMP/err" || fail "partial acquire message: $(cat "$TMP/err")"
+expect 0 "release with the dead path" -- "$PRPATH" $A release "$U1" "$DEAD"
+
+# -vv traces each CDB on the path it goes on
+expect 0 "B acquires earo" -- "$PRPATH" $B acquire --type earo "$U1" "$U2"
+expect 0 "B writes through path 2 with -vv" -- "$PRPATH" $B -vv write --lba 3 --via 2 --pattern 7 "$U1" "$U2"
+grep -q "path 2 -> WRITE \[2a " "$TMP/err" || fail "-vv trace: $(cat "$TMP/err")"
+grep -q "path 1 -> WRITE" "$TMP/err" && fail "--via 2 wrote on path 1: $(cat "$TMP/err")"
+# under exclusive access a read from an unregistered host is refused: 24
+expect 24 "A's read under B's earo" -- "$PRPATH" $A -o json read --lba 3 "$U1" "$U2"
+grep -q "read: reservation conflict" "$TMP/err" || fail "A's read conflict message: $(cat "$TMP/err")"
+[ -s "$TMP/out" ] && fail "refused read wrote to stdout: $(cat "$TMP/out")"
+# --in must be exactly --count blocks; out-of-range blocks are named
+head -c 1024 /dev/zero >"$TMP/two"
+expect 1 "write --count 1 --in a 2-block file" -- "$PRPATH" $B write --lba 0 --count 1 --in "$TMP/two" "$U1" "$U2"
+grep -q "1024 bytes, but --count 1 needs 512" "$TMP/err" || fail "--in size message: $(cat "$TMP/err")"
+expect 1 "read at the last LBA of 2^64" -- "$PRPATH" $B read --lba 18446744073709551615 --count 2 "$U1" "$U2"
+grep -q -- "--lba 18446744073709551615 --count 2 is beyond the end of the LU (32768 blocks)" "$TMP/err" || fail "beyond-end message: $(cat "$TMP/err")"
+expect 0 "B releases" -- "$PRPATH" $B release "$U1" "$U2"
 echo "PASS"

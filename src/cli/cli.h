@@ -84,6 +84,8 @@ void cli_err(const struct cli *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* "prpath: URL: why", without repeating URL when @why names it. */
 void cli_err_url(const struct cli *c, const char *url, const char *why);
+/* @why without a leading "URL: " that names the path again. */
+const char *cli_why_no_url(const char *url, const char *why);
 /* Maps the library error convention onto an exit status. */
 int cli_exit_code(int err);
 

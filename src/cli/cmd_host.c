@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@
 #define HOST_MAX_PATHS PRPATH_DEV_MAX_PATHS
 #define FS_ALLOC 16384
 #define IO_MAX_BYTES (64u << 20)
+/* read_file_all(): not a regular file (a FIFO, a device) */
+#define EFTYPE_NOT_REGULAR ENOTSUP
 
 struct hdev {
 	struct prpath_dev *dev;
@@ -45,12 +48,66 @@ static void hdev_free(struct hdev *h)
 	h->dev = NULL;
 }
 
+struct open_job {
+	struct cli *c;
+	const char *url;
+	unsigned index;
+	struct pp_conn *conn;       /* NULL on failure */
+	char *err;                  /* the reason, on failure */
+	size_t err_cap;
+	pthread_t thread;
+	bool started;
+};
+
+static void *open_one(void *arg)
+{
+	struct open_job *j = arg;
+	const char *t;
+	int rc;
+
+	rc = pp_conn_open_url(j->url, j->c->initiator, j->index,
+			      j->c->timeout_ms, &j->conn);
+	if (rc < 0) {
+		/* the reason is per thread */
+		t = pp_transport_last_error();
+		j->conn = NULL;
+		snprintf(j->err, j->err_cap, "%s", t && *t ? t : prpath_strerror(rc));
+	}
+	return NULL;
+}
+
+/* Opens every PATH at once, so that unreachable portals cost one timeout,
+ * not one per path. conns[i] is NULL when path i failed (h->open_err[i]
+ * says why). */
+static void open_all(struct cli *c, struct hdev *h, char **urls,
+		     struct pp_conn **conns)
+{
+	struct open_job jobs[HOST_MAX_PATHS];
+	int i;
+
+	for (i = 0; i < h->n; i++) {
+		jobs[i] = (struct open_job){ .c = c, .url = urls[i], .index = (unsigned)i,
+					     .err = h->open_err[i],
+					     .err_cap = sizeof(h->open_err[i]) };
+		if (h->n > 1 && pthread_create(&jobs[i].thread, NULL, open_one, &jobs[i]) == 0)
+			jobs[i].started = true;
+		else
+			open_one(&jobs[i]);
+	}
+	for (i = 0; i < h->n; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+		conns[i] = jobs[i].conn;
+	}
+}
+
 /* Adds every PATH (path i = ISID i) and probes. Returns 0 or an exit code
  * after printing the reason. */
 static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
 {
 	struct prpath_host host = { .initiator = c->initiator, .key = c->key };
 	char *secret_urls[HOST_MAX_PATHS] = { NULL };
+	struct pp_conn *conns[HOST_MAX_PATHS] = { NULL };
 	char why[256];
 	int i, rc, added = 0;
 
@@ -91,17 +148,12 @@ static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
 		goto wipe;
 	}
 	prpath_dev_set_timeout(h->dev, c->timeout_ms);
+	open_all(c, h, secret_urls, conns);
 	for (i = 0; i < n; i++) {
-		struct pp_conn *conn;
-		const char *t;
+		struct pp_conn *conn = conns[i];
 
 		h->dev_index[i] = -1;
-		rc = pp_conn_open_url(secret_urls[i], c->initiator, (unsigned)i,
-				      c->timeout_ms, &conn);
-		if (rc < 0) {
-			t = pp_transport_last_error();
-			snprintf(h->open_err[i], sizeof(h->open_err[i]), "%s",
-				 t && *t ? t : prpath_strerror(rc));
+		if (!conn) {
 			cli_err_url(c, urls[i], h->open_err[i]);
 			continue;
 		}
@@ -262,7 +314,7 @@ static struct json_object *status_doc(struct cli *c, struct hdev *h,
 		if (di < 0) {
 			out_add_str(p, "state", "failed");
 			json_object_object_add(p, "registered", NULL);
-			out_add_str(p, "error", h->open_err[i]);
+			out_add_str(p, "error", cli_why_no_url(h->urls[i], h->open_err[i]));
 			json_object_array_add(arr, p);
 			continue;
 		}
@@ -500,8 +552,12 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	struct json_object *doc;
 	struct hdev h;
 	unsigned flags = PRPATH_OPEN_RETAIN;
+	struct prpath_path_status ps[HOST_MAX_PATHS];
+	struct prpath_dev_status st;
 	char head[256], ks[19];
-	int first, rc, derr;
+	char badlist[HOST_MAX_PATHS * 4];
+	size_t off = 0;
+	int first, rc, derr, i, bad = 0;
 
 	rc = cli_parse(c, argc, argv, &co, &first);
 	if (rc >= 0)
@@ -522,6 +578,21 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 		hdev_free(&h);
 		return cli_exit_code(rc);
 	}
+	/* a PATH that could not be opened or went down is not registered:
+	 * done on some paths only */
+	if (prpath_dev_status(h.dev, &st, ps, HOST_MAX_PATHS) == 0) {
+		for (i = 0; i < h.n; i++) {
+			int di = h.dev_index[i];
+
+			if (di >= 0 && ps[di].state == PRPATH_PATH_UP)
+				continue;
+			off += (size_t)snprintf(badlist + off, sizeof(badlist) - off,
+						"%s%d", bad ? ", " : "", i + 1);
+			if (off >= sizeof(badlist))
+				off = sizeof(badlist) - 1;
+			bad++;
+		}
+	}
 	doc = status_doc(c, &h, c->cmd, &derr);
 	out_add_str(doc, "mode", prpath_open_mode_name(a.mode));
 	out_key_str(prpath_dev_key(h.dev), ks);
@@ -530,6 +601,11 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	prpath_dev_close(h.dev); /* retain: sends nothing */
 	emit_doc(c, doc, head);
 	hdev_free(&h);
+	if (bad) {
+		cli_err(c, "%s: done on %d of %d paths only: path%s %s not usable, not registered",
+			c->cmd, h.n - bad, h.n, bad > 1 ? "s" : "", badlist);
+		return EXIT_PARTIAL;
+	}
 	return 0;
 }
 
@@ -783,9 +859,19 @@ static int read_file_all(const char *path, uint8_t **buf, size_t *len)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > (off_t)IO_MAX_BYTES) {
+	if (fstat(fd, &sb) < 0) {
+		int e = -errno;
+
 		close(fd);
-		return sb.st_size > (off_t)IO_MAX_BYTES ? -EFBIG : -EINVAL;
+		return e;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return S_ISDIR(sb.st_mode) ? -EISDIR : -EFTYPE_NOT_REGULAR;
+	}
+	if (sb.st_size > (off_t)IO_MAX_BYTES) {
+		close(fd);
+		return -EFBIG;
 	}
 	*len = (size_t)sb.st_size;
 	*buf = malloc(*len ? *len : 1);
@@ -811,13 +897,32 @@ static int read_file_all(const char *path, uint8_t **buf, size_t *len)
 	return 0;
 }
 
-static int write_file_all(const char *path, const uint8_t *buf, size_t len)
+/* Opens --out before the device is touched, so that a path we cannot
+ * write to is a usage error that sends nothing. *created tells whether the
+ * file is new (removed again when the read fails). */
+static int out_open(const char *path, bool *created)
 {
-	size_t off = 0;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
-	if (fd < 0)
-		return -errno;
+	*created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Writes the data into the --out file opened by out_open() (replacing a
+ * regular file's contents) and closes it. */
+static int write_file_all(int fd, const uint8_t *buf, size_t len)
+{
+	struct stat sb;
+	size_t off = 0;
+
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && ftruncate(fd, 0) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
 	while (off < len) {
 		ssize_t w = write(fd, buf + off, len - off);
 
@@ -834,6 +939,17 @@ static int write_file_all(const char *path, const uint8_t *buf, size_t len)
 	if (close(fd) < 0)
 		return -errno;
 	return 0;
+}
+
+/* A failed read leaves no new --out file behind. */
+static void out_discard(const char *path, int *fd, bool created)
+{
+	if (*fd < 0)
+		return;
+	close(*fd);
+	*fd = -1;
+	if (created)
+		unlink(path);
 }
 
 static void hexdump(const uint8_t *b, size_t len, uint64_t base)
@@ -910,7 +1026,8 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 	size_t flen = 0, len;
 	uint32_t bs;
 	struct hdev h;
-	int first, rc, via = -1;
+	bool out_created = false;
+	int first, rc, via = -1, outfd = -1;
 
 	rc = cli_parse(c, argc, argv, &co, &first);
 	if (rc >= 0)
@@ -932,13 +1049,29 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 	if (write && a.in) {
 		rc = read_file_all(a.in, &file, &flen);
 		if (rc < 0) {
-			cli_err(c, "write: --in %s: %s", a.in, prpath_strerror(rc));
+			cli_err(c, "write: --in %s: %s", a.in,
+				rc == -EFTYPE_NOT_REGULAR ? "not a regular file" :
+				prpath_strerror(rc));
+			return EXIT_DEVICE;
+		}
+		if (flen == 0 || flen % 512) {
+			cli_err(c, "write: --in %s: %zu bytes is not a whole number of blocks",
+				a.in, flen);
+			free(file);
+			return EXIT_USAGE;
+		}
+	}
+	if (!write && a.out) {
+		outfd = out_open(a.out, &out_created);
+		if (outfd < 0) {
+			cli_err(c, "read: --out %s: %s", a.out, prpath_strerror(outfd));
 			return EXIT_DEVICE;
 		}
 	}
 	rc = hdev_setup(c, &h, argc - first, argv + first);
 	if (rc) {
 		free(file);
+		out_discard(a.out, &outfd, out_created);
 		return rc;
 	}
 	bs = prpath_dev_block_size(h.dev);
@@ -951,17 +1084,17 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 				goto out;
 			}
 			a.count = (uint32_t)(flen / bs);
-		} else if (flen < (size_t)a.count * bs) {
-			cli_err(c, "write: --in %s: %zu bytes, %zu needed", a.in, flen,
-				(size_t)a.count * bs);
+		} else if (flen != (size_t)a.count * bs) {
+			cli_err(c, "write: --in %s: %zu bytes, but --count %u needs %zu",
+				a.in, flen, a.count, (size_t)a.count * bs);
 			rc = EXIT_USAGE;
 			goto out;
 		}
 	}
 	if (a.lba >= prpath_dev_blocks(h.dev) ||
 	    a.count > prpath_dev_blocks(h.dev) - a.lba) {
-		cli_err(c, "%s: blocks %" PRIu64 "..%" PRIu64 " are beyond the end of the LU (%" PRIu64 " blocks)",
-			c->cmd, a.lba, a.lba + a.count - 1, prpath_dev_blocks(h.dev));
+		cli_err(c, "%s: --lba %" PRIu64 " --count %u is beyond the end of the LU (%" PRIu64 " blocks)",
+			c->cmd, a.lba, a.count, prpath_dev_blocks(h.dev));
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -1011,7 +1144,8 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 		goto out;
 	}
 	if (!write && a.out) {
-		rc = write_file_all(a.out, buf, len);
+		rc = write_file_all(outfd, buf, len);
+		outfd = -1;
 		if (rc < 0) {
 			cli_err(c, "read: --out %s: %s", a.out, prpath_strerror(rc));
 			rc = EXIT_DEVICE;
@@ -1055,6 +1189,10 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 	}
 	rc = 0;
 out:
+	if (rc)
+		out_discard(a.out, &outfd, out_created);
+	else if (outfd >= 0)
+		close(outfd);
 	free(buf);
 	free(file);
 	hdev_free(&h);

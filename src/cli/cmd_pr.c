@@ -163,17 +163,21 @@ static void add_outcome(struct json_object *doc, const struct pp_io *io)
 	}
 }
 
-static void err_outcome(struct cli *c, const char *what, const struct pp_io *io)
+/* "pr out: RESERVE on PATH: RESERVATION CONFLICT" */
+static void err_outcome(struct cli *c, const char *what, const char *path,
+			const struct pp_io *io)
 {
 	struct prpath_sense s;
 
 	prpath_sense_classify(io->status, io->sense, io->sense_len, &s);
 	if (io->status == SCSI_STATUS_CHECK_CONDITION && s.valid)
-		cli_err(c, "%s: %s, sense %s: %s (%02x/%02x)", what,
-			prpath_status_name(io->status), prpath_sense_key_name(s.key),
+		cli_err(c, "%s: %s on %s: %s, sense %s: %s (%02x/%02x)", c->cmd, what,
+			path, prpath_status_name(io->status),
+			prpath_sense_key_name(s.key),
 			prpath_asc_name(s.asc, s.ascq), s.asc, s.ascq);
 	else
-		cli_err(c, "%s: %s", what, prpath_status_name(io->status));
+		cli_err(c, "%s: %s on %s: %s", c->cmd, what, path,
+			prpath_status_name(io->status));
 }
 
 /* ---- pr in ----------------------------------------------------------------- */
@@ -208,6 +212,7 @@ struct pr_args {
 	uint64_t rk, sark;
 	bool rk_set, sark_set;
 	unsigned type;
+	bool type_set;
 	bool aptpl, alltgpt, unreg;
 	struct prpath_tid tids[MAX_TIDS];
 	size_t ntids;
@@ -520,13 +525,13 @@ static int pr_in(struct cli *c, int argc, char **argv)
 	rc = cli_raw_exec(c, conn, a.path_index - 1, &io);
 	conn->ops->close(conn);
 	if (rc < 0) {
-		cli_err(c, "%s: %s", argv[first], prpath_strerror(rc));
+		cli_err(c, "pr in: %s: %s", argv[first], prpath_strerror(rc));
 		free(buf);
 		return EXIT_DEVICE;
 	}
 	rc = cli_io_result(&io);
 	if (rc) {
-		err_outcome(c, prpath_prin_sa_name((unsigned)a.sa), &io);
+		err_outcome(c, prpath_prin_sa_name((unsigned)a.sa), argv[first], &io);
 		free(buf);
 		return cli_exit_code(rc);
 	}
@@ -591,6 +596,7 @@ static int prout_opt(struct cli *c, void *arg, int opt, const char *val)
 		a->sark_set = true;
 		return parse_param_key(c, "--param-sark", val, &a->sark);
 	case OPT_PROUT_TYPE:
+		a->type_set = true;
 		if (cli_parse_uint(val, 15, &v) == 0) {
 			a->type = (unsigned)v;
 			return 0;
@@ -642,7 +648,7 @@ static void prout_usage(FILE *f)
 		"\n"
 		"Sends one PERSISTENT RESERVE OUT command on PATH.\n"
 		"  --register, --register-ignore   REGISTER / REGISTER AND IGNORE EXISTING KEY\n"
-		"  --reserve, --release, --clear   RESERVE / RELEASE / CLEAR\n"
+		"  --reserve, --release, --clear   RESERVE (needs --prout-type) / RELEASE / CLEAR\n"
 		"  --preempt, --preempt-abort      PREEMPT / PREEMPT AND ABORT (--param-sark = victim)\n"
 		"  --register-move                 REGISTER AND MOVE (needs --transport-id and\n"
 		"                                  --relative-target-port)\n"
@@ -653,10 +659,12 @@ static void prout_usage(FILE *f)
 		"  --prout-type N                  reservation type: number or wero|earo|wear|eaar|we|ea\n"
 		"  --param-aptpl                   APTPL: persist through power loss\n"
 		"  --param-alltgpt                 ALL_TG_PT: register on all target ports\n"
-		"  --param-unreg                   REGISTER AND MOVE: UNREG\n"
+		"  --param-unreg, --unreg          REGISTER AND MOVE: UNREG\n"
 		"  --transport-id ID               IQN or IQN,i,0xISID; with --register: SPEC_I_PT\n"
 		"  --relative-target-port N        REGISTER AND MOVE: target port of the new holder\n"
-		"  --path-index N                  log in as path N of this host (ISID), default 1\n");
+		"  --path-index N                  log in as path N of this host (ISID), default 1\n"
+		"KEY and N are hex with 0x, decimal without (unlike sg_persist, which reads\n"
+		"--param-rk, --param-sark and --relative-target-port as hex).\n");
 }
 
 static int pr_out(struct cli *c, int argc, char **argv)
@@ -676,6 +684,7 @@ static int pr_out(struct cli *c, int argc, char **argv)
 		{ "param-aptpl", no_argument, NULL, OPT_PARAM_APTPL },
 		{ "param-alltgpt", no_argument, NULL, OPT_PARAM_ALLTGPT },
 		{ "param-unreg", no_argument, NULL, OPT_PARAM_UNREG },
+		{ "unreg", no_argument, NULL, OPT_PARAM_UNREG },
 		{ "transport-id", required_argument, NULL, OPT_TRANSPORT_ID },
 		{ "relative-target-port", required_argument, NULL, OPT_REL_TGT_PORT },
 		{ "path-index", required_argument, NULL, OPT_PATH_INDEX },
@@ -705,6 +714,19 @@ static int pr_out(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	reg = a.sa == PR_OUT_REGISTER || a.sa == PR_OUT_REGISTER_AND_IGNORE;
+	if (a.sa != PR_OUT_REGISTER_AND_MOVE && (a.unreg || a.rtp_set)) {
+		cli_err(c, "pr out: %s goes with --register-move only",
+			a.unreg ? "--param-unreg" : "--relative-target-port");
+		return EXIT_USAGE;
+	}
+	if (a.sa == PR_OUT_REGISTER_AND_MOVE && a.alltgpt) {
+		cli_err(c, "pr out: --param-alltgpt does not go with --register-move (its parameter list has no ALL_TG_PT)");
+		return EXIT_USAGE;
+	}
+	if (a.sa == PR_OUT_RESERVE && !a.type_set) {
+		cli_err(c, "pr out: --reserve needs --prout-type");
+		return EXIT_USAGE;
+	}
 	if (!a.rk_set)
 		a.rk = reg ? 0 : c->key;
 	if (!a.sark_set)
@@ -761,7 +783,7 @@ static int pr_out(struct cli *c, int argc, char **argv)
 	rc = cli_raw_exec(c, conn, a.path_index - 1, &io);
 	conn->ops->close(conn);
 	if (rc < 0) {
-		cli_err(c, "%s: %s", argv[first], prpath_strerror(rc));
+		cli_err(c, "pr out: %s: %s", argv[first], prpath_strerror(rc));
 		return EXIT_DEVICE;
 	}
 	doc = out_doc("pr out");
@@ -773,14 +795,16 @@ static int pr_out(struct cli *c, int argc, char **argv)
 	add_outcome(doc, &io);
 	rc = cli_io_result(&io);
 	out_add_bool(doc, "ok", rc == 0);
+	if (rc) {
+		/* an error is one line on stderr, nothing on stdout */
+		json_object_put(doc);
+		err_outcome(c, prpath_prout_sa_name((unsigned)a.sa), argv[first], &io);
+		return cli_exit_code(rc);
+	}
 	if (c->output == OUT_JSON)
 		out_json(doc);
 	else
 		json_object_put(doc);
-	if (rc) {
-		err_outcome(c, prpath_prout_sa_name((unsigned)a.sa), &io);
-		return cli_exit_code(rc);
-	}
 	if (c->output == OUT_TEXT)
 		printf("PR out: command (%s) successful\n",
 		       prpath_prout_sa_name((unsigned)a.sa));
@@ -792,8 +816,40 @@ static void pr_usage(FILE *f)
 	fprintf(f, "Usage: prpath pr in|out [options] PATH (see 'prpath pr in --help', 'prpath pr out --help')\n");
 }
 
+/* Global options may stand between "pr" and "in"/"out" too ("prpath pr
+ * -vv out ..."): moves the "in"/"out" word to argv[1], so that cli_parse()
+ * sees the options after it. */
+static void pr_hoist_subcommand(int argc, char **argv)
+{
+	static const char *const with_value[] = {
+		"-i", "--initiator", "-k", "--key", "-o", "--output", "--timeout",
+	};
+	int i = 1, j;
+	size_t k;
+
+	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0) {
+		bool takes = false;
+
+		for (k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
+			if (strcmp(argv[i], with_value[k]) == 0)
+				takes = true;
+		i += takes ? 2 : 1;
+	}
+	if (i <= 1 || i >= argc ||
+	    (strcmp(argv[i], "in") != 0 && strcmp(argv[i], "out") != 0))
+		return;
+	{
+		char *sub = argv[i];
+
+		for (j = i; j > 1; j--)
+			argv[j] = argv[j - 1];
+		argv[1] = sub;
+	}
+}
+
 int cmd_pr(struct cli *c, int argc, char **argv)
 {
+	pr_hoist_subcommand(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "in") == 0)
 		return pr_in(c, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "out") == 0)

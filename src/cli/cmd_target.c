@@ -22,6 +22,7 @@
 #include <prpath/target.h>
 
 #include "cli/commands.h"
+#include "host/iscsi.h"
 
 #define MAX_ITEMS 64
 
@@ -89,6 +90,8 @@ static int parse_size(const char *s, uint64_t *out)
 	}
 	if (*p || v == 0 || v > UINT64_MAX / mul)
 		return -EINVAL;
+	if ((v * mul) % 512)
+		return -EINVAL;    /* whole 512-byte blocks */
 	*out = v * mul;
 	return 0;
 }
@@ -174,6 +177,11 @@ static void usage(FILE *f)
 
 int cmd_target(int argc, char **argv)
 {
+	return cmd_target_v(argc, argv, 0);
+}
+
+int cmd_target_v(int argc, char **argv, int verbose0)
+{
 	static const struct option opts[] = {
 		{ "portal", required_argument, NULL, 'p' },
 		{ "iqn", required_argument, NULL, 'q' },
@@ -199,7 +207,7 @@ int cmd_target(int argc, char **argv)
 	uint8_t secret[PRPATH_TARGET_CHAP_SECRET_MAX + 2];
 	uint8_t msecret[PRPATH_TARGET_CHAP_SECRET_MAX + 2];
 	const char *secret_file = NULL, *msecret_file = NULL;
-	int c, r, ret = 1, verbose = 0;
+	int c, r, ret = 1, verbose = verbose0;
 
 	memset(lun_paths, 0, sizeof(lun_paths));
 	optind = 1;
@@ -214,6 +222,11 @@ int cmd_target(int argc, char **argv)
 			portals[np++] = optarg;
 			break;
 		case 'q':
+			if (pp_iscsi_name_check(optarg) < 0) {
+				fprintf(stderr, "prpath target: --iqn: '%s' is not a valid iSCSI name (1-223 printable characters, no ',' or space)\n",
+					optarg);
+				goto out;
+			}
 			cfg.iqn = optarg;
 			break;
 		case 'l': {
@@ -235,7 +248,7 @@ int cmd_target(int argc, char **argv)
 			if (colon && colon != path && parse_size(colon + 1, &size) == 0) {
 				*colon = '\0';
 			} else if (colon && stat(path, &st) != 0) {
-				fprintf(stderr, "prpath target: bad size in --lun '%s'\n",
+				fprintf(stderr, "prpath target: bad size in --lun '%s' (a multiple of 512 bytes, suffix K, M, G or T)\n",
 					optarg);
 				goto out;
 			}
@@ -260,6 +273,11 @@ int cmd_target(int argc, char **argv)
 		case 'a':
 			if (na >= MAX_ITEMS) {
 				fprintf(stderr, "prpath target: too many --allow options\n");
+				goto out;
+			}
+			if (pp_iscsi_name_check(optarg) < 0) {
+				fprintf(stderr, "prpath target: --allow: '%s' is not a valid iSCSI name\n",
+					optarg);
 				goto out;
 			}
 			allow[na++] = optarg;

@@ -4,5 +4,7 @@
 #define PRPATH_CLI_COMMANDS_H
 
 int cmd_target(int argc, char **argv);
+/* As cmd_target(), with -v given before the command already counted. */
+int cmd_target_v(int argc, char **argv, int verbose);
 
 #endif

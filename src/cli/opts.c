@@ -28,11 +28,32 @@ void cli_err(const struct cli *c, const char *fmt, ...)
 	fprintf(stderr, "%s: %s\n", c && c->prog ? c->prog : "prpath", msg);
 }
 
+const char *cli_why_no_url(const char *url, const char *why)
+{
+	size_t n = strlen(url);
+	const char *sep;
+
+	if (!why)
+		return NULL;
+	if (strncmp(why, url, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+		return why + n + 2;
+	/* the transport names the path in its normal form (default port
+	 * added) */
+	if (strncmp(why, "iscsi://", 8) == 0 && strncmp(url, "iscsi://", 8) == 0 &&
+	    (sep = strstr(why, ": ")) && !memchr(why, ' ', (size_t)(sep - why)))
+		return sep + 2;
+	return why;
+}
+
 void cli_err_url(const struct cli *c, const char *url, const char *why)
 {
-	if (why && strstr(why, url))
+	const char *rest = cli_why_no_url(url, why);
+
+	if (rest && rest != why) {
+		cli_err(c, "%s: %s", url, rest);
+	} else if (why && strstr(why, url)) {
 		cli_err(c, "%s", why);
-	else
+	} else
 		cli_err(c, "%s: %s", url, why ? why : "error");
 }
 

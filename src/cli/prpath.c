@@ -23,8 +23,7 @@ struct command {
 /* `target` parses its own options (src/cli/cmd_target.c). */
 static int run_target(struct cli *c, int argc, char **argv)
 {
-	(void)c;
-	return cmd_target(argc, argv);
+	return cmd_target_v(argc, argv, c->verbose);
 }
 
 static const struct command commands[] = {

@@ -220,13 +220,22 @@ static int isc_login(struct pp_iscsi_conn *c)
 	}
 	rc = isc_loop(ctx, &w, &deadline);
 	if (rc == -ETIMEDOUT) {
-		pp_transport_set_error("%s: login timed out", c->desc);
+		pp_transport_set_error("%s: login timed out (no answer from %s within %u s)",
+				       c->desc, c->url.portal, secs);
 		iscsi_destroy_context(ctx);
 		return rc;
 	}
 	if (rc < 0 || w.status != SCSI_STATUS_GOOD) {
 		const char *e = iscsi_get_error(ctx);
 
+		if (e && strstr(e, "timed out")) {
+			/* libiscsi's own timeout fired first: nothing
+			 * answered, nothing was refused */
+			pp_transport_set_error("%s: login timed out (no answer from %s within %u s)",
+					       c->desc, c->url.portal, secs);
+			iscsi_destroy_context(ctx);
+			return -ETIMEDOUT;
+		}
 		if (e && strstr(e, "Authentication failure"))
 			pp_transport_set_error("%s: login refused: %s", c->desc,
 					       c->chap_user[0] ?

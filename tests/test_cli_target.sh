@@ -39,6 +39,18 @@ if [ -z "$started" ]; then
 	exit 77
 fi
 
+# A second device server on the same backing file is refused: it would
+# keep a PR state of its own for the same LU.
+P3=$(( P2 + 1 ))
+rc=0
+timeout 10 "$PRPATH" target --portal "127.0.0.1:$P3" --lun "$TMP/lu0:16M" \
+	>"$TMP/second.out" 2>"$TMP/second.err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "second target on the same file: exit $rc"
+grep -q "in use by another device server" "$TMP/second.err" ||
+	fail "second target on the same file: $(cat "$TMP/second.err")"
+echo "ok: a second target on the same backing file is refused (exit $rc)"
+
+
 IQN=iqn.2026-11.io.prpath:target
 U1="iscsi://127.0.0.1:$P1/$IQN/0"
 U2="iscsi://127.0.0.1:$P2/$IQN/0"

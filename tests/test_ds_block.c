@@ -955,6 +955,27 @@ static void test_file_grows(void **state)
 	assert_true(is_zero(in, BS));
 }
 
+/* One device server per backing file: a second LU on the same file is
+ * refused while the first is open (two PR states for one LU would let two
+ * hosts each hold "the" reservation), and allowed once it is closed. */
+static void test_backing_file_locked(void **state)
+{
+	struct env *e = *state;
+	struct prpath_lu_config cfg;
+	struct prpath_lu *second = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = e->path;
+	cfg.block_size = BS;
+	assert_int_equal(prpath_lu_new(&cfg, &second), -EBUSY);
+	assert_null(second);
+	assert_non_null(strstr(prpath_lu_last_error(), "in use by another device server"));
+	env_lu_free(e);
+	assert_int_equal(prpath_lu_new(&cfg, &second), 0);
+	prpath_lu_free(second);
+	env_lu_new(e, true, 0);
+}
+
 static void test_memory_needs_size(void **state)
 {
 	struct prpath_lu_config cfg;
@@ -1628,6 +1649,7 @@ int main(void)
 		MT(test_format_unit),
 		FT(test_file_persists),
 		FT(test_file_grows),
+		FT(test_backing_file_locked),
 		cmocka_unit_test(test_memory_needs_size),
 		MT(test_inquiry_standard),
 		MT(test_vpd_pages),

@@ -22,6 +22,7 @@
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,6 +69,13 @@ int ds_block_open(struct prpath_lu *lu, const struct prpath_lu_config *cfg)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
+		goto fail;
+	}
+	/* One device server per backing store: a second one would keep a
+	 * PR state of its own for the same blocks, and two hosts could each
+	 * hold "the" reservation. The lock goes with the descriptor. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto fail;
 	}
 	if (S_ISBLK(st.st_mode)) {

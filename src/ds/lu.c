@@ -320,7 +320,8 @@ int prpath_lu_new(const struct prpath_lu_config *cfg, struct prpath_lu **out)
 	rc = ds_block_open(lu, cfg);
 	if (rc < 0) {
 		if (!last_error[0])
-			fail3(rc, "cannot open backing store ", cfg->path, NULL);
+			fail3(rc, "cannot open backing store ", cfg->path,
+			      rc == -EBUSY ? ": in use by another device server (it is locked)" : NULL);
 		goto err;
 	}
 	if (lu->state_path) {

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Bad-peer checks for `prpath target` (driven by test_target_robust.sh).
 
-Usage: target_robust.py PORT IQN ALLOWED_INITIATOR
+Usage: target_robust.py PORT IQN ALLOWED_INITIATOR [--live]
 Sends garbage, oversized, truncated and malformed PDUs, leaves half-open
 connections behind, and checks each answer the target gives. Prints
 HALFOPEN_READY when the half-open connections are in place; keeps them open
-until stdin closes. Exit status 0 when every check passed."""
+until stdin closes, then checks the time-outs (login deadline, slow reader).
+With --live: opens connections in several states, prints LIVE_READY and
+keeps them until stdin closes (the caller stops the target meanwhile).
+Exit status 0 when every check passed."""
 import socket
 import struct
 import sys
+import threading
 import time
 
 PORT, IQN, INI = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -30,7 +34,10 @@ def conn():
 def recv_exact(s, n):
     buf = b""
     while len(buf) < n:
-        d = s.recv(n - len(buf))
+        try:
+            d = s.recv(n - len(buf))
+        except (ConnectionResetError, BrokenPipeError):
+            return None
         if not d:
             return None
         buf += d
@@ -97,6 +104,111 @@ def login(s, target=IQN, ini=INI, stype="Normal", isid=ISID):
         return None, None
     return (rh[36] << 8) | rh[37], rh
 
+
+# ---- helpers for SCSI commands in the full feature phase ----
+def login_ok(isid):
+    s = conn()
+    st, rh = login(s, isid=isid)
+    if st != 0:
+        s.close()
+        return None, None
+    return s, struct.unpack(">I", rh[28:32])[0]
+
+
+def scsi_send(s, cdb, itt, cmdsn, r=False, w=False, edtl=0, data=b"",
+              lun=b"\0" * 8):
+    flags = 0x80 | (0x40 if r else 0) | (0x20 if w else 0)
+    s.sendall(pdu(1, flags, data, lun=lun, itt=itt, f20=edtl, f24=cmdsn,
+                  rest=cdb.ljust(16, b"\0")))
+
+
+def scsi_wait(s, itt):
+    """Reads PDUs until the status of @itt: returns (status, sense bytes,
+    data-in bytes) or ("r2t", hdr, None); None when the connection ends."""
+    din = b""
+    while True:
+        rh, data = recv_pdu(s)
+        if rh is None:
+            return None
+        if struct.unpack(">I", rh[16:20])[0] != itt:
+            continue
+        op = rh[0] & 0x3F
+        if op == 0x31:
+            return "r2t", rh, None
+        if op == 0x25:
+            din += data or b""
+            if rh[1] & 0x01:
+                return rh[3], b"", din
+            continue
+        if op == 0x21:
+            sense = data[2:] if data and len(data) > 2 else b""
+            return rh[3], sense, din
+        if op == 0x3F:
+            return "reject", rh, None
+
+
+def ua_of(sense):
+    if len(sense) < 14:
+        return None
+    return (sense[2] & 0x0F, sense[12], sense[13])
+
+
+class Ses:
+    def __init__(self, isid):
+        self.s, self.cmdsn = login_ok(isid)
+        self.itt = 0x1000
+
+    def cmd(self, cdb, **kw):
+        self.itt += 1
+        scsi_send(self.s, cdb, self.itt, self.cmdsn, **kw)
+        self.cmdsn += 1
+        return self.itt, scsi_wait(self.s, self.itt)
+
+    def drain_uas(self):
+        """TEST UNIT READY until GOOD; returns the unit attentions seen."""
+        uas = []
+        for _ in range(8):
+            _, res = self.cmd(bytes(6))
+            if res is None or res[0] == 0:
+                break
+            uas.append(ua_of(res[1]))
+        return uas
+
+    def prout(self, sa, rk, sark, ptype=0):
+        params = struct.pack(">QQ", rk, sark) + b"\0" * 8
+        cdb = bytes([0x5F, sa, ptype, 0, 0, 0, 0, 0, 24, 0])
+        _, res = self.cmd(cdb, w=True, edtl=24, data=params)
+        return res
+
+    def close(self):
+        self.s.close()
+
+
+WRITE10_1 = bytes([0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0])
+
+
+if len(sys.argv) > 4 and sys.argv[4] == "--live":
+    # connections in every state for a shutdown test: a session with a
+    # write waiting for its data, a reader that stopped reading while the
+    # target sends, a login cut off in the middle of a PDU, an idle socket
+    live = Ses(bytes([0x80, 0, 0, 0, 0x11, 1]))
+    live.drain_uas()
+    _, res = live.cmd(WRITE10_1, w=True, edtl=1 << 20)
+    check(res is not None and res[0] == "r2t", "live: a write waits for data")
+    rd = Ses(bytes([0x80, 0, 0, 0, 0x11, 2]))
+    try:
+        rd.s.settimeout(0.2)
+        for i in range(2000):
+            rd.s.sendall(pdu(0, 0x80, b"y" * 60000, imm=True, itt=500 + i,
+                             f20=0xFFFFFFFF))
+    except (socket.timeout, OSError):
+        pass
+    cut = conn()
+    cut.sendall(pdu(3, 0x87, kv(InitiatorName=INI), imm=True)[:60])
+    idle = conn()
+    print("LIVE_READY", flush=True)
+    sys.stdin.read()
+    sys.exit(1 if failures else 0)
 
 # 1. garbage before login: the connection is dropped
 s = conn()
@@ -244,6 +356,189 @@ check(rh is not None and data == b"still", "the reinstated session works")
 a.close()
 b.close()
 
+# 9b. extended CDB (AHS type 1) longer than the 260 bytes a CDB may have
+s, cmdsn = login_ok(bytes([0x80, 0, 0, 0, 0, 0x9B]))
+check(s is not None, "login for the long-CDB check")
+if s is not None:
+    ext = b"\0" * 245                       # 16 + 245 = 261 CDB bytes
+    ahs_body = b"\0" + ext                  # reserved byte + CDB bytes
+    ahs = struct.pack(">HB", len(ahs_body), 1) + ahs_body
+    ahs += b"\0" * ((-len(ahs)) % 4)
+    s.sendall(pdu(1, 0xA0, itt=0x9B, f20=512, f24=cmdsn, ahs=ahs,
+                  rest=bytes([0x7F]) + b"\0" * 15))
+    rh, _ = recv_pdu(s)
+    check(rh is not None and rh[0] & 0x3F == 0x3F and rh[2] == 0x09,
+          "a 261-byte CDB (extended CDB AHS) is rejected with reason 09")
+    s.close()
+
+# 9c. commands the target answers itself, with no data buffer (EDTL 0)
+se = Ses(bytes([0x80, 0, 0, 0, 0, 0x9C]))
+check(se.s is not None, "login for the EDTL 0 checks")
+if se.s is not None:
+    _, res = se.cmd(bytes([0x12, 0, 0, 0, 36, 0]), lun=lun9)
+    check(res is not None and res[0] == 0 and res[2] == b"",
+          "INQUIRY to a missing LUN without a data buffer: GOOD, no data")
+    _, res = se.cmd(bytes([0xA0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0]), r=True)
+    check(res is not None and res[0] == 0 and res[2] == b"",
+          "REPORT LUNS with EDTL 0: GOOD, no data")
+    _, res = se.cmd(bytes([0x03, 0, 0, 0, 18, 0]), lun=lun9)
+    check(res is not None and res[0] == 0 and res[2] == b"",
+          "REQUEST SENSE to a missing LUN without a data buffer: GOOD")
+    se.close()
+
+# 9d. a write task that never ran (ABORT TASK, or its connection dropped)
+# leaves the task set: a later PREEMPT AND ABORT of that initiator's key
+# reports 2A/05 only, not 2F/00 COMMANDS CLEARED BY ANOTHER INITIATOR.
+prev = Ses(bytes([0x80, 0, 0, 0, 0, 0xB0]))
+check(prev.s is not None, "login of the preempting initiator")
+prev.drain_uas()
+res = prev.prout(0x06, 0, 0xB0B0)
+check(res is not None and res[0] == 0, "preempting initiator registers")
+for variant in ("abort", "disconnect"):
+    isid = bytes([0x80, 0, 0, 0, 0, 0xA1 if variant == "abort" else 0xA2])
+    key = 0xA1A1 if variant == "abort" else 0xA2A2
+    v = Ses(isid)
+    v.drain_uas()
+    res = v.prout(0x06, 0, key)
+    check(res is not None and res[0] == 0, "%s: victim registers" % variant)
+    witt, res = v.cmd(WRITE10_1, w=True, edtl=512)
+    check(res is not None and res[0] == "r2t", "%s: WRITE waits for data (R2T)" % variant)
+    if variant == "abort":
+        v.s.sendall(pdu(2, 0x81, imm=True, itt=0x7777, f20=witt, f24=v.cmdsn,
+                        rest=struct.pack(">I", v.cmdsn - 1) + b"\0" * 12))
+        rh, _ = recv_pdu(v.s)
+        check(rh is not None and rh[0] & 0x3F == 0x22 and rh[2] == 0,
+              "abort: ABORT TASK of the waiting WRITE: function complete")
+    else:
+        v.close()
+        time.sleep(0.3)
+    res = prev.prout(0x05, 0xB0B0, key, ptype=1)
+    check(res is not None and res[0] == 0, "%s: PREEMPT AND ABORT GOOD" % variant)
+    if variant == "disconnect":
+        v = Ses(isid)
+    uas = v.drain_uas()
+    check(uas == [(6, 0x2A, 0x05)],
+          "%s: the victim sees 2A/05 only (got %r)" % (variant, uas))
+    v.close()
+prev.close()
+
+# 9e. concurrent logins with one initiator port name: exactly one session
+# survives (the reinstatements must not leave two of them running)
+def closed_now(s):
+    s.setblocking(False)
+    try:
+        d = s.recv(4096)
+        return d == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        s.setblocking(True)
+
+
+CISID = bytes([0x80, 0, 0, 0, 0, 0xCC])
+bad_rounds = 0
+for rnd in range(15):
+    socks = [conn() for _ in range(6)]
+    keys = kv(InitiatorName=INI, SessionType="Normal", TargetName=IQN,
+              HeaderDigest="None", DataDigest="None")
+    h = bytearray(pdu(3, 0x87, keys, imm=True, itt=0x10))
+    h[8:14] = CISID
+    for x in socks:
+        x.sendall(bytes(h[:-1]))
+    for x in socks:
+        x.sendall(bytes(h[-1:]))
+    for x in socks:
+        recv_pdu(x)
+    time.sleep(0.3)
+    alive = [x for x in socks if not closed_now(x)]
+    if len(alive) != 1:
+        bad_rounds += 1
+    for x in socks:
+        x.close()
+check(bad_rounds == 0,
+      "concurrent logins of one I_T nexus leave exactly one session "
+      "(%d of 15 rounds did not)" % bad_rounds)
+
+# 9f. a flood of connections that never log in does not lock out a real
+# initiator: more idle connections than the target's connection cap, then a
+# normal login must still succeed
+flood = []
+try:
+    for _ in range(300):
+        flood.append(conn())
+except OSError:
+    pass
+time.sleep(0.5)
+s, cmdsn = login_ok(bytes([0x80, 0, 0, 0, 0, 0x9F]))
+check(len(flood) == 300 and s is not None,
+      "login succeeds while %d idle connections are open" % len(flood))
+if s is not None:
+    s.close()
+for x in flood:
+    x.close()
+time.sleep(0.5)
+
+# 9g. buffers for commands are bounded target-wide, not only per
+# connection: 32 MiB writes waiting for their data on many sessions fill the
+# target's 512 MiB budget, then the next one gets TASK SET FULL; closing the
+# sessions gives the budget back
+big = []
+for i in range(9):
+    b = Ses(bytes([0x80, 0, 0, 0, 0x9D, i]))
+    if b.s is None:
+        break
+    big.append(b)
+    b.drain_uas()
+check(len(big) == 9, "nine sessions for the buffer budget check")
+results = []
+for b in big[:8]:
+    for _ in range(2):
+        _, res = b.cmd(WRITE10_1, w=True, edtl=32 << 20)
+        results.append(res[0] if res else None)
+check(results == ["r2t"] * 16,
+      "sixteen 32 MiB writes wait for their data (got %r)" % results)
+_, res = big[8].cmd(WRITE10_1, w=True, edtl=32 << 20)
+check(res is not None and res[0] == 0x28,
+      "the next one is answered TASK SET FULL (got %r)" % (res and res[0],))
+for b in big:
+    b.close()
+time.sleep(0.5)
+b = Ses(bytes([0x80, 0, 0, 0, 0x9D, 0x10]))
+b.drain_uas()
+_, res = b.cmd(WRITE10_1, w=True, edtl=32 << 20)
+check(res is not None and res[0] == "r2t",
+      "after the sessions closed the budget is free again")
+b.close()
+
+# 9h. a login that trickles in (one byte a second) is dropped by the overall
+# login deadline, not kept alive by its per-read timeout
+drip_result = {}
+
+
+def drip():
+    t0 = time.monotonic()
+    d = socket.create_connection(("127.0.0.1", PORT), 5)
+    body = pdu(3, 0x87, kv(InitiatorName=INI, SessionType="Normal",
+                           TargetName=IQN) * 4, imm=True)
+    try:
+        for i in range(len(body)):
+            if time.monotonic() - t0 > 40:
+                break
+            d.sendall(body[i:i + 1])
+            time.sleep(1)
+            if closed_now(d):
+                drip_result["closed"] = time.monotonic() - t0
+                break
+    except OSError:
+        drip_result["closed"] = time.monotonic() - t0
+    d.close()
+
+
+drip_thr = threading.Thread(target=drip)
+drip_thr.start()
+
 # 10. slow reader: pings whose answers are never read; others keep working
 slow = conn()
 st, rh = login(slow, isid=bytes([0x80, 0, 0, 0, 0, 9]))
@@ -251,11 +546,12 @@ check(st == 0, "slow reader logs in")
 payload = b"x" * 60000
 try:
     slow.settimeout(0.2)
-    for i in range(200):
+    for i in range(2000):  # until the target stops reading
         slow.sendall(pdu(0, 0x80, payload, imm=True, itt=100 + i,
                          f20=0xFFFFFFFF))
 except (socket.timeout, OSError):
     pass
+slow_t0 = time.monotonic()
 
 # 11. half-open connections (never send anything), kept until stdin closes
 half = [conn() for _ in range(20)]
@@ -263,5 +559,16 @@ print("HALFOPEN_READY", flush=True)
 sys.stdin.read()
 for h in half:
     h.close()
+drip_thr.join()
+closed = drip_result.get("closed")
+check(closed is not None and 15 <= closed <= 27,
+      "a trickling login is dropped by the 20 s login deadline (after %r s)"
+      % closed)
+# the slow reader's answers have not been read for a long time: the target
+# gave up on it (send timeout) instead of serving it forever
+wait = slow_t0 + 40 - time.monotonic()
+if wait > 0:
+    time.sleep(wait)
+check(closed_by_peer(slow, 10), "a peer that never reads is dropped")
 slow.close()
 sys.exit(1 if failures else 0)

@@ -1,15 +1,17 @@
 #!/bin/bash
 # `prpath target` against bad peers: garbage, oversized, truncated and
-# malformed PDUs, login errors, a slow reader and half-open connections;
-# afterwards a normal initiator (iscsi-inq, iscsi-ls) must still be served
-# and the target must still run and shut down cleanly.
+# malformed PDUs, login errors, a slow reader, half-open and trickling
+# connections, connection floods, concurrent reinstatement, task-set and
+# buffer accounting (target_robust.py); afterwards a normal initiator
+# (iscsi-inq, iscsi-ls) must still be served and the target must shut down
+# cleanly and promptly on SIGTERM while connections are live.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/target_lib.sh"
 tl_need iscsi-inq iscsi-ls python3
 
 TMP=$(mktemp -d)
-trap 'exec 3>&- 2>/dev/null; tl_cleanup' EXIT
+trap 'exec 3>&- 4>&- 2>/dev/null; tl_cleanup' EXIT
 PORT1=$(tl_free_port)
 tl_start_target --portal "127.0.0.1:$PORT1" --iqn "$IQN" \
 	--lun "$TMP/lun0.img:16M" --allow "$INI1" --allow "$INI2"
@@ -54,5 +56,28 @@ if ! kill -0 "$TARGET_PID" 2>/dev/null; then
 	echo "FAIL: target died"; cat "$TMP/target.log"; exit 1
 fi
 timeout 30 iscsi-inq -i "$INI1" "$URL" >/dev/null 2>&1 || { echo "FAIL: iscsi-inq after the bad peers left"; fail=1; }
+
+# SIGTERM with live connections (a write waiting for data, a peer that does
+# not read, a login cut off mid-PDU, an idle socket): a prompt, clean exit
+mkfifo "$TMP/live_in"
+python3 "$here/target_robust.py" "$PORT1" "$IQN" "$INI1" --live <"$TMP/live_in" >"$TMP/live.out" 2>&1 &
+live=$!
+exec 4>"$TMP/live_in"
+for i in $(seq 1 300); do
+	grep -q LIVE_READY "$TMP/live.out" && break
+	kill -0 "$live" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q LIVE_READY "$TMP/live.out" || { echo "FAIL: live client did not get ready"; cat "$TMP/live.out"; fail=1; }
+t0=$(date +%s)
 tl_stop_target || fail=1
+t1=$(date +%s)
+if [ $((t1 - t0)) -gt 5 ]; then
+	echo "FAIL: shutdown with live connections took $((t1 - t0)) s"; fail=1
+else
+	echo "ok: SIGTERM with live connections: clean exit in $((t1 - t0)) s"
+fi
+exec 4>&-
+wait "$live" || fail=1
+grep -v LIVE_READY "$TMP/live.out"
 exit $fail

@@ -4,13 +4,16 @@
  * session).
  *
  * Threads: run() polls the listening sockets and a stop pipe and starts one
- * thread per connection (at most TGT_MAX_CONNS). A connection thread reads
+ * thread per connection (at most TGT_MAX_CONNS; at the limit the oldest
+ * connection that has not logged in makes room). A connection thread reads
  * PDUs, executes SCSI commands synchronously on the device server and
  * writes the responses itself; write commands wait in a small per
  * connection task table while their data arrives (immediate, unsolicited
  * and R2T-solicited). Memory per connection is bounded: the receive buffer,
  * at most TGT_QUEUE_DEPTH pending tasks and TGT_CONN_BUDGET bytes of write
- * data. A peer that stops reading is dropped by the send timeout.
+ * data; command buffers of all connections share TGT_TARGET_BUDGET. A
+ * login must complete within TGT_LOGIN_TIMEOUT_S, and every PDU must be
+ * sent within TGT_SEND_TIMEOUT_S: a peer that stops reading is dropped.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,10 +47,13 @@
 #define TGT_LOGIN_DSL 8192u
 #define TGT_MAX_CMD_BYTES (32u << 20)
 #define TGT_CONN_BUDGET (64u << 20)
+/* command data buffers of all connections together */
+#define TGT_TARGET_BUDGET ((size_t)512 << 20)
 #define TGT_LOGIN_TIMEOUT_S 20
 #define TGT_SEND_TIMEOUT_S 30
 #define TGT_DEFAULT_IQN "iqn.2026-11.io.prpath:target"
 #define TGT_TEXT_MAX 8192
+#define TGT_CDB_MAX 260       /* SPC-4: the longest CDB */
 
 struct portal {
 	int fd;
@@ -63,7 +69,7 @@ struct task {
 	uint32_t itt;
 	uint32_t ttt;
 	int lun;
-	uint8_t cdb[260];
+	uint8_t cdb[TGT_CDB_MAX];
 	size_t cdb_len;
 	uint32_t edtl;
 	uint8_t *buf;
@@ -112,6 +118,7 @@ struct prpath_target {
 	unsigned nconns;
 	uint16_t next_tsih;
 	uint64_t next_conn_id;
+	size_t buffered;        /* bytes of command buffers, all connections */
 };
 
 struct conn {
@@ -121,6 +128,9 @@ struct conn {
 	pthread_t thr;
 	bool thr_started;
 	bool done;            /* thread finished, can be reaped */
+	bool logged_in;       /* login complete (t->lock) */
+	bool evicted;         /* shut down to make room (t->lock) */
+	struct timespec login_deadline; /* CLOCK_MONOTONIC */
 	uint64_t id;
 	const struct portal *portal;
 	char peer[80];
@@ -138,6 +148,7 @@ struct conn {
 	char port_name[PRPATH_PORT_NAME_MAX];
 	bool session_open;    /* nexuses open (normal session) */
 	bool session_closed;  /* the session's nexuses have been closed */
+	bool reinstated;      /* a newer login shut this one down */
 	struct prpath_nexus **nx;
 	uint8_t *login_text;
 	size_t login_text_len;
@@ -176,12 +187,41 @@ static void tlog(struct prpath_target *t, enum prpath_target_log_level lvl,
 
 /* ---- socket I/O ------------------------------------------------------------ */
 
+/* Until the login completes, every read waits at most for what is left of
+ * the overall login deadline: a peer cannot keep a login (and its
+ * connection slot) alive by trickling bytes. */
+static int arm_login_timeout(struct conn *c)
+{
+	struct timespec now;
+	struct timeval tv;
+	int64_t left_us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left_us = (int64_t)(c->login_deadline.tv_sec - now.tv_sec) * 1000000 +
+		  (c->login_deadline.tv_nsec - now.tv_nsec) / 1000;
+	if (left_us <= 0)
+		return -ETIMEDOUT;
+	tv.tv_sec = (time_t)(left_us / 1000000);
+	tv.tv_usec = (suseconds_t)(left_us % 1000000);
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
 static int recv_full(struct conn *c, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = recv(c->fd, p, len, 0);
+		ssize_t n;
+
+		if (!c->ffp) {
+			int r = arm_login_timeout(c);
+
+			if (r)
+				return r;
+		}
+		n = recv(c->fd, p, len, 0);
 
 		if (n == 0)
 			return -ECONNRESET;
@@ -196,8 +236,38 @@ static int recv_full(struct conn *c, void *buf, size_t len)
 	return 0;
 }
 
+/* Sets SO_SNDTIMEO to what is left of TGT_SEND_TIMEOUT_S since @start;
+ * -ETIMEDOUT when nothing is left. */
+static int arm_send_timeout(struct conn *c, const struct timespec *start)
+{
+	struct timespec now;
+	struct timeval tv;
+	int64_t left_us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left_us = (int64_t)TGT_SEND_TIMEOUT_S * 1000000 -
+		  ((int64_t)(now.tv_sec - start->tv_sec) * 1000000 +
+		   (now.tv_nsec - start->tv_nsec) / 1000);
+	if (left_us <= 0)
+		return -ETIMEDOUT;
+	tv.tv_sec = (time_t)(left_us / 1000000);
+	tv.tv_usec = (suseconds_t)(left_us % 1000000);
+	if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Sends a whole PDU within TGT_SEND_TIMEOUT_S: SO_SNDTIMEO alone restarts
+ * with every partial write, so a peer that reads a little now and then
+ * (or whose window opens by a few bytes) could hold the connection's
+ * thread forever. */
 static int send_iov(struct conn *c, struct iovec *iov, int n)
 {
+	struct timespec start;
+	bool armed = false;
+	int r = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (n > 0) {
 		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
 		ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
@@ -205,7 +275,8 @@ static int send_iov(struct conn *c, struct iovec *iov, int n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			r = -errno;
+			break;
 		}
 		while (n > 0 && (size_t)w >= iov->iov_len) {
 			w -= (ssize_t)iov->iov_len;
@@ -216,8 +287,19 @@ static int send_iov(struct conn *c, struct iovec *iov, int n)
 			iov->iov_base = (uint8_t *)iov->iov_base + w;
 			iov->iov_len -= (size_t)w;
 		}
+		if (n > 0) {
+			armed = true;
+			r = arm_send_timeout(c, &start);
+			if (r)
+				break;
+		}
 	}
-	return 0;
+	if (armed) {
+		struct timeval tv = { TGT_SEND_TIMEOUT_S, 0 };
+
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+	return r;
 }
 
 /* Sends one PDU: fills DataSegmentLength and the digests. */
@@ -286,17 +368,16 @@ static int send_reject(struct conn *c, uint8_t reason, const uint8_t *bad)
 
 /* ---- sessions ----------------------------------------------------------- */
 
+static void task_free(struct conn *c, struct task *tk);
+
 static void close_session(struct conn *c)
 {
 	size_t i;
 
-	for (i = 0; i < TGT_QUEUE_DEPTH; i++) {
-		if (c->tasks[i].used) {
-			free(c->tasks[i].buf);
-			c->tasks[i].buf = NULL;
-			c->tasks[i].used = false;
-		}
-	}
+	/* tasks still waiting for data leave the LU's task set */
+	for (i = 0; i < TGT_QUEUE_DEPTH; i++)
+		if (c->tasks[i].used)
+			task_free(c, &c->tasks[i]);
 	c->buffered = 0;
 	if (c->session_open) {
 		for (i = 0; i < c->t->nluns; i++) {
@@ -306,17 +387,21 @@ static void close_session(struct conn *c)
 				c->nx[i] = NULL;
 			}
 		}
-		c->session_open = false;
 		tlog(c->t, PRPATH_TARGET_LOG_INFO, "%s: session %s closed",
 		     c->peer, c->port_name);
 	}
 	pthread_mutex_lock(&c->t->lock);
+	c->session_open = false;
 	c->session_closed = true;
 	pthread_cond_broadcast(&c->t->cond);
 	pthread_mutex_unlock(&c->t->lock);
 }
 
-/* Closes an older session with the same I_T identity (reinstatement). */
+/* Closes an older session with the same I_T identity (reinstatement) and
+ * claims the identity for @c (c->session_open) in the same critical
+ * section, so two concurrent logins cannot both keep a session. The list
+ * is searched again after every wait: the old connection may have been
+ * reaped (freed) in the meantime. Called with t->lock not held. */
 static void reinstate(struct conn *c)
 {
 	struct prpath_target *t = c->t;
@@ -326,21 +411,27 @@ static void reinstate(struct conn *c)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 10;
 	pthread_mutex_lock(&t->lock);
-	for (o = t->conns; o; o = o->next) {
-		if (o == c || !o->session_open || o->session_closed ||
-		    o->portal != c->portal ||
-		    memcmp(o->isid, c->isid, 6) != 0 ||
-		    strcmp(o->p.initiator_name, c->p.initiator_name) != 0)
-			continue;
-		tlog(t, PRPATH_TARGET_LOG_INFO, "%s: reinstating session %s",
-		     c->peer, o->port_name);
-		shutdown(o->fd, SHUT_RDWR);
-		while (!o->session_closed) {
-			if (pthread_cond_timedwait(&t->cond, &t->lock, &ts) ==
-			    ETIMEDOUT)
+	for (;;) {
+		for (o = t->conns; o; o = o->next) {
+			if (o != c && o->session_open && !o->session_closed &&
+			    o->portal == c->portal &&
+			    memcmp(o->isid, c->isid, 6) == 0 &&
+			    strcmp(o->p.initiator_name, c->p.initiator_name) == 0)
 				break;
 		}
+		if (!o)
+			break;
+		if (!o->reinstated) {
+			tlog(t, PRPATH_TARGET_LOG_INFO,
+			     "%s: reinstating session %s", c->peer,
+			     o->port_name);
+			o->reinstated = true;
+			shutdown(o->fd, SHUT_RDWR);
+		}
+		if (pthread_cond_timedwait(&t->cond, &t->lock, &ts) == ETIMEDOUT)
+			break;
 	}
+	c->session_open = true;
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -366,7 +457,6 @@ static int open_session(struct conn *c)
 			return r;
 		}
 	}
-	c->session_open = true;
 	tlog(t, PRPATH_TARGET_LOG_INFO,
 	     "%s: session %s on portal %u logged in (digests %s/%s)",
 	     c->peer, c->port_name, c->portal->tpgt,
@@ -565,6 +655,9 @@ static int handle_login(struct conn *c, const struct iscsi_bhs *b,
 			c->tsih = 0xffff;
 		}
 		c->ffp = true;
+		pthread_mutex_lock(&t->lock);
+		c->logged_in = true;
+		pthread_mutex_unlock(&t->lock);
 		r = send_login_rsp(c, b, (uint8_t)(0x80 | (csg << 2) | nsg), 0,
 				   out, olen);
 		c->digests_on = true;
@@ -714,7 +807,8 @@ static void target_cmd(struct conn *c, int lun, struct prpath_cmd *cmd)
 			total = alloc;
 		if (total > cmd->data_in_cap)
 			total = cmd->data_in_cap;
-		memcpy(cmd->data_in, buf, total);
+		if (total) /* data_in is NULL when EDTL is 0 */
+			memcpy(cmd->data_in, buf, total);
 		cmd->data_in_len = total;
 		return;
 	}
@@ -740,7 +834,8 @@ static void target_cmd(struct conn *c, int lun, struct prpath_cmd *cmd)
 			n = alloc;
 		if (n > cmd->data_in_cap)
 			n = cmd->data_in_cap;
-		memcpy(cmd->data_in, inq, n);
+		if (n)
+			memcpy(cmd->data_in, inq, n);
 		cmd->data_in_len = n;
 		return;
 	}
@@ -753,7 +848,8 @@ static void target_cmd(struct conn *c, int lun, struct prpath_cmd *cmd)
 			n = cdb[4];
 		if (n > cmd->data_in_cap)
 			n = cmd->data_in_cap;
-		memcpy(cmd->data_in, s, n);
+		if (n)
+			memcpy(cmd->data_in, s, n);
 		cmd->data_in_len = n;
 		return;
 	}
@@ -826,9 +922,34 @@ static int send_r2ts(struct conn *c, struct task *tk)
 	return 0;
 }
 
+/* Reserves @n bytes of the target-wide command buffer budget. */
+static bool budget_get(struct prpath_target *t, size_t n)
+{
+	bool ok;
+
+	pthread_mutex_lock(&t->lock);
+	ok = n <= TGT_TARGET_BUDGET - t->buffered;
+	if (ok)
+		t->buffered += n;
+	pthread_mutex_unlock(&t->lock);
+	return ok;
+}
+
+static void budget_put(struct prpath_target *t, size_t n)
+{
+	pthread_mutex_lock(&t->lock);
+	t->buffered -= n;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Ends a task; one that was never executed leaves the LU's task set
+ * (prpath_cmd_dequeue() is a no-op for an executed one). */
 static void task_free(struct conn *c, struct task *tk)
 {
+	if (lun_ok(c, tk->lun))
+		prpath_cmd_dequeue(c->nx[tk->lun], &tk->cmd);
 	c->buffered -= tk->edtl;
+	budget_put(c->t, tk->edtl);
 	free(tk->buf);
 	tk->buf = NULL;
 	tk->used = false;
@@ -905,7 +1026,7 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 			   const uint8_t *data)
 {
 	struct prpath_target *t = c->t;
-	uint8_t cdb[16 + 260];
+	uint8_t cdb[TGT_CDB_MAX];
 	size_t cdb_len = 16;
 	bool is_w = b->flags & 0x20, is_r = b->flags & 0x40;
 	uint32_t edtl = b->f20;
@@ -922,7 +1043,8 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 		return 0; /* outside the window: silently dropped */
 	memcpy(cdb, c->hdr + 32, 16);
 	if (c->ahs_len) {
-		ext = iscsi_ahs_ext_cdb(c->ahs, c->ahs_len, cdb + 16, 260);
+		ext = iscsi_ahs_ext_cdb(c->ahs, c->ahs_len, cdb + 16,
+					sizeof(cdb) - 16);
 		if (ext < 0)
 			return send_reject(c, ISCSI_REJECT_INVALID_FIELD, c->hdr);
 		cdb_len += (size_t)ext;
@@ -950,7 +1072,8 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 			  SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 		return send_scsi_rsp(c, b->itt, &cmd, 0, 0, 0);
 	}
-	if (edtl > TGT_MAX_CMD_BYTES || (is_w && c->buffered + edtl > TGT_CONN_BUDGET)) {
+	if (edtl > TGT_MAX_CMD_BYTES || (is_w && c->buffered + edtl > TGT_CONN_BUDGET) ||
+	    ((is_w || is_r) && edtl && !budget_get(t, edtl))) {
 		if (edtl > TGT_MAX_CMD_BYTES)
 			set_check(&cmd, SCSI_SK_ILLEGAL_REQUEST,
 				  SCSI_ASCQ_INVALID_FIELD_IN_CDB);
@@ -969,10 +1092,12 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 				if (!tk)
 					tk = &c->tasks[i];
 			} else if (c->tasks[i].itt == b->itt) {
+				budget_put(t, edtl);
 				return send_reject(c, ISCSI_REJECT_PROTOCOL, c->hdr);
 			}
 		}
 		if (!tk) {
+			budget_put(t, edtl);
 			cmd.status = SCSI_STATUS_TASK_SET_FULL;
 			return send_scsi_rsp(c, b->itt, &cmd, 0, 0, 0);
 		}
@@ -981,6 +1106,7 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 		memset(tk, 0, sizeof(*tk));
 		tk->buf = calloc(1, edtl);
 		if (!tk->buf) {
+			budget_put(t, edtl);
 			cmd.status = SCSI_STATUS_TASK_SET_FULL;
 			return send_scsi_rsp(c, b->itt, &cmd, 0, 0, 0);
 		}
@@ -1021,6 +1147,7 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 		if (is_r && edtl) {
 			buf = malloc(edtl);
 			if (!buf) {
+				budget_put(t, edtl);
 				cmd.status = SCSI_STATUS_TASK_SET_FULL;
 				return send_scsi_rsp(c, b->itt, &cmd, 0, 0, 0);
 			}
@@ -1028,13 +1155,16 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 		cmd.data_in = buf;
 		cmd.data_in_cap = is_r ? edtl : 0;
 		if (skip) {
-			free(buf);
-			return complete_cmd(c, b->itt, b->lun, &cmd, edtl,
-					    cdb_known, cdb_bytes, false, 0);
+			r = complete_cmd(c, b->itt, b->lun, &cmd, edtl,
+					 cdb_known, cdb_bytes, false, 0);
+		} else {
+			r = run_cmd(c, b->itt, b->lun, lun, &cmd,
+				    is_r || is_w ? edtl : 0, cdb_known,
+				    cdb_bytes, is_r, 0);
 		}
-		r = run_cmd(c, b->itt, b->lun, lun, &cmd, is_r || is_w ? edtl : 0,
-			    cdb_known, cdb_bytes, is_r, 0);
 		free(buf);
+		if (is_r && edtl)
+			budget_put(t, edtl);
 		return r;
 	}
 }
@@ -1474,6 +1604,37 @@ static void reap(struct prpath_target *t, bool all)
 	}
 }
 
+/* At the connection limit: makes room by shutting down the oldest
+ * connection that has not completed its login, so peers that connect and
+ * send nothing (or trickle a login) cannot lock real initiators out.
+ * Connections already shut down are still counted up to twice the limit.
+ * Returns false when the new connection must be refused. Called with
+ * t->lock held. */
+static bool make_room(struct prpath_target *t)
+{
+	struct conn *o, *old = NULL;
+	unsigned live = 0;
+
+	if (t->nconns >= 2 * TGT_MAX_CONNS)
+		return false;
+	for (o = t->conns; o; o = o->next) {
+		if (o->done || o->evicted)
+			continue;
+		live++;
+		if (!o->logged_in)
+			old = o; /* the list is newest first */
+	}
+	if (live < TGT_MAX_CONNS)
+		return true;
+	if (!old)
+		return false;
+	tlog(t, PRPATH_TARGET_LOG_WARN,
+	     "too many connections, dropping %s (not logged in)", old->peer);
+	old->evicted = true;
+	shutdown(old->fd, SHUT_RDWR);
+	return true;
+}
+
 static void accept_one(struct prpath_target *t, struct portal *po)
 {
 	struct sockaddr_storage ss;
@@ -1489,7 +1650,7 @@ static void accept_one(struct prpath_target *t, struct portal *po)
 	getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv,
 		    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
 	pthread_mutex_lock(&t->lock);
-	if (t->nconns >= TGT_MAX_CONNS) {
+	if (t->nconns >= TGT_MAX_CONNS && !make_room(t)) {
 		pthread_mutex_unlock(&t->lock);
 		tlog(t, PRPATH_TARGET_LOG_WARN, "too many connections, refusing %s",
 		     host);
@@ -1517,8 +1678,8 @@ static void accept_one(struct prpath_target *t, struct portal *po)
 	iscsi_params_init(&c->p, TGT_MAX_RECV_DSL);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	tv = (struct timeval){ TGT_LOGIN_TIMEOUT_S, 0 };
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	clock_gettime(CLOCK_MONOTONIC, &c->login_deadline);
+	c->login_deadline.tv_sec += TGT_LOGIN_TIMEOUT_S;
 	tv = (struct timeval){ TGT_SEND_TIMEOUT_S, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 

@@ -646,13 +646,7 @@ static int do_log_sense(struct prpath_cmd *cmd)
 int ds_info_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 {
 	struct prpath_lu *lu = nx->lu;
-	const uint8_t *cdb = cmd->cdb;
-
-	if (!cdb || !cmd->cdb_len)
-		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-				SCSI_ASCQ_INVALID_OPCODE);
-	if (cmd->cdb_len < ds_cdb_len(cdb[0]))
-		return ds_invalid_cdb(cmd);
+	const uint8_t *cdb = cmd->cdb; /* lu.c checked its length */
 
 	switch (cdb[0]) {
 	case SCSI_OP_TEST_UNIT_READY:

@@ -1492,6 +1492,22 @@ static int open_undo(struct prpath_dev *d, int rc)
 	return rc == PRPATH_ERR_CONFLICT ? PRPATH_ERR_RESERVED : rc;
 }
 
+/* READ RESERVATION on the first usable path (registered ones only with
+ * @registered), moving on to the next path on transport errors. */
+static int read_resv_any(struct prpath_dev *d, bool registered, struct mp_resv *rv)
+{
+	for (;;) {
+		struct mp_path *p = first_usable(d, registered);
+		int rc;
+
+		if (!p)
+			return PRPATH_ERR_NO_PATH;
+		rc = read_resv(d, p, rv);
+		if (rc >= 0)
+			return rc;
+	}
+}
+
 /* After every registration of an open has completed: READ RESERVATION on
  * a registered path, 0 when K holds the LU with @type (any key for an
  * all-registrants type), PRPATH_ERR_RESERVED when another host does or it
@@ -1499,17 +1515,8 @@ static int open_undo(struct prpath_dev *d, int rc)
 static int check_holder(struct prpath_dev *d, unsigned type)
 {
 	struct mp_resv rv;
-	struct mp_path *p;
-	int rc;
+	int rc = read_resv_any(d, true, &rv);
 
-	for (;;) {
-		p = first_usable(d, true);
-		if (!p)
-			return PRPATH_ERR_NO_PATH;
-		rc = read_resv(d, p, &rv);
-		if (rc >= 0)
-			break;
-	}
 	if (rc)
 		return rc;
 	if (rv.reserved && rv.type == type &&
@@ -1524,16 +1531,8 @@ static int open_exclusive(struct prpath_dev *d, unsigned type)
 {
 	struct mp_resv rv;
 	struct mp_path *p;
-	int rc;
+	int rc = read_resv_any(d, false, &rv);
 
-	for (;;) {
-		p = first_usable(d, false);
-		if (!p)
-			return PRPATH_ERR_NO_PATH;
-		rc = read_resv(d, p, &rv);
-		if (rc >= 0)
-			break;
-	}
 	if (rc)
 		return rc;
 	if (rv.reserved && (rv.key != d->key ||

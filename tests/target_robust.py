@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Bad-peer checks for `prpath target` (driven by test_target_robust.sh).
 
-Usage: target_robust.py PORT IQN ALLOWED_INITIATOR [--live]
+Usage: target_robust.py PORT IQN ALLOWED_INITIATOR [--live | --nop]
 Sends garbage, oversized, truncated and malformed PDUs, leaves half-open
 connections behind, and checks each answer the target gives. Prints
 HALFOPEN_READY when the half-open connections are in place; keeps them open
 until stdin closes, then checks the time-outs (login deadline, slow reader).
 With --live: opens connections in several states, prints LIVE_READY and
 keeps them until stdin closes (the caller stops the target meanwhile).
+With --nop (a target started with --nop-interval 2): NOP-In pings of idle
+sessions, and the drop of peers that do not answer or stall mid-PDU.
 Exit status 0 when every check passed."""
 import socket
 import struct
@@ -90,25 +92,29 @@ def kv(**k):
 ISID = bytes([0x80, 0x11, 0x22, 0x33, 0x44, 0x55])
 
 
-def login(s, target=IQN, ini=INI, stype="Normal", isid=ISID):
+def login(s, target=IQN, ini=INI, stype="Normal", isid=ISID, extra=None,
+          want_data=False):
     keys = {"InitiatorName": ini, "SessionType": stype,
             "HeaderDigest": "None", "DataDigest": "None",
             "MaxRecvDataSegmentLength": "65536"}
     if stype == "Normal":
         keys["TargetName"] = target
+    keys.update(extra or {})
     h = bytearray(pdu(3, 0x87, kv(**keys), imm=True, itt=0x10))
     h[8:14] = isid
     s.sendall(bytes(h))
     rh, data = recv_pdu(s)
     if rh is None:
-        return None, None
+        return (None, None, None) if want_data else (None, None)
+    if want_data:
+        return (rh[36] << 8) | rh[37], rh, data
     return (rh[36] << 8) | rh[37], rh
 
 
 # ---- helpers for SCSI commands in the full feature phase ----
-def login_ok(isid):
+def login_ok(isid, extra=None):
     s = conn()
-    st, rh = login(s, isid=isid)
+    st, rh = login(s, isid=isid, extra=extra)
     if st != 0:
         s.close()
         return None, None
@@ -154,8 +160,8 @@ def ua_of(sense):
 
 
 class Ses:
-    def __init__(self, isid):
-        self.s, self.cmdsn = login_ok(isid)
+    def __init__(self, isid, extra=None):
+        self.s, self.cmdsn = login_ok(isid, extra)
         self.itt = 0x1000
 
     def cmd(self, cdb, **kw):
@@ -208,6 +214,90 @@ if len(sys.argv) > 4 and sys.argv[4] == "--live":
     idle = conn()
     print("LIVE_READY", flush=True)
     sys.stdin.read()
+    sys.exit(1 if failures else 0)
+
+if len(sys.argv) > 4 and sys.argv[4] == "--nop":
+    # the target runs with --nop-interval 2: NOP-In pings after 2 s of
+    # silence, the connection dropped 2 s later when nothing arrives
+    IV = 2.0
+    res = {}
+
+    def silent():
+        s, _ = login_ok(bytes([0x80, 0, 0, 0, 0x4E, 1]))
+        t0 = time.monotonic()
+        s.settimeout(15)
+        rh, _ = recv_pdu(s)
+        res["ping_at"] = time.monotonic() - t0
+        res["ping"] = rh
+        rh2, _ = recv_pdu(s)
+        res["closed_at"] = time.monotonic() - t0 if rh2 is None else None
+        s.close()
+
+    def answerer():
+        s, cmdsn = login_ok(bytes([0x80, 0, 0, 0, 0x4E, 2]))
+        t0 = time.monotonic()
+        pings, ttts = 0, set()
+        s.settimeout(0.5)
+        while time.monotonic() - t0 < 4 * IV + 1:
+            try:
+                rh, _ = recv_pdu(s)
+            except socket.timeout:
+                continue
+            if rh is None:
+                break
+            ttt = struct.unpack(">I", rh[20:24])[0]
+            if rh[0] & 0x3F == 0x20 and ttt != 0xFFFFFFFF:
+                pings += 1
+                ttts.add(ttt)
+                s.sendall(pdu(0, 0x80, imm=True, lun=rh[8:16],
+                              itt=0xFFFFFFFF, f20=ttt, f24=cmdsn))
+        res["pings"] = pings
+        res["ttts"] = len(ttts)
+        s.settimeout(5)
+        try:
+            s.sendall(pdu(0, 0x80, b"alive", imm=True, itt=0x4E2,
+                          f20=0xFFFFFFFF, f24=cmdsn))
+            while True:
+                rh, data = recv_pdu(s)
+                if rh is None or struct.unpack(">I", rh[16:20])[0] == 0x4E2:
+                    break
+        except OSError:
+            rh, data = None, None
+        res["alive"] = rh is not None and data == b"alive"
+        s.close()
+
+    def staller():
+        s, cmdsn = login_ok(bytes([0x80, 0, 0, 0, 0x4E, 3]))
+        s.sendall(pdu(0, 0x80, b"half", imm=True, itt=0x4E3,
+                      f20=0xFFFFFFFF, f24=cmdsn)[:20])
+        t0 = time.monotonic()
+        res["stall_closed"] = (time.monotonic() - t0
+                               if closed_by_peer(s, 15) else None)
+        s.close()
+
+    thr = [threading.Thread(target=f) for f in (silent, answerer, staller)]
+    for x in thr:
+        x.start()
+    for x in thr:
+        x.join()
+    ping = res.get("ping")
+    check(ping is not None and ping[0] & 0x3F == 0x20 and ping[1] == 0x80 and
+          ping[16:20] == b"\xff" * 4 and ping[20:24] != b"\xff" * 4 and
+          1.5 <= res["ping_at"] <= IV + 1.5,
+          "an idle session gets a NOP-In ping with a valid TTT after the "
+          "interval (after %r s)" % res.get("ping_at"))
+    closed = res.get("closed_at")
+    check(closed is not None and 2 * IV - 0.5 <= closed <= 2 * IV + 2,
+          "a session that does not answer the ping is dropped after "
+          "interval + timeout (after %r s)" % closed)
+    check(res.get("pings", 0) >= 3 and res.get("ttts") == res.get("pings")
+          and res.get("alive"),
+          "a session that answers the pings stays (%r pings, %r tags, "
+          "alive %r)" % (res.get("pings"), res.get("ttts"), res.get("alive")))
+    st = res.get("stall_closed")
+    check(st is not None and IV - 0.5 <= st <= IV + 2,
+          "a peer that stops in the middle of a PDU is dropped after the "
+          "timeout (after %r s)" % st)
     sys.exit(1 if failures else 0)
 
 # 1. garbage before login: the connection is dropped
@@ -511,6 +601,133 @@ _, res = b.cmd(WRITE10_1, w=True, edtl=32 << 20)
 check(res is not None and res[0] == "r2t",
       "after the sessions closed the budget is free again")
 b.close()
+
+# 9g2. outgoing data segments stay within the initiator's
+# MaxRecvDataSegmentLength: a login answer (20 NotUnderstood keys) and a
+# NOP-In echo of a ping longer than that
+s = conn()
+pad = {("X-org.prpath.test-padding-key-%02d" % i): "v" for i in range(20)}
+pad["MaxRecvDataSegmentLength"] = "512"
+st, rh, data = login(s, isid=bytes([0x80, 0, 0, 0, 0, 0xD1]), extra=pad,
+                     want_data=True)
+dlen = int.from_bytes(rh[5:8], "big") if rh is not None else None
+check(rh is not None and dlen <= 512 and st in (0, 0x0302),
+      "a login response stays within the initiator's MaxRecvDataSegmentLength"
+      " 512 (status %r, %r bytes)" % (st, dlen))
+s.close()
+se = Ses(bytes([0x80, 0, 0, 0, 0, 0xD2]),
+         extra={"MaxRecvDataSegmentLength": "512"})
+check(se.s is not None, "login with MaxRecvDataSegmentLength=512")
+if se.s is not None:
+    ping = bytes(range(256)) * 8
+    se.s.sendall(pdu(0, 0x80, ping, imm=True, itt=0xD2, f20=0xFFFFFFFF,
+                     f24=se.cmdsn))
+    rh, data = recv_pdu(se.s)
+    check(rh is not None and rh[0] & 0x3F == 0x20 and data == ping[:512],
+          "a 2048-byte ping is echoed truncated to the initiator's 512 bytes "
+          "(got %r bytes)" % (len(data) if data is not None else None))
+    se.close()
+
+
+# 9g3. unsolicited data is limited to FirstBurstLength, and Data-Out PDUs
+# must follow each other without overlap or gap (DataPDUInOrder=Yes)
+FB = {"FirstBurstLength": "512", "InitialR2T": "No", "ImmediateData": "Yes"}
+WRITE10_2 = bytes([0x2A, 0, 0, 0, 0, 0x10, 0, 0, 2, 0])
+READ10_2 = bytes([0x28, 0, 0, 0, 0, 0x10, 0, 0, 2, 0])
+
+
+def wcmd(se, data=b"", final=True, edtl=1024):
+    se.itt += 1
+    se.s.sendall(pdu(1, 0x20 | (0x80 if final else 0), data, itt=se.itt,
+                     f20=edtl, f24=se.cmdsn, rest=WRITE10_2.ljust(16, b"\0")))
+    se.cmdsn += 1
+    return se.itt
+
+
+def data_out(s, itt, ttt, off, data, datasn, final):
+    try:
+        s.sendall(pdu(5, 0x80 if final else 0, data, itt=itt, f20=ttt,
+                      rest=struct.pack(">IIII", 0, datasn, off, 0)))
+    except OSError:
+        pass
+
+
+def proto_reject_and_drop(s):
+    """Reads PDUs (R2Ts are skipped) until a Reject or a status: True for
+    a Reject with reason 04 (protocol error) followed by the end of the
+    connection."""
+    got = None
+    while True:
+        try:
+            rh, _ = recv_pdu(s)
+        except socket.timeout:
+            got = "no answer"
+            break
+        if rh is None:
+            break
+        op = rh[0] & 0x3F
+        if op == 0x3F:
+            got = rh[2]
+            break
+        if op in (0x21, 0x25):
+            got = ("status", rh[3])
+            break
+    return got == 4 and closed_by_peer(s), got
+
+
+se = Ses(bytes([0x80, 0, 0, 0, 0, 0xD3]), FB)
+se.drain_uas()
+itt = wcmd(se, b"a" * 256, final=False)
+data_out(se.s, itt, 0xFFFFFFFF, 256, b"b" * 256, 0, True)
+res = scsi_wait(se.s, itt)
+ok = res is not None and res[0] == "r2t" and \
+    struct.unpack(">II", res[1][40:48]) == (512, 512)
+if ok:
+    data_out(se.s, itt, struct.unpack(">I", res[1][20:24])[0], 512,
+             b"c" * 512, 0, True)
+    res = scsi_wait(se.s, itt)
+    ok = res is not None and res[0] == 0
+    _, rd = se.cmd(READ10_2, r=True, edtl=1024)
+    ok = ok and rd is not None and rd[2] == b"a" * 256 + b"b" * 256 + b"c" * 512
+check(ok, "FirstBurstLength 512: immediate + unsolicited Data-Out up to it, "
+      "then R2T for the rest: GOOD and the data read back")
+se.close()
+
+se = Ses(bytes([0x80, 0, 0, 0, 0, 0xD4]), FB)
+se.drain_uas()
+wcmd(se, b"x" * 1024)
+ok, got = proto_reject_and_drop(se.s)
+check(ok, "immediate data beyond FirstBurstLength: Reject 04 and the "
+      "connection ends (got %r)" % (got,))
+se.close()
+
+se = Ses(bytes([0x80, 0, 0, 0, 0, 0xD5]), FB)
+se.drain_uas()
+itt = wcmd(se, final=False)
+data_out(se.s, itt, 0xFFFFFFFF, 0, b"y" * 1024, 0, True)
+ok, got = proto_reject_and_drop(se.s)
+check(ok, "unsolicited Data-Out beyond FirstBurstLength: Reject 04 and the "
+      "connection ends (got %r)" % (got,))
+se.close()
+
+for variant in ("overlap", "gap"):
+    se = Ses(bytes([0x80, 0, 0, 0, 0, 0xD6 if variant == "overlap" else 0xD7]))
+    se.drain_uas()
+    itt = wcmd(se)
+    res = scsi_wait(se.s, itt)
+    if res is not None and res[0] == "r2t":
+        ttt = struct.unpack(">I", res[1][20:24])[0]
+        if variant == "overlap":
+            data_out(se.s, itt, ttt, 0, b"z" * 512, 0, False)
+            data_out(se.s, itt, ttt, 0, b"z" * 512, 1, True)
+        else:
+            data_out(se.s, itt, ttt, 512, b"z" * 512, 0, True)
+        ok, got = proto_reject_and_drop(se.s)
+    else:
+        ok, got = False, res
+    check(ok, "Data-Out with %s (DataPDUInOrder=Yes): Reject 04 and the "
+          "connection ends (got %r)" % (variant, got))
+    se.close()
 
 # 9h. a login that trickles in (one byte a second) is dropped by the overall
 # login deadline, not kept alive by its per-read timeout

@@ -4,7 +4,8 @@
 # connections, connection floods, concurrent reinstatement, task-set and
 # buffer accounting (target_robust.py); afterwards a normal initiator
 # (iscsi-inq, iscsi-ls) must still be served and the target must shut down
-# cleanly and promptly on SIGTERM while connections are live.
+# cleanly and promptly on SIGTERM while connections are live. Then a target
+# with --nop-interval 2 for the NOP-In ping checks (target_robust.py --nop).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/target_lib.sh"
@@ -80,4 +81,27 @@ fi
 exec 4>&-
 wait "$live" || fail=1
 grep -v LIVE_READY "$TMP/live.out"
+
+# NOP-In pings (--nop-interval 2): idle sessions are pinged, a peer that
+# does not answer or stalls mid-PDU is dropped, one that answers stays;
+# libiscsi initiators keep working
+for bad in -1 abc 3601 " 2" 2s; do
+	if "$PRPATH" target --nop-interval "$bad" --lun "$TMP/lun0.img" \
+		--portal 127.0.0.1:0 >/dev/null 2>"$TMP/nopbad.err" ||
+	   ! grep -q -- "--nop-interval: '$bad' is not a number of seconds" "$TMP/nopbad.err"; then
+		echo "FAIL: --nop-interval '$bad' accepted"; cat "$TMP/nopbad.err"; fail=1
+	fi
+done
+PORT1=$(tl_free_port)
+tl_start_target --portal "127.0.0.1:$PORT1" --iqn "$IQN" \
+	--lun "$TMP/lun0.img" --nop-interval 2
+URL="iscsi://127.0.0.1:$PORT1/$IQN/0"
+python3 "$here/target_robust.py" "$PORT1" "$IQN" "$INI1" --nop </dev/null || fail=1
+if ! timeout 30 iscsi-inq -i "$INI2" "$URL" >"$TMP/inq.out" 2>&1 ||
+   ! grep -q "Vendor:PRPATH" "$TMP/inq.out"; then
+	echo "FAIL: iscsi-inq with --nop-interval 2"; cat "$TMP/inq.out"; fail=1
+else
+	echo "ok: iscsi-inq with --nop-interval 2"
+fi
+tl_stop_target || fail=1
 exit $fail

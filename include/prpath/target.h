@@ -61,7 +61,20 @@ struct prpath_target_config {
 	const char *chap_mutual_user;
 	const void *chap_mutual_secret;
 	size_t chap_mutual_secret_len;
+	/* NOP-In pings (RFC 7143 11.19): a logged-in connection that has
+	 * received nothing for nop_interval seconds gets a NOP-In asking
+	 * for a NOP-Out reply; when no PDU at all arrives within a further
+	 * nop_timeout seconds, or a PDU stops arriving in the middle for
+	 * that long, the connection is dropped (its session closes as on
+	 * connection loss). nop_interval 0 =
+	 * PRPATH_TARGET_NOP_INTERVAL_DEFAULT, negative = no pings and no
+	 * idle limit; nop_timeout 0 = nop_interval. */
+	int nop_interval;
+	int nop_timeout;
 };
+
+#define PRPATH_TARGET_NOP_INTERVAL_DEFAULT 15
+#define PRPATH_TARGET_NOP_INTERVAL_MAX 3600
 
 #define PRPATH_TARGET_CHAP_SECRET_MIN 12
 #define PRPATH_TARGET_CHAP_SECRET_MAX 255

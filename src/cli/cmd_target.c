@@ -3,7 +3,8 @@
  * prpath target [--portal ADDR:PORT]... [--iqn IQN] --lun FILE[:SIZE]...
  *               [--state-dir DIR] [--allow IQN]...
  *               [--chap-user NAME --chap-secret-file FILE
- *                [--chap-mutual-user NAME --chap-mutual-secret-file FILE]] [-v]
+ *                [--chap-mutual-user NAME --chap-mutual-secret-file FILE]]
+ *               [--nop-interval SECONDS] [-v]
  *
  * Serves LUN 0, 1, ... in --lun order over iSCSI in the foreground until
  * SIGINT or SIGTERM.
@@ -156,7 +157,8 @@ static void usage(FILE *f)
 		"usage: prpath target [--portal ADDR:PORT]... [--iqn IQN] --lun FILE[:SIZE]...\n"
 		"                     [--state-dir DIR] [--allow IQN]...\n"
 		"                     [--chap-user NAME --chap-secret-file FILE\n"
-		"                      [--chap-mutual-user NAME --chap-mutual-secret-file FILE]] [-v]\n"
+		"                      [--chap-mutual-user NAME --chap-mutual-secret-file FILE]]\n"
+		"                     [--nop-interval SECONDS] [-v]\n"
 		"  --portal ADDR:PORT   listen here (repeatable; default 127.0.0.1:3260,\n"
 		"                       IPv6 as [::1]:3260); portal N is target port N\n"
 		"  --iqn IQN            target name (default iqn.2026-11.io.prpath:target)\n"
@@ -172,6 +174,10 @@ static void usage(FILE *f)
 		"                       mutual CHAP: the target answers as NAME\n"
 		"  --chap-mutual-secret-file FILE\n"
 		"                       with this secret (must differ from the other)\n"
+		"  --nop-interval SECONDS\n"
+		"                       ping a logged-in connection idle this long with a\n"
+		"                       NOP-In and drop it when nothing arrives within as\n"
+		"                       long again (default 15, 0 = never)\n"
 		"  -v, --verbose        more log output on stderr\n");
 }
 
@@ -192,6 +198,7 @@ int cmd_target_v(int argc, char **argv, int verbose0)
 		{ "chap-secret-file", required_argument, NULL, 'S' },
 		{ "chap-mutual-user", required_argument, NULL, 'M' },
 		{ "chap-mutual-secret-file", required_argument, NULL, 'X' },
+		{ "nop-interval", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -294,6 +301,21 @@ int cmd_target_v(int argc, char **argv, int verbose0)
 		case 'X':
 			msecret_file = optarg;
 			break;
+		case 'N': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' ||
+			    v > PRPATH_TARGET_NOP_INTERVAL_MAX) {
+				fprintf(stderr, "prpath target: --nop-interval: '%s' is not a number of seconds from 0 to %d\n",
+					optarg, PRPATH_TARGET_NOP_INTERVAL_MAX);
+				goto out;
+			}
+			cfg.nop_interval = v ? (int)v : -1;
+			break;
+		}
 		case 'v':
 			verbose++;
 			break;

@@ -13,7 +13,10 @@
  * at most TGT_QUEUE_DEPTH pending tasks and TGT_CONN_BUDGET bytes of write
  * data; command buffers of all connections share TGT_TARGET_BUDGET. A
  * login must complete within TGT_LOGIN_TIMEOUT_S, and every PDU must be
- * sent within TGT_SEND_TIMEOUT_S: a peer that stops reading is dropped.
+ * sent within TGT_SEND_TIMEOUT_S: a peer that stops reading is dropped. A
+ * logged-in connection that has been quiet for the NOP interval gets a
+ * NOP-In ping; one that then sends nothing for the NOP timeout, or stalls
+ * in the middle of a PDU for that long, is dropped.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -79,6 +82,7 @@ struct task {
 	uint32_t r2tsn;
 	uint32_t nr2t;
 	uint32_t unsol_datasn;
+	uint32_t unsol_end;   /* unsolicited data ends here (FirstBurstLength) */
 	struct {
 		uint32_t off, len, datasn;
 		bool used;
@@ -111,6 +115,8 @@ struct prpath_target {
 	void (*log)(void *arg, enum prpath_target_log_level level, const char *msg);
 	void *log_arg;
 	enum prpath_target_log_level log_level;
+	int nop_interval_ms;    /* 0: no NOP-In pings, no idle limit */
+	int nop_timeout_ms;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -160,6 +166,7 @@ struct conn {
 	struct task tasks[TGT_QUEUE_DEPTH];
 	size_t buffered;
 	uint32_t ttt_gen;
+	uint32_t nop_gen;     /* Target Transfer Tags of our NOP-In pings */
 
 	uint8_t *rx;          /* data segment buffer */
 	uint8_t hdr[ISCSI_BHS_LEN];
@@ -228,6 +235,12 @@ static int recv_full(struct conn *c, void *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				tlog(c->t, PRPATH_TARGET_LOG_INFO,
+				     "%s: peer stalled in the middle of a PDU, dropping",
+				     c->peer);
+				return -ETIMEDOUT;
+			}
 			return -errno;
 		}
 		p += n;
@@ -302,7 +315,20 @@ static int send_iov(struct conn *c, struct iovec *iov, int n)
 	return r;
 }
 
-/* Sends one PDU: fills DataSegmentLength and the digests. */
+/* The longest data segment a login response may carry: the initiator's
+ * MaxRecvDataSegmentLength takes effect with the full feature phase, during
+ * the login the default of 8192 bytes applies (RFC 7143 13.12); a smaller
+ * value the initiator has declared already is honoured as well. */
+static uint32_t login_dsl(const struct conn *c)
+{
+	return c->p.max_send_dsl < TGT_LOGIN_DSL ? c->p.max_send_dsl :
+						   TGT_LOGIN_DSL;
+}
+
+/* Sends one PDU: fills DataSegmentLength and the digests. No data segment
+ * may exceed what the initiator can receive (its MaxRecvDataSegmentLength,
+ * 8192 during the login): the callers split or bound theirs, this is the
+ * last line of defence. */
 static int send_pdu(struct conn *c, uint8_t *hdr, const void *data, size_t dlen)
 {
 	static const uint8_t zero[4];
@@ -310,7 +336,15 @@ static int send_pdu(struct conn *c, uint8_t *hdr, const void *data, size_t dlen)
 	struct iovec iov[5];
 	int n = 0;
 	size_t pad = iscsi_pad4(dlen) - dlen;
+	uint32_t limit = (hdr[0] & 0x3f) == ISCSI_OP_LOGIN_RSP || !c->ffp ?
+			 login_dsl(c) : c->p.max_send_dsl;
 
+	if (dlen > limit) {
+		tlog(c->t, PRPATH_TARGET_LOG_ERR,
+		     "%s: opcode 0x%02x: data segment of %zu bytes exceeds the initiator's %u",
+		     c->peer, hdr[0] & 0x3f, dlen, limit);
+		return -EMSGSIZE;
+	}
 	hdr[4] = 0;
 	hdr[5] = (uint8_t)(dlen >> 16);
 	hdr[6] = (uint8_t)(dlen >> 8);
@@ -625,8 +659,12 @@ static int handle_login(struct conn *c, const struct iscsi_bhs *b,
 			return login_fail(c, b, ISCSI_LOGIN_OUT_OF_RESOURCES);
 		c->nego_declared = true;
 	}
-	if (olen > c->p.max_send_dsl && olen > TGT_LOGIN_DSL)
+	if (olen > login_dsl(c)) {
+		tlog(t, PRPATH_TARGET_LOG_INFO,
+		     "%s: login response of %zu bytes exceeds the initiator's MaxRecvDataSegmentLength %u",
+		     c->peer, olen, login_dsl(c));
 		return login_fail(c, b, ISCSI_LOGIN_OUT_OF_RESOURCES);
+	}
 
 	if (t->chap_on && csg == 0) {
 		if (!iscsi_chap_done(&c->chap))
@@ -661,9 +699,12 @@ static int handle_login(struct conn *c, const struct iscsi_bhs *b,
 		r = send_login_rsp(c, b, (uint8_t)(0x80 | (csg << 2) | nsg), 0,
 				   out, olen);
 		c->digests_on = true;
-		/* no login timeout in the full feature phase */
+		/* no login deadline in the full feature phase; a PDU that
+		 * stops arriving in the middle is dropped after the NOP
+		 * timeout (none with pings off) */
 		{
-			struct timeval tv = { 0, 0 };
+			int ms = t->nop_interval_ms ? t->nop_timeout_ms : 0;
+			struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 			setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		}
@@ -1072,6 +1113,19 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 			  SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 		return send_scsi_rsp(c, b->itt, &cmd, 0, 0, 0);
 	}
+	/* RFC 7143 13.10, 13.14: immediate data only when negotiated, and
+	 * never more than FirstBurstLength; a violation is a protocol
+	 * error, which ErrorRecoveryLevel 0 answers with a Reject and the
+	 * end of the connection */
+	if (is_w && b->dlen &&
+	    (!c->p.immediate_data || b->dlen > c->p.first_burst)) {
+		tlog(t, PRPATH_TARGET_LOG_WARN,
+		     "%s: %u bytes of immediate data (ImmediateData=%s, FirstBurstLength %u)",
+		     c->peer, b->dlen, c->p.immediate_data ? "Yes" : "No",
+		     c->p.first_burst);
+		send_reject(c, ISCSI_REJECT_PROTOCOL, c->hdr);
+		return -EPROTO;
+	}
 	if (edtl > TGT_MAX_CMD_BYTES || (is_w && c->buffered + edtl > TGT_CONN_BUDGET) ||
 	    ((is_w || is_r) && edtl && !budget_get(t, edtl))) {
 		if (edtl > TGT_MAX_CMD_BYTES)
@@ -1130,6 +1184,7 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 		if (unsol_end < imm)
 			unsol_end = imm;
 		tk->next_r2t = unsol_end;
+		tk->unsol_end = unsol_end;
 		if (lun_ok(c, lun)) {
 			tk->cmd.cdb = tk->cdb;
 			tk->cmd.cdb_len = cdb_len;
@@ -1188,7 +1243,26 @@ static int handle_data_out(struct conn *c, const struct iscsi_bhs *b,
 		return send_reject(c, ISCSI_REJECT_INVALID_FIELD, c->hdr);
 	if (off > tk->edtl || b->dlen > tk->edtl - off)
 		return send_reject(c, ISCSI_REJECT_INVALID_FIELD, c->hdr);
+	/* DataPDUInOrder=Yes and DataSequenceInOrder=Yes (the only values
+	 * we negotiate): every Data-Out continues exactly where the data
+	 * received so far ends, no overlap (which would count bytes twice)
+	 * and no gap. */
+	if (off != tk->received) {
+		tlog(c->t, PRPATH_TARGET_LOG_WARN,
+		     "%s: Data-Out at offset %u for task 0x%08x, expected %u",
+		     c->peer, off, tk->itt, tk->received);
+		goto proto_err;
+	}
 	if (b->f20 == ISCSI_RSVD_TAG) {
+		/* unsolicited data: within FirstBurstLength (or none at
+		 * all with InitialR2T=Yes / after the command's F bit) */
+		if (b->dlen > tk->unsol_end - off || off > tk->unsol_end) {
+			tlog(c->t, PRPATH_TARGET_LOG_WARN,
+			     "%s: unsolicited data to %u for task 0x%08x exceeds %u (FirstBurstLength %u)",
+			     c->peer, off + b->dlen, tk->itt, tk->unsol_end,
+			     c->p.first_burst);
+			goto proto_err;
+		}
 		if (b->f36 != tk->unsol_datasn++)
 			goto bad_datasn;
 	} else {
@@ -1201,6 +1275,13 @@ static int handle_data_out(struct conn *c, const struct iscsi_bhs *b,
 			     "%s: Data-Out outside any R2T (offset %u)",
 			     c->peer, off);
 			return -EPROTO;
+		}
+		if (b->dlen > tk->r2t[i].off + tk->r2t[i].len - off) {
+			tlog(c->t, PRPATH_TARGET_LOG_WARN,
+			     "%s: Data-Out to %u for task 0x%08x exceeds its R2T (%u+%u)",
+			     c->peer, off + b->dlen, tk->itt, tk->r2t[i].off,
+			     tk->r2t[i].len);
+			goto proto_err;
 		}
 		if (b->f36 != tk->r2t[i].datasn++)
 			goto bad_datasn;
@@ -1223,6 +1304,11 @@ bad_datasn:
 	     c->peer, b->f36, tk->itt);
 	task_free(c, tk);
 	return send_reject(c, ISCSI_REJECT_PROTOCOL, c->hdr);
+proto_err:
+	/* a protocol error (RFC 7143 7.8): Reject, then the connection
+	 * ends (ErrorRecoveryLevel 0 has no way back into the sequence) */
+	send_reject(c, ISCSI_REJECT_PROTOCOL, c->hdr);
+	return -EPROTO;
 }
 
 /* ---- task management ----------------------------------------------------- */
@@ -1392,18 +1478,83 @@ static int handle_nop(struct conn *c, const struct iscsi_bhs *b,
 		      const uint8_t *data)
 {
 	uint8_t h[ISCSI_BHS_LEN] = { 0 };
+	size_t n = b->dlen;
 
+	/* the answer to a ping of ours (valid TTT) does not take a CmdSN */
+	if (b->itt == ISCSI_RSVD_TAG && b->f20 != ISCSI_RSVD_TAG)
+		return 0;
 	if (!cmdsn_accept(c, b))
 		return 0;
 	if (b->itt == ISCSI_RSVD_TAG)
-		return 0; /* answer to a ping of ours, or a no-reply ping */
+		return 0; /* a ping that wants no reply */
+	/* RFC 7143 11.18.4: the reflected ping data are limited to the
+	 * initiator's MaxRecvDataSegmentLength */
+	if (n > c->p.max_send_dsl)
+		n = c->p.max_send_dsl;
 	h[0] = ISCSI_OP_NOP_IN;
 	h[1] = 0x80;
 	memcpy(h + 8, b->lun, 8);
 	prpath_put_be32(h + 16, b->itt);
 	prpath_put_be32(h + 20, ISCSI_RSVD_TAG);
 	fill_sn(c, h, true);
-	return send_pdu(c, h, data, b->dlen);
+	return send_pdu(c, h, data, n);
+}
+
+/* A NOP-In ping (RFC 7143 11.19): ITT reserved, a valid Target Transfer
+ * Tag, so the initiator must answer with a NOP-Out; StatSN does not
+ * advance. */
+static int send_nop_ping(struct conn *c)
+{
+	uint8_t h[ISCSI_BHS_LEN] = { 0 };
+	uint32_t ttt;
+
+	/* top bit set: never a task's TTT, never the reserved value */
+	ttt = 0x80000000u | (c->nop_gen++ % 0x7fffffffu);
+	h[0] = ISCSI_OP_NOP_IN;
+	h[1] = 0x80;
+	iscsi_lun_encode(0, h + 8);
+	prpath_put_be32(h + 16, ISCSI_RSVD_TAG);
+	prpath_put_be32(h + 20, ttt);
+	fill_sn(c, h, false);
+	tlog(c->t, PRPATH_TARGET_LOG_DEBUG, "%s: idle, NOP-In ping 0x%08x",
+	     c->peer, ttt);
+	return send_pdu(c, h, NULL, 0);
+}
+
+static int wait_readable(struct conn *c, int ms)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&pfd, 1, ms);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+/* In the full feature phase, before the next PDU: pings a connection that
+ * has been quiet for the NOP interval and drops it when nothing at all
+ * arrives within the NOP timeout after that. */
+static int idle_wait(struct conn *c)
+{
+	struct prpath_target *t = c->t;
+	int r;
+
+	if (!c->ffp || !t->nop_interval_ms)
+		return 0;
+	r = wait_readable(c, t->nop_interval_ms);
+	if (r)
+		return r < 0 ? r : 0;
+	r = send_nop_ping(c);
+	if (r)
+		return r;
+	r = wait_readable(c, t->nop_timeout_ms);
+	if (r)
+		return r < 0 ? r : 0;
+	tlog(t, PRPATH_TARGET_LOG_INFO,
+	     "%s: no answer to a NOP-In ping within %d ms, dropping the connection",
+	     c->peer, t->nop_timeout_ms);
+	return -ETIMEDOUT;
 }
 
 static int handle_logout(struct conn *c, const struct iscsi_bhs *b)
@@ -1432,6 +1583,9 @@ static int conn_read_pdu(struct conn *c, struct iscsi_bhs *b, int *bad)
 	int r;
 
 	*bad = 0;
+	r = idle_wait(c);
+	if (r)
+		return r;
 	r = recv_full(c, c->hdr, ISCSI_BHS_LEN);
 	if (r)
 		return r;
@@ -1938,6 +2092,21 @@ int prpath_target_new(const struct prpath_target_config *cfg,
 	t->log = cfg->log;
 	t->log_arg = cfg->log_arg;
 	t->log_level = cfg->log_level;
+	if (cfg->nop_interval > PRPATH_TARGET_NOP_INTERVAL_MAX ||
+	    cfg->nop_timeout < 0 ||
+	    cfg->nop_timeout > PRPATH_TARGET_NOP_INTERVAL_MAX) {
+		snprintf(err, errlen, "the NOP-In interval and timeout are at most %d s",
+			 PRPATH_TARGET_NOP_INTERVAL_MAX);
+		r = -EINVAL;
+		goto fail;
+	}
+	if (cfg->nop_interval >= 0) {
+		int iv = cfg->nop_interval ? cfg->nop_interval :
+			 PRPATH_TARGET_NOP_INTERVAL_DEFAULT;
+
+		t->nop_interval_ms = iv * 1000;
+		t->nop_timeout_ms = (cfg->nop_timeout ? cfg->nop_timeout : iv) * 1000;
+	}
 	r = -ENOMEM;
 	if (cfg->iqn && (strlen(cfg->iqn) == 0 ||
 			 strlen(cfg->iqn) > PRPATH_ISCSI_NAME_MAX)) {

@@ -192,22 +192,6 @@ void iscsi_chap_response(uint8_t id, const uint8_t *secret, size_t secret_len,
 
 /* ---- the state machine ---------------------------------------------------- */
 
-static bool kv_list_has(const struct iscsi_kv *kv, const char *item)
-{
-	size_t n = strlen(item), i = 0;
-
-	while (i <= kv->value_len) {
-		size_t j = i;
-
-		while (j < kv->value_len && kv->value[j] != ',')
-			j++;
-		if (j - i == n && memcmp(kv->value + i, item, n) == 0)
-			return true;
-		i = j + 1;
-	}
-	return false;
-}
-
 static bool const_time_eq(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	uint8_t d = 0;
@@ -320,7 +304,7 @@ static int step_alg(struct iscsi_chap *c, const struct iscsi_chap_keys *k,
 	if (!k->has_alg || k->has_name || k->has_resp || k->has_peer_id ||
 	    k->has_peer_chal)
 		return fail(c, "expected CHAP_A");
-	if (!kv_list_has(&k->alg, "5"))
+	if (!iscsi_kv_list_has(&k->alg, "5"))
 		return fail(c, "initiator does not offer CHAP_A=5 (MD5)");
 	rc = send_challenge(c, out, cap, out_len);
 	if (rc == 0)
@@ -348,7 +332,7 @@ int iscsi_chap_respond(struct iscsi_chap *c, char *out, size_t cap,
 			rc = fail(c, "no AuthMethod offered");
 			break;
 		}
-		if (!kv_list_has(&k.method, "CHAP")) {
+		if (!iscsi_kv_list_has(&k.method, "CHAP")) {
 			rc = fail(c, "initiator did not offer AuthMethod=CHAP");
 			break;
 		}

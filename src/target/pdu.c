@@ -265,7 +265,7 @@ static int pick_digest(const struct iscsi_kv *kv)
 	return -1;
 }
 
-static bool list_has(const struct iscsi_kv *kv, const char *item)
+bool iscsi_kv_list_has(const struct iscsi_kv *kv, const char *item)
 {
 	size_t n = strlen(item), i = 0;
 
@@ -363,7 +363,7 @@ int iscsi_negotiate(struct iscsi_params *p, enum iscsi_nego_stage stage,
 		} else if (key_is(&kv, "AuthMethod")) {
 			if (stage != ISCSI_NEGO_SECURITY) {
 				rc = iscsi_text_add(out, cap, out_len, key, "Reject");
-			} else if (list_has(&kv, "None")) {
+			} else if (iscsi_kv_list_has(&kv, "None")) {
 				p->auth_none_agreed = true;
 				rc = iscsi_text_add(out, cap, out_len, key, "None");
 			} else {

@@ -114,6 +114,8 @@ struct iscsi_kv {
  * terminating NUL. Trailing NUL padding is accepted. */
 int iscsi_text_next(const uint8_t *buf, size_t len, size_t *off,
 		    struct iscsi_kv *kv);
+/* true when the comma-separated list value of @kv contains @item. */
+bool iscsi_kv_list_has(const struct iscsi_kv *kv, const char *item);
 
 /* Appends "key=value\0" to @buf; returns 0 or -ENOSPC. */
 int iscsi_text_add(char *buf, size_t cap, size_t *len, const char *key,

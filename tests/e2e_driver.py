@@ -382,7 +382,9 @@ def sc_two_forcers(env):
         check(st["we_hold"] == 1 and st["nreg"] == NP and st["nkey"] == NP,
               "exactly one owner, only its key registered: %r" % st)
         w.ok("write 200 1 %d -1" % rnd)
-        sym = l.err("write 200 1 0xee -1", "FENCED", "CONFLICT", "NO_PATH", "EBUSY")
+        # ESHUTDOWN: a loser whose open failed is not open
+        sym = l.err("write 200 1 0xee -1", "FENCED", "CONFLICT", "NO_PATH", "EBUSY",
+                    "ESHUTDOWN")
         if lrc == "ok":
             check(sym == "FENCED", "a loser that had opened is fenced")
         l.cmd("close")

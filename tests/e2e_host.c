@@ -358,6 +358,7 @@ static const char *err_sym(int rc)
 	case EBUSY: return "EBUSY";
 	case EACCES: return "EACCES";
 	case EXDEV: return "EXDEV";
+	case ESHUTDOWN: return "ESHUTDOWN";
 	default: return "OTHER";
 	}
 }

@@ -16,7 +16,10 @@
  *    sent after it;
  *  - stale unit attentions on a path that was down since before this open
  *    must not fence the device or drop its reservation;
- *  - concurrent I/O, path loss and the path checker (run under TSan).
+ *  - concurrent I/O, path loss and the path checker (run under TSan);
+ *  - close with I/O in flight must not let an I/O re-register K after
+ *    close has unregistered it (K left on the LU after a close that
+ *    returned 0); I/O on a device that is not open fails with -ESHUTDOWN.
  *
  * Every path goes through a "gate" wrapper around the sim connection so a
  * test can act at an exact command (e.g. let the other host take over just
@@ -793,6 +796,8 @@ static void test_unprobed_concurrent_io(void **state)
 	assert_int_equal(pp_sim_open(f->lu, "iqn.2024-01.test:host-c,i,0x00023d000002",
 				     2, &sp), 0);
 	assert_int_equal(prpath_dev_add_conn(d, pp_sim_conn(sp)), 1);
+	/* I/O needs an open device; noreserve sends nothing (no probe) */
+	assert_int_equal(prpath_dev_open(d, PRPATH_MODE_NORESERVE, 0), 0);
 	/* the geometry is learnt by whichever I/O comes first */
 	for (i = 0; i < 4; i++) {
 		r[i] = (struct rd){ .d = d };
@@ -804,6 +809,7 @@ static void test_unprobed_concurrent_io(void **state)
 	}
 	assert_int_equal(prpath_dev_block_size(d), BS);
 	assert_int_equal(prpath_dev_blocks(d), (1 << 20) / BS);
+	assert_int_equal(prpath_dev_close(d), 0);
 	prpath_dev_free(d);
 }
 
@@ -920,6 +926,318 @@ static void test_stress_io_checker_flaps(void **state)
 	assert_int_equal(st.nregistrations, 0);
 }
 
+/* ---- close while I/O is in flight ----------------------------------------------- */
+
+struct close_run {
+	struct prpath_dev *d;
+	int rc;
+	atomic_bool done;
+};
+
+static void *close_thread(void *arg)
+{
+	struct close_run *c = arg;
+
+	c->rc = prpath_dev_close(c->d);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+static unsigned long sent_all(struct host *h)
+{
+	unsigned long n = 0;
+	unsigned i;
+
+	for (i = 0; i < NP; i++)
+		n += sent(h, i);
+	return n;
+}
+
+/* What host A sends once the watch is set: REGISTER (AND IGNORE EXISTING
+ * KEY) of its own key, READ KEYS, WRITE. */
+static atomic_uint regs_of_key, read_keys_sent, writes_sent;
+
+static bool watch_reg_hook(struct host *h, unsigned path, struct pp_io *io, int *rc)
+{
+	(void)path;
+	(void)rc;
+	if ((is_prout(io, PR_OUT_REGISTER_AND_IGNORE) || is_prout(io, PR_OUT_REGISTER)) &&
+	    io_sark(io) == h->key)
+		atomic_fetch_add(&regs_of_key, 1);
+	if (io->cdb[0] == 0x5e && (io->cdb[1] & 0x1f) == 0)
+		atomic_fetch_add(&read_keys_sent, 1);
+	if (is_write(io))
+		atomic_fetch_add(&writes_sent, 1);
+	return false;
+}
+
+struct close_wr {
+	struct host *h;
+	unsigned id;
+	atomic_bool *close_done;
+	atomic_bool *stop;
+	atomic_uint nok, nlate;
+	unsigned nshut, nbad;
+	int bad_rc;
+};
+
+static void *close_writer(void *arg)
+{
+	struct close_wr *w = arg;
+	uint8_t buf[BS];
+	unsigned i;
+
+	for (i = 0; !atomic_load(w->stop); i++) {
+		bool after = atomic_load(w->close_done);
+		int rc;
+
+		memset(buf, (int)(w->id * 16 + (i & 15)), sizeof(buf));
+		rc = prpath_dev_write(w->h->d, 300 + w->id * 16 + (i % 16), 1, buf, -1);
+		if (rc == 0 && !after) {
+			atomic_fetch_add(&w->nok, 1);
+		} else if (rc == -ESHUTDOWN) {
+			w->nshut++;
+			if (after)
+				atomic_fetch_add(&w->nlate, 1);
+		} else {
+			/* anything else, or a write that began after close
+			 * returned and did not fail with -ESHUTDOWN */
+			w->nbad++;
+			w->bad_rc = rc;
+		}
+	}
+	return NULL;
+}
+
+/* I/O threads keep writing while close runs: close waits for the writes in
+ * flight, refuses new ones, and leaves no key of ours on the LU. */
+static void test_close_with_io_in_flight(void **state)
+{
+	struct fx *f = *state;
+	struct close_wr w[4];
+	pthread_t th[4];
+	atomic_bool close_done, stop;
+	struct prpath_dev_status st;
+	unsigned long after_close;
+	unsigned i, n, ok = 0, shut = 0;
+	int rc;
+
+	atomic_init(&close_done, false);
+	atomic_init(&stop, false);
+	for (i = 0; i < NP; i++)
+		pp_sim_set_latency(f->a.p[i], 300 * (i + 1));
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct close_wr){ .h = &f->a, .id = i, .close_done = &close_done,
+					  .stop = &stop };
+		atomic_init(&w[i].nok, 0);
+		atomic_init(&w[i].nlate, 0);
+		assert_int_equal(pthread_create(&th[i], NULL, close_writer, &w[i]), 0);
+	}
+	/* every writer is writing (bounded: 5 s) */
+	for (n = 0; n < 2500; n++) {
+		for (i = 0; i < 4 && atomic_load(&w[i].nok) >= 2; i++)
+			;
+		if (i == 4)
+			break;
+		sleep_ms(2);
+	}
+	rc = prpath_dev_close(f->a.d);
+	after_close = sent_all(&f->a);
+	atomic_store(&close_done, true);
+	/* until every writer has tried after close returned (bounded: 5 s) */
+	for (n = 0; n < 2500; n++) {
+		for (i = 0; i < 4 && atomic_load(&w[i].nlate) > 0; i++)
+			;
+		if (i == 4)
+			break;
+		sleep_ms(2);
+	}
+	atomic_store(&stop, true);
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < 4; i++) {
+		if (w[i].nbad)
+			fail_msg("writer %u: %u bad result(s), last %s (%d)", i,
+				 w[i].nbad, prpath_strerror(w[i].bad_rc), w[i].bad_rc);
+		assert_true(atomic_load(&w[i].nlate) > 0);
+		ok += atomic_load(&w[i].nok);
+		shut += w[i].nshut;
+	}
+	assert_int_equal(rc, 0);
+	assert_true(ok > 0);
+	assert_true(shut > 0);
+	/* nothing went out after close returned */
+	assert_int_equal(sent_all(&f->a), after_close);
+	/* READ KEYS through the other host: no key of A, no reservation */
+	st = status(&f->b, NULL);
+	assert_int_equal(st.nregistrations, 0);
+	assert_false(st.reserved);
+	assert_int_equal(prpath_dev_open(f->b.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	assert_int_equal(prpath_dev_close(f->b.d), 0);
+	for (i = 0; i < NP; i++)
+		pp_sim_set_latency(f->a.p[i], 0);
+}
+
+/* A write in flight when close begins meets RESERVATION CONFLICT while
+ * close drains: it must not register its path again (close sends nothing
+ * until it has returned), and it fails with -ESHUTDOWN. */
+static void test_close_drain_conflict_no_reregister(void **state)
+{
+	struct fx *f = *state;
+	struct blocker b = { .armed = true };
+	struct wr w1 = { .h = &f->a, .lba = 80, .v = 0x80, .via = 1 };
+	struct close_run c = { .d = f->a.d };
+	struct prpath_dev_status st;
+	uint8_t buf[BS];
+	unsigned long before;
+	pthread_t tw, tc;
+
+	pthread_mutex_init(&b.m, NULL);
+	pthread_cond_init(&b.c, NULL);
+	atomic_init(&c.done, false);
+	atomic_store(&regs_of_key, 0);
+	atomic_store(&read_keys_sent, 0);
+	atomic_store(&writes_sent, 0);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	set_hook(&f->a, block_hook, &b);
+	/* a write on path 2, held just before it goes out */
+	assert_int_equal(pthread_create(&tw, NULL, write_thread, &w1), 0);
+	pthread_mutex_lock(&b.m);
+	while (!b.held)
+		pthread_cond_wait(&b.c, &b.m);
+	pthread_mutex_unlock(&b.m);
+	/* it will meet a RESERVATION CONFLICT */
+	pp_sim_fail_next(f->a.p[1], 1, SCSI_STATUS_RESERVATION_CONFLICT, 0, 0, 0, 0);
+	before = sent_all(&f->a);
+	assert_int_equal(pthread_create(&tc, NULL, close_thread, &c), 0);
+	sleep_ms(100);
+	/* close is draining: it has sent nothing, and refuses new I/O */
+	assert_false(atomic_load(&c.done));
+	assert_int_equal(sent_all(&f->a), before);
+	memset(buf, 0x81, sizeof(buf));
+	assert_int_equal(prpath_dev_write(f->a.d, 81, 1, buf, -1), -ESHUTDOWN);
+	assert_int_equal(sent_all(&f->a), before);
+	set_hook(&f->a, watch_reg_hook, NULL);
+	pthread_mutex_lock(&b.m);
+	b.release = true;
+	pthread_cond_broadcast(&b.c);
+	pthread_mutex_unlock(&b.m);
+	pthread_join(tw, NULL);
+	pthread_join(tc, NULL);
+	set_hook(&f->a, NULL, NULL);
+	assert_int_equal(w1.rc, -ESHUTDOWN);
+	assert_int_equal(c.rc, 0);
+	/* no READ KEYS, no REGISTER of K and no retry for the conflict:
+	 * only the held write (answered by the injected conflict), then
+	 * close's RELEASE and unregistration (REGISTER with SARK 0) */
+	assert_int_equal(atomic_load(&regs_of_key), 0);
+	assert_int_equal(atomic_load(&read_keys_sent), 0);
+	assert_int_equal(atomic_load(&writes_sent), 0);
+	st = status(&f->b, NULL);
+	assert_int_equal(st.nregistrations, 0);
+	assert_false(st.reserved);
+	assert_int_equal(f->a.nfenced, 0);
+	pthread_mutex_destroy(&b.m);
+	pthread_cond_destroy(&b.c);
+}
+
+/* Holds the RELEASE on path 1 (index 0, the reservation holder) of a
+ * close. */
+static bool hold_release_hook(struct host *h, unsigned path, struct pp_io *io,
+			      int *rc)
+{
+	struct blocker *b = h->hook_arg;
+
+	(void)rc;
+	if (path != 0 || !is_prout(io, PR_OUT_RELEASE))
+		return false;
+	pthread_mutex_lock(&b->m);
+	if (b->armed) {
+		b->armed = false;
+		b->held = true;
+		pthread_cond_broadcast(&b->c);
+		while (!b->release)
+			pthread_cond_wait(&b->c, &b->m);
+	}
+	pthread_mutex_unlock(&b->m);
+	return false;
+}
+
+/* A write during close, after close has unregistered its path but while
+ * the holder path still holds the reservation (its RELEASE is slow), gets
+ * RESERVATION CONFLICT from the LU with K still present on the holder:
+ * "register the path and retry once" would leave K registered on that
+ * path after a close that returned 0. */
+static void test_close_write_after_unregister_no_leak(void **state)
+{
+	struct fx *f = *state;
+	struct blocker b = { .armed = true };
+	struct close_run c = { .d = f->a.d };
+	struct prpath_dev_status st;
+	uint8_t buf[BS];
+	unsigned long n1;
+	unsigned i;
+	pthread_t tc;
+
+	pthread_mutex_init(&b.m, NULL);
+	pthread_cond_init(&b.c, NULL);
+	atomic_init(&c.done, false);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	n1 = sent(&f->a, 1);
+	set_hook(&f->a, hold_release_hook, &b);
+	assert_int_equal(pthread_create(&tc, NULL, close_thread, &c), 0);
+	pthread_mutex_lock(&b.m);
+	while (!b.held)
+		pthread_cond_wait(&b.c, &b.m);
+	pthread_mutex_unlock(&b.m);
+	/* path 2 has done its RELEASE and unregistration */
+	for (i = 0; i < 500 && sent(&f->a, 1) < n1 + 2; i++)
+		sleep_ms(2);
+	assert_int_equal(sent(&f->a, 1), n1 + 2);
+	memset(buf, 0x90, sizeof(buf));
+	assert_int_equal(prpath_dev_write(f->a.d, 90, 1, buf, 1), -ESHUTDOWN);
+	assert_int_equal(sent(&f->a, 1), n1 + 2);
+	pthread_mutex_lock(&b.m);
+	b.release = true;
+	pthread_cond_broadcast(&b.c);
+	pthread_mutex_unlock(&b.m);
+	pthread_join(tc, NULL);
+	set_hook(&f->a, NULL, NULL);
+	assert_int_equal(c.rc, 0);
+	st = status(&f->b, NULL);
+	assert_int_equal(st.nregistrations, 0);
+	assert_false(st.reserved);
+	pthread_mutex_destroy(&b.m);
+	pthread_cond_destroy(&b.c);
+}
+
+/* I/O on a device that is not open fails at once, sending nothing; an
+ * open in noreserve mode allows it. */
+static void test_io_on_closed_device(void **state)
+{
+	struct fx *f = *state;
+	uint8_t buf[BS];
+	unsigned long before = sent_all(&f->a);
+
+	memset(buf, 0x33, sizeof(buf));
+	assert_int_equal(prpath_dev_write(f->a.d, 5, 1, buf, -1), -ESHUTDOWN);
+	assert_int_equal(prpath_dev_read(f->a.d, 5, 1, buf, 0), -ESHUTDOWN);
+	assert_int_equal(sent_all(&f->a), before);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	assert_int_equal(prpath_dev_write(f->a.d, 5, 1, buf, -1), 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	before = sent_all(&f->a);
+	assert_int_equal(prpath_dev_read(f->a.d, 5, 1, buf, -1), -ESHUTDOWN);
+	assert_int_equal(sent_all(&f->a), before);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_NORESERVE, 0), 0);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(prpath_dev_read(f->a.d, 5, 1, buf, -1), 0);
+	assert_int_equal(buf[0], 0x33);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	assert_int_equal(prpath_dev_read(f->a.d, 5, 1, buf, -1), -ESHUTDOWN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -934,6 +1252,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_holder_path_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unprobed_concurrent_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stress_io_checker_flaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_with_io_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_drain_conflict_no_reregister, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_write_after_unregister_no_leak, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_io_on_closed_device, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

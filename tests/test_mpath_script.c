@@ -1096,9 +1096,13 @@ static void test_probe_wrong_lu(void **state)
 	assert_int_equal(prpath_dev_block_size(f->d), 512);
 	assert_int_equal(prpath_dev_blocks(f->d), 1024);
 	assert_true(strlen(prpath_dev_lu_id(f->d)) > 0);
-	/* the wrong path carries nothing */
+	/* the wrong path carries nothing (noreserve: open and close send
+	 * nothing; a device that is not open refuses I/O) */
+	assert_int_equal(prpath_dev_write(f->d, 0, 1, wbuf, 2), -ESHUTDOWN);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_NORESERVE, 0), 0);
 	assert_int_equal(prpath_dev_write(f->d, 0, 1, wbuf, 2), PRPATH_ERR_NO_PATH);
 	assert_int_equal(check_count(f->d), 0);
+	assert_int_equal(prpath_dev_close(f->d), 0);
 }
 
 /* ---- keys ------------------------------------------------------------------------ */

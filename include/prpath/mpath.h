@@ -21,8 +21,10 @@
  *                            LU (VPD 0x83 identifier mismatch)
  *
  * Threads: one struct prpath_dev may be used from several threads for I/O
- * (prpath_dev_read/write) and the path checker at once. Open, close and
- * free must not run concurrently with anything else on the same device.
+ * (prpath_dev_read/write) and the path checker at once. Open and free
+ * must not run concurrently with anything else on the same device; close
+ * may overlap read/write calls (see prpath_dev_close()) but not open,
+ * free, another close or the path checker.
  * Commands on several paths (registration, release) go out concurrently:
  * one round trip for all paths, not one per path. Commands on one path are
  * serialised (a transport connection carries one command at a time).
@@ -161,11 +163,16 @@ uint64_t prpath_dev_blocks(const struct prpath_dev *dev);
  * already open. */
 int prpath_dev_open(struct prpath_dev *dev, enum prpath_open_mode mode,
 		    unsigned flags);
-/* Closes: RELEASE on every registered path (a dead holder path does not
- * matter), then unregisters K on every path, concurrently. With
+/* Closes: first marks the device closing, so that no new read/write starts
+ * (they fail at once with -ESHUTDOWN), and waits until every read/write
+ * already in flight has returned (bounded by the transports' command
+ * timeouts, see prpath_dev_set_timeout()); none of them registers K again
+ * from then on. Then RELEASE on every registered path (a dead holder path
+ * does not matter), then unregisters K on every path, concurrently. With
  * PRPATH_OPEN_RETAIN nothing is sent. Returns 0, or PRPATH_ERR_PARTIAL
- * when some path could not be cleaned up (see status). The device is
- * closed in every case. */
+ * when some path could not be cleaned up (see status); -EBUSY when another
+ * close is running. The device is closed in every case (0 for a device
+ * that is not open). */
 int prpath_dev_close(struct prpath_dev *dev);
 
 /* Block I/O of @count blocks of prpath_dev_block_size() bytes at @lba.
@@ -174,6 +181,13 @@ int prpath_dev_close(struct prpath_dev *dev);
  * path index to use (no failover). Returns 0, PRPATH_ERR_FENCED,
  * PRPATH_ERR_RESERVED, PRPATH_ERR_CONFLICT, PRPATH_ERR_NO_PATH, other
  * SCSI categories, or a negative errno (with @via).
+ *
+ * -ESHUTDOWN: the device is not open (never opened, or closed: I/O without
+ * reservations needs an open in PRPATH_MODE_NORESERVE), or prpath_dev_close()
+ * has begun; nothing was sent. A read/write already in flight when close
+ * begins runs to its end (close waits for it), but one that meets a
+ * RESERVATION CONFLICT then fails with -ESHUTDOWN instead of registering
+ * its path again (the safety rule "K present, this path not registered").
  *
  * A write that fails with a transport error (a timeout, a connection
  * reset) may or may not have reached the device; it is retried on the

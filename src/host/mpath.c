@@ -81,7 +81,10 @@ struct prpath_dev {
 	int single_path;
 	bool fenced;
 	bool res_lost;
-	bool closing;           /* close is sending its PR sequence */
+	bool closing;           /* close has begun: no new I/O starts, no
+				   path is registered again */
+	unsigned inflight;      /* prpath_dev_read/write calls running */
+	pthread_cond_t idle;    /* inflight dropped to 0 while closing */
 	bool stale_keys;        /* K is registered through a nexus that is
 				   none of our paths (a target that ties
 				   registrations to the session: tgt) */
@@ -910,6 +913,7 @@ int prpath_dev_new(struct prpath_ctx *ctx, const struct prpath_host *host,
 	d->single_path = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->rereg_lock, NULL);
+	pthread_cond_init(&d->idle, NULL);
 	*out = d;
 	return 0;
 }
@@ -930,6 +934,7 @@ void prpath_dev_free(struct prpath_dev *d)
 	}
 	pthread_mutex_destroy(&d->lock);
 	pthread_mutex_destroy(&d->rereg_lock);
+	pthread_cond_destroy(&d->idle);
 	free(d->initiator);
 	free(d);
 }
@@ -1382,10 +1387,19 @@ static int reregister_path_locked(struct prpath_dev *d, struct mp_path *p)
  * preemption and take it for a surviving one: one at a time. */
 static int reregister_path(struct prpath_dev *d, struct mp_path *p)
 {
+	bool shut;
 	int rc;
 
 	pthread_mutex_lock(&d->rereg_lock);
-	if (is_fenced(d))
+	/* Never once close has begun: close unregisters K after the last
+	 * re-registration that began before it (it takes rereg_lock once),
+	 * and a REGISTER after that would leave K behind. */
+	pthread_mutex_lock(&d->lock);
+	shut = d->closing || !d->open;
+	pthread_mutex_unlock(&d->lock);
+	if (shut)
+		rc = -ESHUTDOWN;
+	else if (is_fenced(d))
 		rc = PRPATH_ERR_FENCED;
 	else
 		rc = reregister_path_locked(d, p);
@@ -1869,9 +1883,26 @@ int prpath_dev_close(struct prpath_dev *d)
 		pthread_mutex_unlock(&d->lock);
 		return 0;
 	}
+	if (d->closing) {
+		pthread_mutex_unlock(&d->lock);
+		return -EBUSY;
+	}
+	/* No new read/write starts from now on (io_enter); wait for those in
+	 * flight: one of them could otherwise meet a RESERVATION CONFLICT
+	 * after our unregistration and register K again. Bounded by the
+	 * transports' command timeouts. */
+	d->closing = true;
+	while (d->inflight)
+		pthread_cond_wait(&d->idle, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+	/* and for a re-registration by the path checker that began before
+	 * (reregister_path refuses to start one from now on) */
+	pthread_mutex_lock(&d->rereg_lock);
+	pthread_mutex_unlock(&d->rereg_lock);
+
+	pthread_mutex_lock(&d->lock);
 	mode = d->mode;
 	flags = d->flags;
-	d->closing = true;
 	for (i = 0; i < d->npaths; i++) {
 		struct mp_path *p = d->paths[i];
 
@@ -1987,8 +2018,31 @@ static int ensure_geometry(struct prpath_dev *d, uint32_t *bs)
 	return 0;
 }
 
-static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
-		  uint32_t count, void *buf, int via)
+/* Admits one read/write: the device must be open and not closing.
+ * Returns 0 (call io_exit() when done) or -ESHUTDOWN. */
+static int io_enter(struct prpath_dev *d)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->open || d->closing)
+		rc = -ESHUTDOWN;
+	else
+		d->inflight++;
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+static void io_exit(struct prpath_dev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (--d->inflight == 0 && d->closing)
+		pthread_cond_broadcast(&d->idle);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static int dev_io_run(struct prpath_dev *d, bool write, uint64_t lba,
+		      uint32_t count, void *buf, int via)
 {
 	bool tried[PRPATH_DEV_MAX_PATHS] = { false };
 	struct mp_path *retry_on = NULL;
@@ -1999,10 +2053,6 @@ static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
 	uint32_t bs;
 	int rc;
 
-	if (!d || !buf || !count)
-		return -EINVAL;
-	if (via >= 0 && (size_t)via >= d->npaths)
-		return -EINVAL;
 	if (is_fenced(d) && reg_mode(d))
 		return PRPATH_ERR_FENCED;
 	rc = ensure_geometry(d, &bs);
@@ -2120,6 +2170,23 @@ static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
 			return prpath_err_from_sense_cat(r.cat);
 		}
 	}
+}
+
+static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
+		  uint32_t count, void *buf, int via)
+{
+	int rc;
+
+	if (!d || !buf || !count)
+		return -EINVAL;
+	if (via >= 0 && (size_t)via >= d->npaths)
+		return -EINVAL;
+	rc = io_enter(d);
+	if (rc)
+		return rc;
+	rc = dev_io_run(d, write, lba, count, buf, via);
+	io_exit(d);
+	return rc;
 }
 
 int prpath_dev_read(struct prpath_dev *d, uint64_t lba, uint32_t count,

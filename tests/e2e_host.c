@@ -487,6 +487,30 @@ static void print_raw(const struct pp_io *io, const char *extra)
 	       s.ascq, extra);
 }
 
+/* Sends PR IN @sa on path @i into @buf. 0 when the command completed
+ * (any status); -1 when it could not be sent, the reply already given. */
+static int send_prin(unsigned i, unsigned sa, uint8_t *buf, size_t cap,
+		     struct pp_io *io)
+{
+	int rc;
+
+	memset(io, 0, sizeof(*io));
+	rc = prpath_cdb_pr_in(io->cdb, sizeof(io->cdb), sa, (uint16_t)cap);
+	if (rc < 0) {
+		reply(rc);
+		return -1;
+	}
+	io->cdb_len = (size_t)rc;
+	io->din = buf;
+	io->din_cap = cap;
+	rc = raw(i, io);
+	if (rc) {
+		reply(rc);
+		return -1;
+	}
+	return 0;
+}
+
 static void do_keys(unsigned i)
 {
 	static uint8_t buf[8192];
@@ -494,22 +518,9 @@ static void do_keys(unsigned i)
 	struct prpath_read_keys rk = { .keys = keys, .keys_cap = 1024 };
 	struct pp_io io;
 	size_t k;
-	int rc;
 
-	memset(&io, 0, sizeof(io));
-	rc = prpath_cdb_pr_in(io.cdb, sizeof(io.cdb), PR_IN_READ_KEYS, sizeof(buf));
-	if (rc < 0) {
-		reply(rc);
+	if (send_prin(i, PR_IN_READ_KEYS, buf, sizeof(buf), &io) < 0)
 		return;
-	}
-	io.cdb_len = (size_t)rc;
-	io.din = buf;
-	io.din_cap = sizeof(buf);
-	rc = raw(i, &io);
-	if (rc) {
-		reply(rc);
-		return;
-	}
 	if (io.status != SCSI_STATUS_GOOD) {
 		print_raw(&io, "");
 		return;
@@ -556,22 +567,9 @@ static void do_prin(unsigned i, unsigned sa)
 	static uint8_t buf[8192];
 	char extra[32];
 	struct pp_io io;
-	int rc;
 
-	memset(&io, 0, sizeof(io));
-	rc = prpath_cdb_pr_in(io.cdb, sizeof(io.cdb), sa, sizeof(buf));
-	if (rc < 0) {
-		reply(rc);
+	if (send_prin(i, sa, buf, sizeof(buf), &io) < 0)
 		return;
-	}
-	io.cdb_len = (size_t)rc;
-	io.din = buf;
-	io.din_cap = sizeof(buf);
-	rc = raw(i, &io);
-	if (rc) {
-		reply(rc);
-		return;
-	}
 	snprintf(extra, sizeof(extra), " len=%zu", io.din_len);
 	print_raw(&io, extra);
 }

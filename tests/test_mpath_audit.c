@@ -639,13 +639,10 @@ struct blocker {
 	bool armed, held, release;
 };
 
-static bool block_hook(struct host *h, unsigned path, struct pp_io *io, int *rc)
+/* The first command that reaches an armed blocker is held here until the
+ * test sets release; the test waits for held. */
+static void blocker_hold(struct blocker *b)
 {
-	struct blocker *b = h->hook_arg;
-
-	(void)rc;
-	if (path != 1 || !is_write(io))
-		return false;
 	pthread_mutex_lock(&b->m);
 	if (b->armed) {
 		b->armed = false;
@@ -655,6 +652,16 @@ static bool block_hook(struct host *h, unsigned path, struct pp_io *io, int *rc)
 			pthread_cond_wait(&b->c, &b->m);
 	}
 	pthread_mutex_unlock(&b->m);
+}
+
+static bool block_hook(struct host *h, unsigned path, struct pp_io *io, int *rc)
+{
+	struct blocker *b = h->hook_arg;
+
+	(void)rc;
+	if (path != 1 || !is_write(io))
+		return false;
+	blocker_hold(b);
 	return false;
 }
 
@@ -1152,15 +1159,7 @@ static bool hold_release_hook(struct host *h, unsigned path, struct pp_io *io,
 	(void)rc;
 	if (path != 0 || !is_prout(io, PR_OUT_RELEASE))
 		return false;
-	pthread_mutex_lock(&b->m);
-	if (b->armed) {
-		b->armed = false;
-		b->held = true;
-		pthread_cond_broadcast(&b->c);
-		while (!b->release)
-			pthread_cond_wait(&b->c, &b->m);
-	}
-	pthread_mutex_unlock(&b->m);
+	blocker_hold(b);
 	return false;
 }
 

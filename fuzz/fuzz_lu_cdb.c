@@ -10,8 +10,9 @@
  *   CDB bytes, then data-out bytes
  * After every command the invariants are checked: the status is one a
  * device server may return, sense is only present with CHECK CONDITION,
- * data-in never exceeds the buffer, and READ KEYS / READ FULL STATUS stay
- * decodable and agree with each other. abort() on any violation.
+ * data-in never exceeds the buffer; after every PERSISTENT RESERVE OUT and
+ * at the end, READ KEYS / READ FULL STATUS stay decodable and agree with
+ * each other. abort() on any violation.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,7 @@ static void check_state(struct prpath_nexus *nx)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct prpath_lu_config cfg = { .size = 64 * 1024, .target_ports = (const uint16_t[]){ 1, 2 },
+	struct prpath_lu_config cfg = { .size = 8 * 512, /* small: every execution allocates it */ .target_ports = (const uint16_t[]){ 1, 2 },
 					.ntarget_ports = 2, .power_on_ua = true };
 	struct prpath_lu *lu;
 	struct prpath_nexus *nx[3];
@@ -130,8 +131,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default:
 			abort();
 		}
-		check_state(nx[who]);
+		/* only PERSISTENT RESERVE OUT changes what READ KEYS and READ
+		 * FULL STATUS report; checking after every command made each
+		 * execution four times slower for no new state */
+		if (cdb[0] == 0x5f)
+			check_state(nx[who]);
 	}
+	check_state(nx[0]);
 	for (int i = 0; i < 3; i++)
 		prpath_lu_nexus_close(nx[i]);
 	prpath_lu_free(lu);

@@ -796,8 +796,10 @@ static int do_get_lba_status(struct prpath_lu *lu, struct prpath_cmd *cmd)
 		cnt = end - cur;
 		if (cnt > UINT32_MAX)
 			cnt = UINT32_MAX;
-		dp = buf + 8 + 16 * (nd - 1);
-		if (nd && (dp[12] == 0) == mapped &&
+		/* the previous descriptor, only formed when there is one:
+		 * buf + 8 - 16 is outside the array (undefined even unread) */
+		dp = nd ? buf + 8 + 16 * (nd - 1) : NULL;
+		if (dp && (dp[12] == 0) == mapped &&
 		    prpath_get_be64(dp) + prpath_get_be32(dp + 8) == cur &&
 		    prpath_get_be32(dp + 8) + cnt <= UINT32_MAX) {
 			/* merge with the previous extent of the same state */

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "util/compiler.h"
 #include "ds/ds_int.h"
 
 static _Thread_local char last_error[256];
@@ -96,7 +97,7 @@ void ds_data_in(struct prpath_cmd *cmd, const void *buf, size_t len)
 
 /* ---- I_T nexus identities -------------------------------------------------- */
 
-static size_t itn_hash(const struct prpath_lu *lu, const char *name, uint16_t rtp)
+PP_WRAPS static size_t itn_hash(const struct prpath_lu *lu, const char *name, uint16_t rtp)
 {
 	uint64_t h = 1469598103934665603ULL;
 

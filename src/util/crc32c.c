@@ -80,7 +80,7 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 	const uint8_t *p = buf;
 
 	crc = ~crc;
-	while (len--)
+	for (; len; len--)
 		crc = crc32c_table[(crc ^ *p++) & 0xffu] ^ (crc >> 8);
 	return ~crc;
 }

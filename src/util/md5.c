@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "util/compiler.h"
 #include "util/md5.h"
 
 /* per-round shift amounts, RFC 1321 section 3.4 */
@@ -39,7 +40,7 @@ static inline uint32_t rol32(uint32_t x, unsigned n)
 	return (x << n) | (x >> (32 - n));
 }
 
-static void md5_block(uint32_t s[4], const uint8_t p[64])
+PP_WRAPS static void md5_block(uint32_t s[4], const uint8_t p[64])
 {
 	uint32_t x[16], a = s[0], b = s[1], c = s[2], d = s[3];
 	unsigned i;

@@ -50,6 +50,16 @@ grep -q "in use by another device server" "$TMP/second.err" ||
 	fail "second target on the same file: $(cat "$TMP/second.err")"
 echo "ok: a second target on the same backing file is refused (exit $rc)"
 
+# A portal whose port is taken names the likely cause (the system's tgtd on
+# 3260 is what a new user meets).
+rc=0
+timeout 10 "$PRPATH" target --portal "127.0.0.1:$P1" --lun "$TMP/other:1M" \
+	>"$TMP/busy.out" 2>"$TMP/busy.err" || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "target on a busy port: exit $rc"
+grep -q "address already in use (another iSCSI target" "$TMP/busy.err" ||
+	fail "target on a busy port: $(cat "$TMP/busy.err")"
+echo "ok: a busy portal port is refused with its likely cause (exit $rc)"
+
 
 IQN=iqn.2026-11.io.prpath:target
 U1="iscsi://127.0.0.1:$P1/$IQN/0"

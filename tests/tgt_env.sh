@@ -78,9 +78,12 @@ tgt_env_stop() {
 # EXIT trap. Exits 77 when tgtd is missing or cannot run here.
 tgt_env_start() {
 	local try ctl port
-	command -v tgtd >/dev/null 2>&1 || tgt_env_skip "tgtd not installed"
-	command -v tgtadm >/dev/null 2>&1 || tgt_env_skip "tgtadm not installed"
-	[ "$(id -u)" = 0 ] || tgt_env_skip "tgtd needs root"
+	# tgtd and tgtadm live in /usr/sbin, which a normal user's PATH lacks:
+	# look there too, so that a skip names the real reason
+	case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac
+	command -v tgtd >/dev/null 2>&1 || tgt_env_skip "tgtd not installed (Debian package tgt; tools/install-deps.sh installs it)"
+	command -v tgtadm >/dev/null 2>&1 || tgt_env_skip "tgtadm not installed (Debian package tgt)"
+	[ "$(id -u)" = 0 ] || tgt_env_skip "tgtd needs root (it opens /var/run/tgtd and serves block files as root); run the suite as root to include the tgt tests"
 	mkdir -p /var/run/tgtd 2>/dev/null || tgt_env_skip "cannot create /var/run/tgtd"
 
 	TGT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/prpath-tgt.XXXXXX") ||

@@ -1966,7 +1966,12 @@ static int open_portal(struct portal *po, const char *spec, char *err, size_t er
 		r = -errno;
 		freeaddrinfo(ai);
 		close(fd);
-		snprintf(err, errlen, "cannot listen on %s: %s", spec, strerror(-r));
+		if (r == -EADDRINUSE)
+			snprintf(err, errlen,
+				 "cannot listen on %s: address already in use (another iSCSI target, such as the system's tgtd (tgt.service) or another prpath target, may be listening there; stop it or choose another --portal port)",
+				 spec);
+		else
+			snprintf(err, errlen, "cannot listen on %s: %s", spec, strerror(-r));
 		return r;
 	}
 	if (ai->ai_family == AF_INET)

@@ -49,7 +49,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["schema_version"] == 1 and d["command"] == "demo", d.keys()
 assert d["verdict"] == "pass"
-assert all(c["ok"] for c in d["checks"]) and len(d["checks"]) == 8
+assert all(c["ok"] for c in d["checks"]) and len(d["checks"]) == 10, len(d["checks"])
 titles = [s["step"] for s in d["steps"]]
 assert titles == [0, 1, 2, 3, 4, 4, 5, 6, 7], titles
 # step 1: REGISTER on every path, RESERVE on one
@@ -65,6 +65,31 @@ PY
 
 for p in 1 2 16; do
 	"$PRPATH" demo --paths $p --seed 3 >"$TMP/o" 2>&1 && ok "demo --paths $p" || { tail -15 "$TMP/o"; fail "demo --paths $p"; }
+done
+
+# Every check counts in the verdict: each one failed on its own gives exit
+# 6 with exactly that check failed (the verdict once ignored the 9th and
+# 10th, among them the data check).
+for n in $(seq 1 10); do
+	rc=0
+	PRPATH_DEMO_TEST_BREAK=$n "$PRPATH" -o json demo --seed 1 >"$TMP/b.json" 2>/dev/null || rc=$?
+	if [ "$rc" -ne 6 ]; then
+		fail "demo with check $n broken: exit $rc, expected 6"
+		continue
+	fi
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=int(sys.argv[2]); ok=[c["ok"] for c in d["checks"]]; assert d["verdict"] == "fail" and len(ok) == 10 and ok == [i != n - 1 for i in range(10)], ok' \
+		"$TMP/b.json" "$n" && ok "demo with check $n broken: exit 6" || fail "demo with check $n broken: JSON"
+done
+# A block that does not hold its last writer's data is found, with any
+# number of paths.
+for p in 1 2 4; do
+	rc=0
+	PRPATH_DEMO_TEST_BREAK=data "$PRPATH" demo --paths $p --seed 5 >"$TMP/o" 2>&1 || rc=$?
+	if [ "$rc" -eq 6 ] && grep -q '\[FAIL\] every block holds exactly what its last successful writer wrote' "$TMP/o"; then
+		ok "demo --paths $p finds a block overwritten behind its back"
+	else
+		tail -15 "$TMP/o"; fail "demo --paths $p with a rogue block: exit $rc"
+	fi
 done
 
 # ---- exit codes and messages ---------------------------------------------

@@ -97,6 +97,7 @@ struct demo {
 	unsigned long seq;
 	char events[64][128];
 	size_t nevents;
+	size_t events_dropped;  /* beyond events[] in this step: said, not hidden */
 
 	/* expected content: writer id of the last successful write, 0 = zeroes */
 	uint32_t *expect;
@@ -104,8 +105,13 @@ struct demo {
 	uint32_t a_late_ids_min;
 
 	struct json_object *doc, *steps, *cur;
-	struct check checks[8];
-	size_t nchecks;
+	struct check *checks;   /* grows: every check counts */
+	size_t nchecks, capchecks;
+	bool checks_lost;       /* a check could not be recorded: verdict FAIL */
+	/* tests only (PRPATH_DEMO_TEST_BREAK, see verdict()): 0 = none, N >= 1
+	 * = check N is recorded failed, -1 = one block is overwritten behind
+	 * the bookkeeping's back before the read-back */
+	int test_break;
 	unsigned long a_write_after_takeover_ok;
 };
 
@@ -250,6 +256,8 @@ static void on_event(void *arg, struct prpath_dev *dev,
 	default: what = "event"; break;
 	}
 	pthread_mutex_lock(&d->lock);
+	if (d->nevents == sizeof(d->events) / sizeof(d->events[0]))
+		d->events_dropped++;
 	if (d->nevents < sizeof(d->events) / sizeof(d->events[0])) {
 		if (ev->type == PRPATH_EVENT_FENCED && ev->path >= 0)
 			snprintf(d->events[d->nevents++], sizeof(d->events[0]),
@@ -279,6 +287,7 @@ static void step_begin(struct demo *d, int n, const char *title)
 	pthread_mutex_lock(&d->lock);
 	d->step++; /* records are grouped per step_begin, not per number */
 	d->nevents = 0;
+	d->events_dropped = 0;
 	pthread_mutex_unlock(&d->lock);
 	d->cur = json_object_new_object();
 	out_add_int(d->cur, "step", n);
@@ -457,6 +466,14 @@ static void step_end(struct demo *d)
 		if (d->c->output == OUT_TEXT)
 			printf("      %s\n", d->events[i]);
 	}
+	if (d->events_dropped) {
+		char more[64];
+
+		snprintf(more, sizeof(more), "(%zu more events not shown)", d->events_dropped);
+		json_object_array_add(evs, json_object_new_string(more));
+		if (d->c->output == OUT_TEXT)
+			printf("      %s\n", more);
+	}
 	json_object_object_add(d->cur, "events", evs);
 	/* d->cur stays current: notes after the commands go to it too */
 	json_object_array_add(d->steps, d->cur);
@@ -469,11 +486,20 @@ static void check(struct demo *d, const char *what, bool ok, const char *fmt, ..
 	struct check *c;
 	va_list ap;
 
-	if (d->nchecks >= sizeof(d->checks) / sizeof(d->checks[0]))
-		return;
+	if (d->nchecks == d->capchecks) {
+		size_t cap = d->capchecks ? 2 * d->capchecks : 16;
+		struct check *n = realloc(d->checks, cap * sizeof(*n));
+
+		if (!n) {
+			d->checks_lost = true;
+			return;
+		}
+		d->checks = n;
+		d->capchecks = cap;
+	}
 	c = &d->checks[d->nchecks++];
 	c->what = what;
-	c->ok = ok;
+	c->ok = ok && (size_t)d->test_break != d->nchecks;
 	va_start(ap, fmt);
 	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
 	va_end(ap);
@@ -834,9 +860,20 @@ static int verify(struct demo *d)
 	struct prpath_dev_status st;
 	uint8_t *buf, want[DEMO_BS], zero[DEMO_BS];
 	uint64_t lba, bad = 0, first_bad = 0, written = 0;
-	char k1[19];
+	char k1[19], first[48];
 	int rc = 0;
 
+	if (d->test_break == -1) {
+		/* a write nobody recorded: the read-back must notice */
+		uint8_t rogue[DEMO_BS];
+		uint64_t l;
+
+		memset(rogue, 0x5a, sizeof(rogue));
+		for (l = 1; l < d->blocks && !d->expect[l]; l++)
+			;
+		if (l < d->blocks)
+			prpath_dev_write(d->B.dev, l, 1, rogue, -1);
+	}
 	step_begin(d, 7, "Verification: every block read back through B");
 	buf = malloc((size_t)DEMO_CHUNK * DEMO_BS);
 	if (!buf)
@@ -873,10 +910,12 @@ static int verify(struct demo *d)
 	     st.nregistrations, key_s(d->B.key, k1),
 	     prpath_pr_type_name(st.holder_type) ? prpath_pr_type_name(st.holder_type) : "-",
 	     st.we_hold ? "B" : "someone else");
+	first[0] = 0;
+	if (bad)
+		snprintf(first, sizeof(first), ", first at lba %" PRIu64, first_bad);
 	check(d, "every block holds exactly what its last successful writer wrote",
-	      rc == 0 && bad == 0, "%" PRIu64 " blocks compared, %" PRIu64 " mismatches%s%" PRIu64 "%s%s",
-	      d->blocks, bad, bad ? ", first at lba " : "", bad ? first_bad : 0,
-	      rc ? ", read error: " : "", rc ? prpath_strerror(rc) : "");
+	      rc == 0 && bad == 0, "%" PRIu64 " blocks compared, %" PRIu64 " mismatches%s%s%s",
+	      d->blocks, bad, first, rc ? ", read error: " : "", rc ? prpath_strerror(rc) : "");
 	check(d, "only B is registered and B holds the reservation",
 	      st.we_hold && st.nregistrations == d->npaths && st.nkey_registrations == d->npaths,
 	      "%zu registrations, %zu of B", st.nregistrations, st.nkey_registrations);
@@ -920,6 +959,27 @@ static void demo_usage(FILE *f)
 		"is verified. Exit status 0 when every check passes, 6 when one fails.\n"
 		"  --paths N   paths per host, 1-16 (default 4)\n"
 		"  --seed N    which path fails and which blocks are written (default 1)\n");
+}
+
+/* PRPATH_DEMO_TEST_BREAK, for the test suite only: "N" records check N
+ * (1-based) as failed, "data" overwrites one written block behind the
+ * bookkeeping's back before the read-back. Proves that every check counts
+ * in the verdict and that the read-back sees a wrong block. */
+static int test_break_from_env(void)
+{
+	const char *s = getenv("PRPATH_DEMO_TEST_BREAK");
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return 0;
+	if (strcmp(s, "data") == 0)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || v > 1000)
+		return 0;
+	return (int)v;
 }
 
 int cmd_demo(struct cli *c, int argc, char **argv)
@@ -979,6 +1039,7 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	d->blocks = prpath_lu_blocks(d->lu);
+	d->test_break = test_break_from_env();
 	d->expect = calloc(d->blocks, sizeof(*d->expect));
 	d->doc = out_doc("demo");
 	d->steps = json_object_new_array();
@@ -1050,7 +1111,9 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 			printf("  [%s] %s (%s)\n", d->checks[i].ok ? " ok " : "FAIL",
 			       d->checks[i].what, d->checks[i].detail);
 	}
-	if (ret || d->nchecks == 0)
+	if (d->checks_lost && c->output == OUT_TEXT)
+		printf("  [FAIL] out of memory: a check could not be recorded\n");
+	if (ret || d->nchecks == 0 || d->checks_lost)
 		pass = false;
 	json_object_object_add(d->doc, "checks", checks);
 	out_add_str(d->doc, "verdict", pass ? "pass" : "fail");
@@ -1076,6 +1139,7 @@ out:
 	if (d->steps)
 		json_object_put(d->steps);
 	free(d->expect);
+	free(d->checks);
 	free(d->recs);
 	pthread_mutex_destroy(&d->lock);
 	free(d);

@@ -199,7 +199,8 @@ for _ in $(seq 1 50); do [ -s "$TMP/bh.port" ] && break; sleep 0.1; done
 BH="iscsi://127.0.0.1:$(cat "$TMP/bh.port")/iqn.x/0"
 expect 2 "$BH: login timed out (no answer from 127.0.0.1:$(cat "$TMP/bh.port") within 1 s)" -- "$PRPATH" --timeout 1 pr in --read-keys "$BH"
 t0=$(date +%s.%N)
-"$PRPATH" --timeout 2 status "$BH" "$BH" "$BH" >"$TMP/out" 2>"$TMP/err"; rc=$?
+# three different paths (a PATH given twice is a usage error)
+"$PRPATH" --timeout 2 status "$BH" "${BH/iqn.x/iqn.y}" "${BH/iqn.x/iqn.z}" >"$TMP/out" 2>"$TMP/err"; rc=$?
 t1=$(date +%s.%N)
 [ $rc -eq 2 ] || fail "status on three silent portals: exit $rc"
 [ "$(grep -c 'login timed out' "$TMP/err")" -eq 3 ] || fail "silent portals: $(cat "$TMP/err")"

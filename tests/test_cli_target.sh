@@ -88,6 +88,44 @@ assert [p["registered"] for p in d["paths"]] == [True, True], d
 assert [p["relative_target_port"] for p in d["paths"]] == [1, 2], d
 assert sum(1 for p in d["paths"] if p["reservation_holder"]) == 1, d
 PY
+# A path is what it is (initiator, portal, target), not its position:
+# the paths in the other order are the same two registered nexuses.
+expect 0 "A status with the paths in the other order (json)" -- "$PRPATH" $A -o json status "$U2" "$U1"
+python3 - "$TMP/out" <<'PY' || fail "A status P2 P1 json content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [p["registered"] for p in d["paths"]] == [True, True], d
+assert [p["relative_target_port"] for p in d["paths"]] == [2, 1], d
+assert d["device"]["registrations"] == 2, d
+PY
+expect 0 "A writes with the paths in the other order" -- "$PRPATH" $A write --lba 12 --pattern 0x5a "$U2" "$U1"
+# a PATH given twice is one nexus, not a second path: usage error, and
+# nothing is sent
+expect 1 "A status with a PATH given twice" -- "$PRPATH" $A status "$U1" "$U1"
+grep -q "PATH 2 (.*) is the same path as PATH 1" "$TMP/err" || fail "duplicate PATH message: $(cat "$TMP/err")"
+expect 1 "A acquire with a PATH given twice" -- "$PRPATH" $A acquire "$U2" "$U1" "$U2"
+expect 0 "still two registrations" -- "$PRPATH" $A -o json pr in --read-keys "$U1"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["keys"]) == 2, d' "$TMP/out" || fail "keys after a duplicate PATH"
+
+# Looking never disturbs I/O: status and pr in log in on an observer port
+# of their own, so they do not reinstate (end) the sessions of a read that
+# runs at the same time.
+(
+	for i in $(seq 1 15); do
+		"$PRPATH" $A status "$U1" "$U2" >/dev/null 2>&1
+		"$PRPATH" $A pr in --read-keys "$U1" >/dev/null 2>&1
+	done
+) &
+LOOKER=$!
+bad=0
+for i in $(seq 1 15); do
+	timeout 30 "$PRPATH" $A read --lba 0 --count 8192 --out "$TMP/big" "$U1" "$U2" 2>>"$TMP/readerr" || bad=$((bad + 1))
+done
+wait "$LOOKER"
+[ "$bad" -eq 0 ] || fail "$bad of 15 reads failed while status ran: $(tail -3 "$TMP/readerr")"
+echo "ok: 15 reads while status and pr in ran alongside"
+grep -q "reinstat" "$TMP/target.log" && fail "a session was reinstated: $(grep reinstat "$TMP/target.log" | head -3)"
+
 expect 0 "A writes through path 2" -- "$PRPATH" $A write --lba 10 --count 2 --via 2 --pattern 0xa5 "$U1" "$U2"
 expect 0 "A reads it back" -- "$PRPATH" $A read --lba 10 --count 2 --out "$TMP/blk" "$U1" "$U2"
 [ "$(od -An -tx1 -v "$TMP/blk" | tr -s ' \n' '\n\n' | grep -c '^a5$')" -eq 1024 ] || fail "read data is not the pattern"

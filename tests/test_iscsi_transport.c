@@ -120,12 +120,13 @@ int main(int argc, char **argv)
 	blocks = strtoul(argv[4], NULL, 10);
 	snprintf(url, sizeof(url), "iscsi://%s/%s/%s", argv[1], argv[2], argv[3]);
 	snprintf(badurl, sizeof(badurl), "iscsi://%s/%s/%s", argv[1], argv[2], "7");
-	pp_iscsi_isid_for(INITIATOR, 0, isid0);
-	pp_iscsi_isid_for(INITIATOR, 1, isid1);
+	/* the ISID is what the path is: initiator, portal, target, role */
+	pp_iscsi_isid_for(INITIATOR, argv[1], argv[2], PP_ISCSI_ROLE_IO, isid0);
+	pp_iscsi_isid_for(INITIATOR, argv[1], argv[2], PP_ISCSI_ROLE_OBSERVER, isid1);
 	snprintf(want0, sizeof(want0), "%s,i,0x%s", INITIATOR, isid0);
 
 	/* open path 0 */
-	rc = pp_iscsi_open(url, INITIATOR, 0, 5000, &c);
+	rc = pp_iscsi_open(url, INITIATOR, PP_ISCSI_ROLE_IO, 5000, &c);
 	if (!check(rc == 0 && c, "open %s path 0: %d %s", url, rc,
 		   pp_transport_last_error())) {
 		printf("%u passed, %u failed\n", npass, nfail + 1);
@@ -271,31 +272,36 @@ int main(int argc, char **argv)
 	/* close, then re-open path 0: same initiator port */
 	c->ops->close(c);
 	c = NULL;
-	rc = pp_iscsi_open(url, INITIATOR, 0, 5000, &c);
+	rc = pp_iscsi_open(url, INITIATOR, PP_ISCSI_ROLE_IO, 5000, &c);
 	check(rc == 0 && c, "re-open path 0: %d %s", rc, pp_transport_last_error());
 	pn = c ? pp_iscsi_port_name(c) : NULL;
 	check(pn && !strcmp(pn, name0), "re-opened path 0 presents the same port %s",
 	      pn ? pn : "(null)");
 
-	/* path 1 at the same time: another ISID, both paths work */
-	rc = pp_conn_open_url(url, INITIATOR, 1, 5000, &c2);
-	check(rc == 0 && c2, "open path 1 via URL: %d %s", rc, pp_transport_last_error());
+	/* an observer of the same path at the same time: another ISID (it
+	 * does not reinstate the I/O session), both sessions work, and it
+	 * names the I/O port as the one that carries registrations */
+	rc = pp_conn_open_url(url, INITIATOR, PP_ISCSI_ROLE_OBSERVER, 5000, &c2);
+	check(rc == 0 && c2, "open the observer via URL: %d %s", rc, pp_transport_last_error());
 	pn = c2 ? pp_iscsi_port_name(c2) : NULL;
 	snprintf(name1, sizeof(name1), "%s", pn ? pn : "");
 	check(pn && strcmp(name1, name0) && strstr(name1, isid1) &&
 	      !strncmp(name1, INITIATOR ",i,0x", strlen(INITIATOR) + 5),
-	      "path 1 port %s differs from path 0 %s", name1, name0);
+	      "observer port %s differs from the I/O port %s", name1, name0);
+	pn = c2 && c2->ops->port_name ? c2->ops->port_name(c2) : NULL;
+	check(pn && !strcmp(pn, name0), "observer names the I/O port %s",
+	      pn ? pn : "(null)");
 	if (c)
-		check(tur(c) == 0, "path 0 still works with path 1 logged in");
+		check(tur(c) == 0, "the I/O session still works with the observer logged in");
 	if (c2)
-		check(tur(c2) == 0, "path 1 works");
+		check(tur(c2) == 0, "the observer works");
 
 	/* IPv6 literal portal */
 	if (argc == 6) {
 		char v6url[512];
 
 		snprintf(v6url, sizeof(v6url), "iscsi://%s/%s/%s", argv[5], argv[2], argv[3]);
-		rc = pp_conn_open_url(v6url, INITIATOR, 5, 5000, &c3);
+		rc = pp_conn_open_url(v6url, INITIATOR, PP_ISCSI_ROLE_IO, 5000, &c3);
 		check(rc == 0 && c3, "open %s: %d %s", v6url, rc, pp_transport_last_error());
 		if (c3) {
 			check(tur(c3) == 0, "TEST UNIT READY over IPv6");
@@ -307,20 +313,20 @@ int main(int argc, char **argv)
 	}
 
 	/* a LUN the target does not have */
-	rc = pp_iscsi_open(badurl, INITIATOR, 2, 5000, &c3);
+	rc = pp_iscsi_open(badurl, INITIATOR, PP_ISCSI_ROLE_IO, 5000, &c3);
 	check(rc == -ENODEV && !c3, "open of a missing LUN: %d (%s)", rc,
 	      pp_transport_last_error());
 
 	/* no listener: refused, quickly */
 	snprintf(refused, sizeof(refused), "iscsi://127.0.0.1:1/%s/%s", argv[2], argv[3]);
-	rc = pp_iscsi_open(refused, INITIATOR, 3, 3000, &c3);
+	rc = pp_iscsi_open(refused, INITIATOR, PP_ISCSI_ROLE_IO, 3000, &c3);
 	check(rc == -ECONNREFUSED && !c3, "open with nothing listening: %d (%s)", rc,
 	      pp_transport_last_error());
 
 	/* a target name the portal does not have: login refused */
 	snprintf(refused, sizeof(refused), "iscsi://%s/iqn.2024-01.org.prpath:nope/%s",
 		 argv[1], argv[3]);
-	rc = pp_iscsi_open(refused, INITIATOR, 4, 5000, &c3);
+	rc = pp_iscsi_open(refused, INITIATOR, PP_ISCSI_ROLE_IO, 5000, &c3);
 	check(rc == -EACCES && !c3, "open of an unknown target: %d (%s)", rc,
 	      pp_transport_last_error());
 

@@ -177,15 +177,15 @@ static void test_open_url_errors(void **state)
 	assert_int_equal(pp_conn_open_url("nope", "iqn.h", 0, 100, &c), -EINVAL);
 	assert_null(c);
 
-	/* a bad initiator name or path index is refused before connecting */
+	/* a bad initiator name or path role is refused before connecting */
 	assert_int_equal(pp_iscsi_open("iscsi://127.0.0.1:1/iqn.t/0", "iqn.a,b", 0, 100, &c),
 			 -EINVAL);
 	assert_string_equal(pp_transport_last_error(), "bad initiator name 'iqn.a,b'");
 	assert_int_equal(pp_iscsi_open("iscsi://127.0.0.1:1/iqn.t/0", "", 0, 100, &c),
 			 -EINVAL);
-	assert_int_equal(pp_iscsi_open("iscsi://127.0.0.1:1/iqn.t/0", "iqn.h", 65536, 100, &c),
+	assert_int_equal(pp_iscsi_open("iscsi://127.0.0.1:1/iqn.t/0", "iqn.h", 2, 100, &c),
 			 -EINVAL);
-	assert_string_equal(pp_transport_last_error(), "path index 65536 out of range (0-65535)");
+	assert_string_equal(pp_transport_last_error(), "bad path role 2");
 
 	/* missing device through the sg: syntax */
 	assert_int_equal(pp_conn_open_url("sg:/dev/prpath-no-such-sg", NULL, 0, 100, &c),
@@ -195,45 +195,82 @@ static void test_open_url_errors(void **state)
 			    "/dev/prpath-no-such-sg: no such device");
 }
 
+static void test_same_path(void **state)
+{
+	(void)state;
+	/* the default port, case of host and target, CHAP credentials */
+	assert_true(pp_url_same_path("iscsi://10.0.0.1/iqn.2024-01.x:t/0",
+				     "iscsi://10.0.0.1:3260/iqn.2024-01.x:t/0"));
+	assert_true(pp_url_same_path("iscsi://Host.Example/iqn.2024-01.x:T/3",
+				     "iscsi://host.example:3260/IQN.2024-01.X:t/3"));
+	assert_true(pp_url_same_path("iscsi://u%secretsecret@10.0.0.1/iqn.2024-01.x:t/0",
+				     "iscsi://10.0.0.1/iqn.2024-01.x:t/0"));
+	assert_true(pp_url_same_path("sg:/dev/sg1", "/dev/sg1"));
+	/* anything else that differs is another path */
+	assert_false(pp_url_same_path("iscsi://10.0.0.1/iqn.2024-01.x:t/0",
+				      "iscsi://10.0.0.2/iqn.2024-01.x:t/0"));
+	assert_false(pp_url_same_path("iscsi://10.0.0.1/iqn.2024-01.x:t/0",
+				      "iscsi://10.0.0.1:3261/iqn.2024-01.x:t/0"));
+	assert_false(pp_url_same_path("iscsi://10.0.0.1/iqn.2024-01.x:t/0",
+				      "iscsi://10.0.0.1/iqn.2024-01.x:u/0"));
+	assert_false(pp_url_same_path("iscsi://10.0.0.1/iqn.2024-01.x:t/0",
+				      "iscsi://10.0.0.1/iqn.2024-01.x:t/1"));
+	assert_false(pp_url_same_path("sg:/dev/sg1", "/dev/sg2"));
+	assert_false(pp_url_same_path("sg:/dev/sg1", "iscsi://10.0.0.1/iqn.2024-01.x:t/0"));
+	assert_false(pp_url_same_path("nope", "nope"));
+}
+
 static void test_isid(void **state)
 {
+	const char *h = "iqn.2024-01.org.example:host-a";
+	const char *t = "iqn.2024-01.org.prpath:lu";
 	char a[13], b[13], c[13], d[13];
 	uint32_t rnd, q;
 
 	(void)state;
-	assert_int_equal(pp_iscsi_isid_for("iqn.2024-01.org.example:host-a", 0, a), 0);
-	assert_int_equal(pp_iscsi_isid_for("iqn.2024-01.org.example:host-a", 0, b), 0);
-	assert_string_equal(a, b); /* stable */
+	assert_int_equal(pp_iscsi_isid_for(h, "10.0.0.1:3260", t, PP_ISCSI_ROLE_IO, a), 0);
+	assert_int_equal(pp_iscsi_isid_for(h, "10.0.0.1:3260", t, PP_ISCSI_ROLE_IO, b), 0);
+	assert_string_equal(a, b); /* stable: the same path is the same port */
 	assert_int_equal(strlen(a), 12);
 	assert_memory_equal(a, "80", 2); /* type 10b: random */
-	assert_string_equal(a + 8, "0000"); /* qualifier = path index */
 	for (int i = 0; i < 12; i++)
 		assert_true((a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f'));
 
-	assert_int_equal(pp_iscsi_isid_for("iqn.2024-01.org.example:host-a", 1, c), 0);
+	/* another portal, another target, another role: another port */
+	assert_int_equal(pp_iscsi_isid_for(h, "10.0.0.2:3260", t, PP_ISCSI_ROLE_IO, c), 0);
 	assert_string_not_equal(a, c);
-	assert_memory_equal(a, c, 8); /* same host part */
-	assert_string_equal(c + 8, "0001");
-	assert_int_equal(pp_iscsi_isid_for("iqn.2024-01.org.example:host-a", 0xabcd, c), 0);
-	assert_string_equal(c + 8, "abcd");
+	assert_int_equal(pp_iscsi_isid_for(h, "10.0.0.1:3261", t, PP_ISCSI_ROLE_IO, c), 0);
+	assert_string_not_equal(a, c);
+	assert_int_equal(pp_iscsi_isid_for(h, "10.0.0.1:3260", "iqn.x:other", PP_ISCSI_ROLE_IO, c), 0);
+	assert_string_not_equal(a, c);
+	assert_int_equal(pp_iscsi_isid_for(h, "10.0.0.1:3260", t, PP_ISCSI_ROLE_OBSERVER, c), 0);
+	assert_string_not_equal(a, c);
+	/* the strings are not simply concatenated */
+	assert_int_equal(pp_iscsi_isid_for(h, "10.0.0.1:326", "0iqn.x", PP_ISCSI_ROLE_IO, c), 0);
+	assert_int_equal(pp_iscsi_isid_for(h, "10.0.0.1:3260", "iqn.x", PP_ISCSI_ROLE_IO, d), 0);
+	assert_string_not_equal(c, d);
 
-	/* iSCSI names are case-insensitive */
-	assert_int_equal(pp_iscsi_isid_for("IQN.2024-01.ORG.EXAMPLE:HOST-A", 0, d), 0);
+	/* iSCSI names and host names are case-insensitive */
+	assert_int_equal(pp_iscsi_isid_for("IQN.2024-01.ORG.EXAMPLE:HOST-A", "10.0.0.1:3260",
+					   "IQN.2024-01.org.prpath:LU", PP_ISCSI_ROLE_IO, d), 0);
 	assert_string_equal(a, d);
-	/* another host: another hash */
-	assert_int_equal(pp_iscsi_isid_for("iqn.2024-01.org.example:host-b", 0, d), 0);
+	/* another host: another port */
+	assert_int_equal(pp_iscsi_isid_for("iqn.2024-01.org.example:host-b", "10.0.0.1:3260",
+					   t, PP_ISCSI_ROLE_IO, d), 0);
 	assert_string_not_equal(a, d);
 
 	/* the parts are what the string says */
-	assert_int_equal(pp_iscsi_isid_parts("iqn.2024-01.org.example:host-a", 7, &rnd, &q), 0);
+	assert_int_equal(pp_iscsi_isid_parts(h, "10.0.0.1:3260", t, PP_ISCSI_ROLE_IO, &rnd, &q), 0);
 	assert_true(rnd <= 0xffffff);
-	assert_int_equal(q, 7);
+	assert_true(q <= 0xffff);
 	snprintf(d, sizeof(d), "80%06x%04x", (unsigned)rnd, (unsigned)q);
-	assert_memory_equal(d, a, 8);
+	assert_string_equal(d, a);
 
-	assert_int_equal(pp_iscsi_isid_for("", 0, d), -EINVAL);
-	assert_int_equal(pp_iscsi_isid_for(NULL, 0, d), -EINVAL);
-	assert_int_equal(pp_iscsi_isid_for("iqn.x", 0x10000, d), -EINVAL);
+	assert_int_equal(pp_iscsi_isid_for("", "p:1", t, 0, d), -EINVAL);
+	assert_int_equal(pp_iscsi_isid_for(NULL, "p:1", t, 0, d), -EINVAL);
+	assert_int_equal(pp_iscsi_isid_for(h, "", t, 0, d), -EINVAL);
+	assert_int_equal(pp_iscsi_isid_for(h, "p:1", NULL, 0, d), -EINVAL);
+	assert_int_equal(pp_iscsi_isid_for(h, "p:1", t, 2, d), -EINVAL);
 	assert_int_equal(pp_iscsi_name_check("iqn.has space"), -EINVAL);
 	assert_int_equal(pp_iscsi_name_check("iqn.ok:1"), 0);
 }
@@ -246,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_url_check),
 		cmocka_unit_test(test_open_url_errors),
 		cmocka_unit_test(test_isid),
+		cmocka_unit_test(test_same_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

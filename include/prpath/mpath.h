@@ -138,8 +138,19 @@ void prpath_dev_set_timeout(struct prpath_dev *dev, unsigned timeout_ms);
 uint64_t prpath_dev_key(const struct prpath_dev *dev);
 size_t prpath_dev_npaths(const struct prpath_dev *dev);
 
+/* Makes @d an observer, before any path is added: its paths log in on an
+ * initiator port of their own (iSCSI: another ISID), so looking at the LU
+ * never reinstates (ends) a session of this host that carries I/O;
+ * prpath_dev_open() is refused (-EPERM). 0, -EINVAL, or -EBUSY once a path
+ * was added. */
+int prpath_dev_set_observer(struct prpath_dev *d);
+
 /* Adds a path given by URL: iscsi://HOST[:PORT]/TARGET-IQN/LUN, sg:/dev/sgN
- * or /dev/sdX (see the CLI contract). The path gets the next index. */
+ * or /dev/sdX (see the CLI contract). The path gets the next index. Its
+ * iSCSI initiator port comes from what the path is (initiator name, portal,
+ * target), not from its index: the same path always presents the same port,
+ * whatever the order paths are added in. -EEXIST: the device has this path
+ * already (a second registration of one nexus is not a second path). */
 int prpath_dev_add_url(struct prpath_dev *dev, const char *url);
 
 /* Sends INQUIRY VPD 0x83 on every path and checks that all paths lead to

@@ -131,9 +131,11 @@ int cli_raw_exec(struct cli *c, struct pp_conn *conn, unsigned path,
 		 struct pp_io *io);
 /* Maps a completed io to the error convention (0 = GOOD). */
 int cli_io_result(const struct pp_io *io);
-/* Checks @url and opens it as path @index (0-based: the ISID) of this
- * host. Returns 0, or an exit status after printing the reason. */
-int cli_open_conn(struct cli *c, const char *url, unsigned index,
+/* Checks @url and opens it as a path of this host: with @observer on the
+ * observer initiator port (PR IN: looking never disturbs the session that
+ * carries I/O), else on the path's I/O port (the ISID comes from the URL).
+ * Returns 0, or an exit status after printing the reason. */
+int cli_open_conn(struct cli *c, const char *url, bool observer,
 		  struct pp_conn **out);
 
 #endif /* PRPATH_CLI_H */

@@ -40,6 +40,7 @@ struct hdev {
 	char **urls;
 	int dev_index[HOST_MAX_PATHS]; /* command-line path -> device path, -1 */
 	char open_err[HOST_MAX_PATHS][320];
+	unsigned role;                /* PP_ISCSI_ROLE_*: how the paths log in */
 };
 
 static void hdev_free(struct hdev *h)
@@ -51,7 +52,7 @@ static void hdev_free(struct hdev *h)
 struct open_job {
 	struct cli *c;
 	const char *url;
-	unsigned index;
+	unsigned role;              /* PP_ISCSI_ROLE_* */
 	struct pp_conn *conn;       /* NULL on failure */
 	char *err;                  /* the reason, on failure */
 	size_t err_cap;
@@ -65,7 +66,7 @@ static void *open_one(void *arg)
 	const char *t;
 	int rc;
 
-	rc = pp_conn_open_url(j->url, j->c->initiator, j->index,
+	rc = pp_conn_open_url(j->url, j->c->initiator, j->role,
 			      j->c->timeout_ms, &j->conn);
 	if (rc < 0) {
 		/* the reason is per thread */
@@ -86,7 +87,7 @@ static void open_all(struct cli *c, struct hdev *h, char **urls,
 	int i;
 
 	for (i = 0; i < h->n; i++) {
-		jobs[i] = (struct open_job){ .c = c, .url = urls[i], .index = (unsigned)i,
+		jobs[i] = (struct open_job){ .c = c, .url = urls[i], .role = h->role,
 					     .err = h->open_err[i],
 					     .err_cap = sizeof(h->open_err[i]) };
 		if (h->n > 1 && pthread_create(&jobs[i].thread, NULL, open_one, &jobs[i]) == 0)
@@ -103,15 +104,18 @@ static void open_all(struct cli *c, struct hdev *h, char **urls,
 
 /* Adds every PATH (path i = ISID i) and probes. Returns 0 or an exit code
  * after printing the reason. */
-static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
+static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls,
+		      bool observer)
 {
 	struct prpath_host host = { .initiator = c->initiator, .key = c->key };
 	char *secret_urls[HOST_MAX_PATHS] = { NULL };
 	struct pp_conn *conns[HOST_MAX_PATHS] = { NULL };
 	char why[256];
+	bool dup = false;
 	int i, rc, added = 0;
 
 	memset(h, 0, sizeof(*h));
+	h->role = observer ? PP_ISCSI_ROLE_OBSERVER : PP_ISCSI_ROLE_IO;
 	h->n = n;
 	h->urls = urls;
 	if (n < 1) {
@@ -140,6 +144,15 @@ static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
 			rc = EXIT_USAGE;
 			goto wipe;
 		}
+		for (int j = 0; j < i; j++) {
+			if (pp_url_same_path(secret_urls[j], secret_urls[i])) {
+				/* two logins with one ISID would end each other */
+				cli_err(c, "%s: PATH %d (%s) is the same path as PATH %d",
+					c->cmd, i + 1, urls[i], j + 1);
+				rc = EXIT_USAGE;
+				goto wipe;
+			}
+		}
 	}
 	rc = prpath_dev_new(c->ctx, &host, &h->dev);
 	if (rc) {
@@ -148,6 +161,8 @@ static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
 		goto wipe;
 	}
 	prpath_dev_set_timeout(h->dev, c->timeout_ms);
+	if (observer)
+		prpath_dev_set_observer(h->dev);
 	open_all(c, h, secret_urls, conns);
 	for (i = 0; i < n; i++) {
 		struct pp_conn *conn = conns[i];
@@ -158,6 +173,12 @@ static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls)
 			continue;
 		}
 		rc = prpath_dev_add_conn(h->dev, conn);
+		if (rc == -EEXIST) {
+			cli_err(c, "%s: PATH %d (%s) is the same path as an earlier PATH",
+				c->cmd, i + 1, urls[i]);
+			dup = true;
+			continue;
+		}
 		if (rc < 0) {
 			snprintf(h->open_err[i], sizeof(h->open_err[i]), "%s",
 				 prpath_strerror(rc));
@@ -177,6 +198,10 @@ wipe:
 	}
 	if (rc)
 		return rc;
+	if (dup) {
+		hdev_free(h);
+		return EXIT_USAGE;
+	}
 	if (!added) {
 		hdev_free(h);
 		return EXIT_DEVICE;
@@ -216,7 +241,10 @@ static void path_identity(struct cli *c, struct pp_conn *conn, unsigned idx,
 	int rc;
 
 	memset(id, 0, sizeof(*id));
-	pn = pp_iscsi_port_name(conn);
+	/* the port that carries this host's registrations on this path (not
+	 * the observer port status looks through) */
+	pn = pp_iscsi_port_name(conn) && conn->ops->port_name ?
+	     conn->ops->port_name(conn) : NULL;
 	if (!pn)
 		return;
 	snprintf(id->port, sizeof(id->port), "%s", pn);
@@ -564,7 +592,7 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 		return rc;
 	if (a.type > 0)
 		flags |= PRPATH_OPEN_TYPE((unsigned)a.type);
-	rc = hdev_setup(c, &h, argc - first, argv + first);
+	rc = hdev_setup(c, &h, argc - first, argv + first, false);
 	if (rc)
 		return rc;
 	rc = prpath_dev_open(h.dev, a.mode, flags);
@@ -686,7 +714,7 @@ int cmd_release(struct cli *c, int argc, char **argv)
 	rc = cli_parse(c, argc, argv, &co, &first);
 	if (rc >= 0)
 		return rc;
-	rc = hdev_setup(c, &h, argc - first, argv + first);
+	rc = hdev_setup(c, &h, argc - first, argv + first, false);
 	if (rc)
 		return rc;
 	rc = prpath_dev_status(h.dev, &st, NULL, 0);
@@ -757,7 +785,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	rc = cli_parse(c, argc, argv, &co, &first);
 	if (rc >= 0)
 		return rc;
-	rc = hdev_setup(c, &h, argc - first, argv + first);
+	rc = hdev_setup(c, &h, argc - first, argv + first, true); /* status only looks: observer sessions */
 	if (rc)
 		return rc;
 	doc = status_doc(c, &h, "status", &derr);
@@ -1068,7 +1096,7 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 			return EXIT_DEVICE;
 		}
 	}
-	rc = hdev_setup(c, &h, argc - first, argv + first);
+	rc = hdev_setup(c, &h, argc - first, argv + first, false);
 	if (rc) {
 		free(file);
 		out_discard(a.out, &outfd, out_created);

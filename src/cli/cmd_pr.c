@@ -15,6 +15,7 @@
 #include <prpath/scsi.h>
 
 #include "cli/cli.h"
+#include "host/iscsi.h"
 #include "host/transport.h"
 #include "host/url.h"
 
@@ -107,7 +108,7 @@ int cli_io_result(const struct pp_io *io)
 							       io->sense_len, &s));
 }
 
-int cli_open_conn(struct cli *c, const char *url, unsigned index,
+int cli_open_conn(struct cli *c, const char *url, bool observer,
 		  struct pp_conn **out)
 {
 	char why[256], *secret_url;
@@ -127,7 +128,12 @@ int cli_open_conn(struct cli *c, const char *url, unsigned index,
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	rc = pp_conn_open_url(secret_url, c->initiator, index, c->timeout_ms, out);
+	/* the ISID comes from the URL, not from --path-index (kept for
+	 * scripts); PR IN only looks, so it uses the observer port and never
+	 * reinstates a session that carries I/O */
+	rc = pp_conn_open_url(secret_url, c->initiator,
+			      observer ? PP_ISCSI_ROLE_OBSERVER : PP_ISCSI_ROLE_IO,
+			      c->timeout_ms, out);
 	if (rc < 0) {
 		const char *t = pp_transport_last_error();
 
@@ -270,7 +276,8 @@ static void prin_usage(FILE *f)
 		"  --read-reservation      READ RESERVATION: the reservation holder and type\n"
 		"  --report-capabilities   REPORT CAPABILITIES\n"
 		"  --read-full-status      READ FULL STATUS: every registration and its I_T nexus\n"
-		"  --path-index N          log in as path N of this host (ISID), default 1\n");
+		"  --path-index N          the path number shown in traces (-vv), default 1;\n"
+		"                          the initiator port comes from PATH itself\n");
 }
 
 static const char *scope_name(unsigned scope)
@@ -508,7 +515,7 @@ static int pr_in(struct cli *c, int argc, char **argv)
 		cli_err(c, "pr in: give exactly one PATH");
 		return EXIT_USAGE;
 	}
-	rc = cli_open_conn(c, argv[first], a.path_index - 1, &conn);
+	rc = cli_open_conn(c, argv[first], true, &conn);
 	if (rc)
 		return rc;
 	buf = calloc(1, PRIN_ALLOC);
@@ -662,7 +669,8 @@ static void prout_usage(FILE *f)
 		"  --param-unreg, --unreg          REGISTER AND MOVE: UNREG\n"
 		"  --transport-id ID               IQN or IQN,i,0xISID; with --register: SPEC_I_PT\n"
 		"  --relative-target-port N        REGISTER AND MOVE: target port of the new holder\n"
-		"  --path-index N                  log in as path N of this host (ISID), default 1\n"
+		"  --path-index N                  the path number shown in traces (-vv), default 1;\n"
+		"                                  the initiator port comes from PATH itself\n"
 		"KEY and N are hex with 0x, decimal without (unlike sg_persist, which reads\n"
 		"--param-rk, --param-sark and --relative-target-port as hex).\n");
 }
@@ -777,7 +785,7 @@ static int pr_out(struct cli *c, int argc, char **argv)
 	io.dout = param;
 	io.dout_len = (size_t)plen;
 
-	rc = cli_open_conn(c, argv[first], a.path_index - 1, &conn);
+	rc = cli_open_conn(c, argv[first], false, &conn);
 	if (rc)
 		return rc;
 	rc = cli_raw_exec(c, conn, a.path_index - 1, &io);

@@ -576,7 +576,12 @@ static int host_setup(struct demo *d, struct host *h, char name)
 		char isid[13], port[PRPATH_PORT_NAME_MAX];
 		struct wconn *w;
 
-		rc = pp_iscsi_isid_for(h->iqn, i, isid);
+		char portal[32];
+
+		/* the port names an iSCSI path to portal i would present */
+		snprintf(portal, sizeof(portal), "127.0.0.1:%u", 3260 + i);
+		rc = pp_iscsi_isid_for(h->iqn, portal, "iqn.2024-01.org.prpath:demo",
+				       PP_ISCSI_ROLE_IO, isid);
 		if (rc)
 			return rc;
 		snprintf(port, sizeof(port), "%s,i,0x%s", h->iqn, isid);

@@ -42,10 +42,11 @@ struct pp_iscsi_conn {
 	struct pp_conn conn; /* first */
 	struct pp_iscsi_url url;
 	char iqn[PP_ISCSI_NAME_MAX + 1];
-	unsigned path_index;
+	unsigned role;
 	uint32_t isid_rnd, isid_qual;
 	char isid[13];
-	char port_name[PP_ISCSI_PORT_NAME_MAX];
+	char port_name[PP_ISCSI_PORT_NAME_MAX];    /* logged in as */
+	char io_port_name[PP_ISCSI_PORT_NAME_MAX]; /* carries registrations */
 	char desc[PP_URL_HOST_MAX + PP_ISCSI_NAME_MAX + 48];
 	unsigned timeout_ms;
 	/* CHAP ("" = not used) */
@@ -504,12 +505,18 @@ static const char *isc_describe(const struct pp_conn *conn)
 	return c->desc;
 }
 
+static const char *isc_port_name(const struct pp_conn *conn)
+{
+	return ((const struct pp_iscsi_conn *)conn)->io_port_name;
+}
+
 static const struct pp_transport_ops iscsi_ops = {
 	.name = "iscsi",
 	.execute = isc_execute,
 	.reconnect = isc_reconnect,
 	.close = isc_close,
 	.describe = isc_describe,
+	.port_name = isc_port_name,
 };
 
 /* INQUIRY: checks the LUN is there (never consumes a unit attention). */
@@ -541,10 +548,11 @@ static int isc_check_lun(struct pp_iscsi_conn *c)
 }
 
 int pp_iscsi_open(const char *url, const char *initiator_iqn,
-		  unsigned path_index, unsigned timeout_ms,
+		  unsigned role, unsigned timeout_ms,
 		  struct pp_conn **out)
 {
 	struct pp_iscsi_conn *c;
+	char portal[sizeof(c->url.portal)], io_isid[13];
 	int rc;
 
 	if (!out)
@@ -555,22 +563,32 @@ int pp_iscsi_open(const char *url, const char *initiator_iqn,
 	if (!c)
 		return -ENOMEM;
 	c->conn.ops = &iscsi_ops;
-	rc = pp_iscsi_check_args(url, initiator_iqn, path_index, &c->url);
-	if (rc == 0)
-		rc = pp_iscsi_isid_parts(initiator_iqn, path_index,
+	rc = pp_iscsi_check_args(url, initiator_iqn, role, &c->url);
+	if (rc == 0) {
+		/* the portal as the ISID sees it: host (lower-cased by the
+		 * hash) and the port, also when the URL left it out */
+		snprintf(portal, sizeof(portal), "%s%s%s:%u", c->url.ipv6 ? "[" : "",
+			 c->url.host, c->url.ipv6 ? "]" : "", c->url.port);
+		rc = pp_iscsi_isid_parts(initiator_iqn, portal, c->url.target, role,
 					 &c->isid_rnd, &c->isid_qual);
+	}
 	if (rc < 0) {
 		explicit_bzero(c, sizeof(*c));
 		free(c);
 		return rc;
 	}
-	pp_iscsi_isid_for(initiator_iqn, path_index, c->isid);
+	pp_iscsi_isid_for(initiator_iqn, portal, c->url.target, role, c->isid);
+	pp_iscsi_isid_for(initiator_iqn, portal, c->url.target, PP_ISCSI_ROLE_IO,
+			  io_isid);
 	snprintf(c->iqn, sizeof(c->iqn), "%s", initiator_iqn);
-	c->path_index = path_index;
+	c->role = role;
 	c->timeout_ms = timeout_ms ? timeout_ms : PP_ISCSI_DEFAULT_TIMEOUT_MS;
 	snprintf(c->port_name, sizeof(c->port_name), "%s,i,0x%s", c->iqn,
 		 c->isid);
-	snprintf(c->desc, sizeof(c->desc), "iscsi://%s/%s/%u", c->url.portal,
+	snprintf(c->io_port_name, sizeof(c->io_port_name), "%s,i,0x%s", c->iqn,
+		 io_isid);
+	/* the portal as the ISID sees it: "h" and "h:3260" are one path */
+	snprintf(c->desc, sizeof(c->desc), "iscsi://%s/%s/%u", portal,
 		 c->url.target, c->url.lun);
 	rc = chap_setup(c);
 	/* the URL's copy is not needed any more */

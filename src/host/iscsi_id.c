@@ -2,10 +2,13 @@
 /*
  * The stable iSCSI initiator port identity of a path (no libiscsi needed).
  *
- * ISID (RFC 7143 10.12.5), type 10b "random": byte 0 = 0x80, bytes 1-3 =
- * 24 bits of an FNV-1a hash of the lower-cased initiator name, bytes 4-5 =
- * the path index as the qualifier. The layout is libiscsi's
- * iscsi_set_isid_random(rnd, qualifier).
+ * ISID (RFC 7143 10.12.5), type 10b "random": byte 0 = 0x80, bytes 1-5 =
+ * 40 bits of a hash of what the path IS: the lower-cased initiator name,
+ * portal ("host:port" as written in the URL) and target name, and the
+ * role (I/O or observer). Not its position on a command line: "P2 P1"
+ * names the same two nexuses as "P1 P2". The LUN is left out: paths to
+ * several LUNs of one target through one portal are one I_T nexus, one
+ * session. The layout is libiscsi's iscsi_set_isid_random(rnd, qualifier).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -30,30 +33,47 @@ int pp_iscsi_name_check(const char *name)
 	return 0;
 }
 
-int pp_iscsi_isid_parts(const char *iqn, unsigned path_index, uint32_t *rnd,
-			uint32_t *qualifier)
+static void fnv_str(uint64_t *h, const char *s)
+{
+	for (; *s; s++) {
+		*h ^= (uint8_t)tolower((unsigned char)*s);
+		*h *= 0x100000001b3ull;
+	}
+	*h ^= 0x0a; /* separator: "ab"+"c" differs from "a"+"bc" */
+	*h *= 0x100000001b3ull;
+}
+
+int pp_iscsi_isid_parts(const char *iqn, const char *portal, const char *target,
+			unsigned role, uint32_t *rnd, uint32_t *qualifier)
 {
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
 
-	if (pp_iscsi_name_check(iqn) < 0 || path_index > PP_ISCSI_PATH_INDEX_MAX)
+	if (pp_iscsi_name_check(iqn) < 0 || !portal || !*portal || !target ||
+	    !*target || role > PP_ISCSI_ROLE_OBSERVER)
 		return -EINVAL;
-	for (const char *p = iqn; *p; p++) {
-		h ^= (uint8_t)tolower((unsigned char)*p);
-		h *= 0x100000001b3ull;
-	}
-	h ^= h >> 32;
-	h ^= h >> 24;
+	fnv_str(&h, iqn);
+	fnv_str(&h, portal);
+	fnv_str(&h, target);
+	h ^= role;
+	h *= 0x100000001b3ull;
+	/* splitmix64's finaliser spreads every input bit over the 40 used */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
 	*rnd = (uint32_t)(h & 0xffffffu);
-	*qualifier = path_index;
+	*qualifier = (uint32_t)((h >> 24) & 0xffffu);
 	return 0;
 }
 
-int pp_iscsi_isid_for(const char *iqn, unsigned path_index, char out[13])
+int pp_iscsi_isid_for(const char *iqn, const char *portal, const char *target,
+		      unsigned role, char out[13])
 {
 	uint32_t rnd, q;
 	int rc;
 
-	rc = pp_iscsi_isid_parts(iqn, path_index, &rnd, &q);
+	rc = pp_iscsi_isid_parts(iqn, portal, target, role, &rnd, &q);
 	if (rc < 0)
 		return rc;
 	snprintf(out, 13, "80%06x%04x", (unsigned)rnd, (unsigned)q);
@@ -61,7 +81,7 @@ int pp_iscsi_isid_for(const char *iqn, unsigned path_index, char out[13])
 }
 
 int pp_iscsi_check_args(const char *url, const char *initiator_iqn,
-			unsigned path_index, struct pp_iscsi_url *u)
+			unsigned role, struct pp_iscsi_url *u)
 {
 	char why[256];
 	int rc;
@@ -76,9 +96,8 @@ int pp_iscsi_check_args(const char *url, const char *initiator_iqn,
 				       initiator_iqn ? initiator_iqn : "(null)");
 		return -EINVAL;
 	}
-	if (path_index > PP_ISCSI_PATH_INDEX_MAX) {
-		pp_transport_set_error("path index %u out of range (0-%u)",
-				       path_index, PP_ISCSI_PATH_INDEX_MAX);
+	if (role > PP_ISCSI_ROLE_OBSERVER) {
+		pp_transport_set_error("bad path role %u", role);
 		return -EINVAL;
 	}
 	return 0;

@@ -7,7 +7,7 @@
 #include "host/url.h"
 
 int pp_iscsi_open(const char *url, const char *initiator_iqn,
-		  unsigned path_index, unsigned timeout_ms,
+		  unsigned role, unsigned timeout_ms,
 		  struct pp_conn **out)
 {
 	struct pp_iscsi_url u;
@@ -18,7 +18,7 @@ int pp_iscsi_open(const char *url, const char *initiator_iqn,
 		return -EINVAL;
 	*out = NULL;
 	pp_transport_clear_error();
-	rc = pp_iscsi_check_args(url, initiator_iqn, path_index, &u);
+	rc = pp_iscsi_check_args(url, initiator_iqn, role, &u);
 	if (rc < 0)
 		return rc;
 	pp_transport_set_error("iSCSI support not built (libiscsi missing)");

@@ -21,6 +21,7 @@
 #include <prpath/mpath.h>
 #include <prpath/scsi.h>
 
+#include "host/iscsi.h"
 #include "host/mpath_int.h"
 #include "host/transport.h"
 #include "host/url.h"
@@ -88,6 +89,7 @@ struct prpath_dev {
 	bool stale_keys;        /* K is registered through a nexus that is
 				   none of our paths (a target that ties
 				   registrations to the session: tgt) */
+	bool observer;          /* paths log in as observers: never register */
 
 	char lu_id[80];
 	uint32_t block_size;
@@ -980,6 +982,39 @@ uint64_t prpath_dev_blocks(const struct prpath_dev *d)
 	return d ? d->blocks : 0;
 }
 
+/* The same transport description (iscsi://portal/target/lun, sg device)
+ * twice would be two registrations of one nexus, counted as two paths. */
+static bool path_is_duplicate_locked(struct prpath_dev *d, struct pp_conn *conn)
+{
+	const char *a = conn->ops->describe ? conn->ops->describe(conn) : NULL;
+	size_t i;
+
+	if (!a || !*a)
+		return false;
+	for (i = 0; i < d->npaths; i++) {
+		struct pp_conn *o = d->paths[i]->conn;
+		const char *b = o->ops->describe ? o->ops->describe(o) : NULL;
+
+		if (b && o->ops == conn->ops && strcasecmp(a, b) == 0)
+			return true;
+	}
+	return false;
+}
+
+int prpath_dev_set_observer(struct prpath_dev *d)
+{
+	if (!d)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	if (d->npaths || d->open) {
+		pthread_mutex_unlock(&d->lock);
+		return -EBUSY;
+	}
+	d->observer = true;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
 int prpath_dev_add_conn(struct prpath_dev *d, struct pp_conn *conn)
 {
 	struct mp_path *p;
@@ -991,10 +1026,15 @@ int prpath_dev_add_conn(struct prpath_dev *d, struct pp_conn *conn)
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&d->lock);
-	if (d->open || d->npaths >= PRPATH_DEV_MAX_PATHS) {
-		int rc = d->open ? -EBUSY : -ENOSPC;
+	if (d->open || d->npaths >= PRPATH_DEV_MAX_PATHS ||
+	    path_is_duplicate_locked(d, conn)) {
+		int rc = d->open ? -EBUSY :
+			 d->npaths >= PRPATH_DEV_MAX_PATHS ? -ENOSPC : -EEXIST;
 
 		pthread_mutex_unlock(&d->lock);
+		if (rc == -EEXIST)
+			mp_log(d, 0, "%s: the device has this path already",
+			       conn->ops->describe ? conn->ops->describe(conn) : "path");
 		if (conn->ops->close)
 			conn->ops->close(conn);
 		return rc;
@@ -1025,7 +1065,8 @@ int prpath_dev_add_url(struct prpath_dev *d, const char *url)
 
 	if (!d || !url)
 		return -EINVAL;
-	rc = pp_conn_open_url(url, d->initiator, (unsigned)d->npaths,
+	rc = pp_conn_open_url(url, d->initiator,
+			      d->observer ? PP_ISCSI_ROLE_OBSERVER : PP_ISCSI_ROLE_IO,
 			      d->timeout_ms, &conn);
 	if (rc < 0) {
 		char shown[1024];
@@ -1811,6 +1852,8 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 
 	if (!d || (unsigned)mode > PRPATH_MODE_NORESERVE)
 		return -EINVAL;
+	if (d->observer)
+		return -EPERM;
 	type = open_type(mode, flags);
 	if (mode != PRPATH_MODE_NORESERVE && !prpath_pr_type_valid(type))
 		return -EINVAL;

@@ -287,12 +287,18 @@ static const char *sim_describe(const struct pp_conn *c)
 	return p->desc;
 }
 
+static const char *sim_port_name(const struct pp_conn *c)
+{
+	return ((const struct pp_sim_path *)c)->port_name;
+}
+
 static const struct pp_transport_ops sim_ops = {
 	.name = "sim",
 	.execute = sim_execute,
 	.reconnect = sim_reconnect,
 	.close = sim_close,
 	.describe = sim_describe,
+	.port_name = sim_port_name,
 };
 
 int pp_sim_open(struct prpath_lu *lu, const char *port_name,

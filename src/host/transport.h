@@ -52,6 +52,10 @@ struct pp_transport_ops {
 	void (*close)(struct pp_conn *c);
 	/* Short text for logs, e.g. "iscsi://127.0.0.1:3260/iqn.../0". */
 	const char *(*describe)(const struct pp_conn *c);
+	/* The initiator port name of the nexus that carries this host's
+	 * registrations on this path ("<iqn>,i,0x<ISID>"), for matching READ
+	 * FULL STATUS; NULL when unknown (sg). May be NULL. */
+	const char *(*port_name)(const struct pp_conn *c);
 };
 
 /* Every connection starts with this header. */

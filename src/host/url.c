@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -294,8 +295,31 @@ int pp_url_check(const char *url, char *why, size_t cap)
 		    url);
 }
 
+bool pp_url_same_path(const char *a, const char *b)
+{
+	struct pp_iscsi_url *ua, *ub;
+	int ka = pp_url_check(a, NULL, 0), kb = pp_url_check(b, NULL, 0);
+	bool same;
+
+	if (ka < 0 || kb < 0 || ka != kb)
+		return false;
+	if (ka == PP_URL_SG)
+		return strcmp(sg_device_path(a), sg_device_path(b)) == 0;
+	ua = calloc(2, sizeof(*ua));
+	if (!ua)
+		return false;
+	ub = ua + 1;
+	same = pp_iscsi_url_parse(a, ua, NULL, 0) == 0 &&
+	       pp_iscsi_url_parse(b, ub, NULL, 0) == 0 &&
+	       strcasecmp(ua->host, ub->host) == 0 && ua->port == ub->port &&
+	       strcasecmp(ua->target, ub->target) == 0 && ua->lun == ub->lun;
+	explicit_bzero(ua, 2 * sizeof(*ua)); /* CHAP secrets */
+	free(ua);
+	return same;
+}
+
 int pp_conn_open_url(const char *url, const char *initiator_iqn,
-		     unsigned path_index, unsigned timeout_ms,
+		     unsigned role, unsigned timeout_ms,
 		     struct pp_conn **out)
 {
 	char why[256];
@@ -311,7 +335,7 @@ int pp_conn_open_url(const char *url, const char *initiator_iqn,
 		return kind;
 	}
 	if (kind == PP_URL_ISCSI)
-		return pp_iscsi_open(url, initiator_iqn, path_index, timeout_ms,
+		return pp_iscsi_open(url, initiator_iqn, role, timeout_ms,
 				     out);
 	return pp_sg_open(sg_device_path(url), timeout_ms, out);
 }

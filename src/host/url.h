@@ -62,11 +62,17 @@ enum pp_url_kind {
  * -EINVAL with a one-line reason in @why (may be NULL). */
 int pp_url_check(const char *url, char *why, size_t cap);
 
-/* Opens one path from a URL: iscsi:// with @initiator_iqn and @path_index
- * (the stable initiator port identity), sg:/dev/... or /dev/... with
- * SG_IO. 0 or a negative errno; pp_transport_last_error() tells why. */
+/* Whether two URLs name the same path (iSCSI: host, port, target and LUN,
+ * names compared without case, the default port filled in; sg: the same
+ * device path). A path given twice would be one nexus counted twice. */
+bool pp_url_same_path(const char *a, const char *b);
+
+/* Opens one path from a URL: iscsi:// with @initiator_iqn in @role
+ * (PP_ISCSI_ROLE_IO or _OBSERVER; the initiator port is derived from the
+ * URL, see host/iscsi.h), sg:/dev/... or /dev/... with SG_IO. 0 or a
+ * negative errno; pp_transport_last_error() tells why. */
 int pp_conn_open_url(const char *url, const char *initiator_iqn,
-		     unsigned path_index, unsigned timeout_ms,
+		     unsigned role, unsigned timeout_ms,
 		     struct pp_conn **out);
 
 /* The reason for the last failed open (pp_conn_open_url, pp_iscsi_open,

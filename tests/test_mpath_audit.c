@@ -314,14 +314,14 @@ static void assert_block(struct host *h, uint64_t lba, uint8_t v)
 
 /* ---- reopen over our retained reservation, raced by a takeover -------------- */
 
-static bool takeover_before_register(struct host *h, unsigned path,
-				     struct pp_io *io, int *rc)
+static bool takeover_before_full_status(struct host *h, unsigned path,
+					struct pp_io *io, int *rc)
 {
 	struct host *b = h->hook_arg;
 
 	(void)path;
 	(void)rc;
-	if (!is_prout(io, PR_OUT_REGISTER_AND_IGNORE) || io_sark(io) != h->key)
+	if (io->cdb[0] != 0x5e || (io->cdb[1] & 0x1f) != PR_IN_READ_FULL_STATUS)
 		return false;
 	/* once: the other host takes the LU over right now */
 	set_hook(h, NULL, NULL);
@@ -343,12 +343,13 @@ static void test_retained_reopen_raced_takeover(void **state)
 	st = status(&f->a, NULL);
 	assert_true(st.reserved && st.holder_key == KA);
 
-	/* A reopens; READ RESERVATION still shows A, and then B takes over
-	 * before A's registrations go out */
-	set_hook(&f->a, takeover_before_register, &f->b);
+	/* A reopens; READ RESERVATION still shows A (already held), and then
+	 * B takes over before A looks at which paths carry its key: A finds
+	 * itself fenced and registers nothing */
+	set_hook(&f->a, takeover_before_full_status, &f->b);
 	rc = prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0);
 	set_hook(&f->a, NULL, NULL);
-	assert_int_equal(rc, PRPATH_ERR_RESERVED);
+	assert_int_equal(rc, PRPATH_ERR_FENCED);
 
 	/* B holds the LU, and A's key is not registered again behind B */
 	st = status(&f->b, NULL);
@@ -369,6 +370,27 @@ static void test_retained_reopen_raced_takeover(void **state)
 
 /* ---- our own PREEMPT must not fence or unreserve our other paths ------------ */
 
+/* An open never converts or drops what this host holds: asked for another
+ * type or mode, it is refused and the LU stays exactly as it was. */
+static void assert_still_wero(struct fx *f)
+{
+	struct prpath_dev_status st = status(&f->a, NULL);
+	uint8_t buf[BS];
+
+	assert_true(st.reserved);
+	assert_true(st.holder_key == KA);
+	assert_int_equal(st.holder_type, PR_TYPE_WERO);
+	assert_int_equal(st.nkey_registrations, NP);
+	assert_int_equal(st.nregistrations, NP);
+	assert_int_equal(f->a.nfenced, 0);
+	assert_int_equal(f->a.nlost, 0);
+	/* and B still cannot write */
+	assert_int_equal(prpath_dev_open(f->b.d, PRPATH_MODE_NORESERVE, 0), 0);
+	memset(buf, 0xbb, sizeof(buf));
+	assert_int_equal(prpath_dev_write(f->b.d, 3, 1, buf, -1), PRPATH_ERR_CONFLICT);
+	assert_int_equal(prpath_dev_close(f->b.d), 0);
+}
+
 static void test_retained_type_change(void **state)
 {
 	struct fx *f = *state;
@@ -377,18 +399,18 @@ static void test_retained_type_change(void **state)
 	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE,
 					 PRPATH_OPEN_RETAIN), 0);
 	assert_int_equal(prpath_dev_close(f->a.d), 0);
-	/* reopen asking for EARO: the retained WERO is converted */
+	/* reopen asking for EARO, or single (WE): refused, nothing changed */
 	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE,
-					 PRPATH_OPEN_EA), 0);
-	write_every_path(&f->a, 10, 0x11);
+					 PRPATH_OPEN_EA), PRPATH_ERR_HELD_OTHERWISE);
+	assert_still_wero(f);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SINGLE, 0),
+			 PRPATH_ERR_HELD_OTHERWISE);
+	assert_still_wero(f);
+	/* the same mode and type again: already held, I/O on every path */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
 	st = status(&f->a, NULL);
-	assert_false(st.fenced);
-	assert_false(st.reservation_lost);
-	assert_true(st.we_hold);
-	assert_int_equal(st.holder_type, PR_TYPE_EARO);
-	assert_int_equal(st.nkey_registrations, NP);
-	assert_int_equal(f->a.nfenced, 0);
-	assert_int_equal(f->a.nlost, 0);
+	assert_true(st.already_held);
+	write_every_path(&f->a, 10, 0x11);
 	assert_int_equal(prpath_dev_close(f->a.d), 0);
 	st = status(&f->a, NULL);
 	assert_false(st.reserved);
@@ -403,14 +425,29 @@ static void test_shared_over_own_reservation(void **state)
 	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE,
 					 PRPATH_OPEN_RETAIN), 0);
 	assert_int_equal(prpath_dev_close(f->a.d), 0);
-	/* shared converts our own WERO into WEAR */
-	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED, 0), 0);
-	write_every_path(&f->a, 20, 0x22);
+	/* shared (WEAR) over our own WERO: refused, and never a PREEMPT of
+	 * our own key that strips our other paths */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED, 0),
+			 PRPATH_ERR_HELD_OTHERWISE);
+	assert_still_wero(f);
+	/* with the type held (the device knows types, not modes): joined */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED,
+					 PRPATH_OPEN_TYPE(PR_TYPE_WERO) | PRPATH_OPEN_RETAIN), 0);
 	st = status(&f->a, NULL);
-	assert_false(st.fenced);
+	assert_true(st.already_held);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	assert_still_wero(f);
+	/* a shared holder re-running shared: already held, not "reserved by
+	 * another host" */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED, PRPATH_OPEN_RETAIN), 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED, 0), 0);
+	st = status(&f->a, NULL);
+	assert_true(st.already_held);
 	assert_int_equal(st.holder_type, PR_TYPE_WEAR);
-	assert_int_equal(st.nkey_registrations, NP);
-	assert_int_equal(f->a.nfenced, 0);
+	write_every_path(&f->a, 20, 0x22);
 	assert_int_equal(prpath_dev_close(f->a.d), 0);
 	st = status(&f->a, NULL);
 	assert_int_equal(st.nregistrations, 0);

@@ -189,6 +189,15 @@ static struct pp_script_step *read_keys(struct fx *f, int path, uint32_t gen,
 	return st;
 }
 
+/* READ FULL STATUS answered ILLEGAL REQUEST, INVALID COMMAND OPERATION
+ * CODE, as a device without it (tgt) answers */
+static void rfs_unsupported(struct fx *f, int path)
+{
+	static const uint8_t cdb[10] = { 0x5e, 0x03, 0, 0, 0, 0, 0, 0xff, 0xff, 0 };
+
+	pp_script_reply_sense(pp_script_expect(f->s, path, cdb, sizeof(cdb)), 0x5, 0x20, 0x00);
+}
+
 static struct pp_script_step *write10(struct fx *f, int path, uint32_t lba,
 				      uint16_t count)
 {
@@ -274,6 +283,7 @@ static void test_exclusive_open_io_close(void **state)
 	/* status: every path registered */
 	read_keys(f, 0, 9, (const uint64_t[]){ K, K, K, K }, 4);
 	read_resv(f, 0, true, K, 0x05);
+	rfs_unsupported(f, 0); /* like tgt: no READ FULL STATUS */
 	assert_int_equal(prpath_dev_status(f->d, &st, ps, NP), 0);
 	assert_true(st.open);
 	assert_true(st.device_valid);
@@ -301,12 +311,22 @@ static void test_exclusive_refused(void **state)
 	script_ok(f);
 	/* nothing after READ RESERVATION */
 	assert_int_equal(pp_script_ncommands(f->s), 1);
-	/* and an all-registrants reservation (key 0) refuses too */
+	/* and an all-registrants reservation (key 0) of which this host is
+	 * no part refuses too (READ KEYS tells) */
 	read_resv(f, 0, true, 0, 0x07);
+	read_keys(f, 0, 4, (const uint64_t[]){ H, H }, 2);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0),
 			 PRPATH_ERR_RESERVED);
 	script_ok(f);
-	assert_int_equal(pp_script_ncommands(f->s), 2);
+	assert_int_equal(pp_script_ncommands(f->s), 3);
+	/* an all-registrants reservation this host shares: held otherwise
+	 * (an exclusive open never converts it), nothing sent after looking */
+	read_resv(f, 0, true, 0, 0x07);
+	read_keys(f, 0, 4, (const uint64_t[]){ H, K }, 2);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0),
+			 PRPATH_ERR_HELD_OTHERWISE);
+	script_ok(f);
+	assert_int_equal(pp_script_ncommands(f->s), 5);
 }
 
 static void test_exclusive_earo_retain(void **state)
@@ -322,14 +342,30 @@ static void test_exclusive_earo_retain(void **state)
 	assert_int_equal(prpath_dev_close(f->d), 0);
 	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1);
 
-	/* re-open over our own retained reservation: no RESERVE needed, but
-	 * once every registration is done the reservation must still be ours */
+	/* re-open over our own retained reservation, as asked: already held.
+	 * No RESERVE, no PREEMPT; a device without READ FULL STATUS cannot
+	 * say which nexuses carry K, so each path is registered under the
+	 * "K present" rule (READ KEYS, REGISTER AND IGNORE, READ KEYS) */
 	read_resv(f, 0, true, K, 0x06);
-	all_regi(f, NP, K);
-	read_resv(f, 0, true, K, 0x06);
+	rfs_unsupported(f, 0);
+	for (unsigned i = 0; i < NP; i++) {
+		read_keys(f, (int)i, 10 + i, (const uint64_t[]){ K, K, K, K }, 4);
+		regi(f, (int)i, K);
+		read_keys(f, (int)i, 11 + i, (const uint64_t[]){ K, K, K, K }, 4);
+	}
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE,
 					 PRPATH_OPEN_EA), 0);
 	script_ok(f);
+	{
+		struct prpath_dev_status st;
+
+		read_keys(f, 0, 14, (const uint64_t[]){ K, K, K, K }, 4);
+		read_resv(f, 0, true, K, 0x06);
+		rfs_unsupported(f, 0);
+		assert_int_equal(prpath_dev_status(f->d, &st, NULL, 0), 0);
+		assert_true(st.already_held);
+		script_ok(f);
+	}
 	close_release(f, NP, 0x06);
 	assert_int_equal(prpath_dev_close(f->d), 0);
 	script_ok(f);
@@ -340,14 +376,26 @@ static void test_exclusive_retained_raced_preempt(void **state)
 	struct fx *f = *state;
 
 	/* READ RESERVATION shows our retained reservation; H preempts K
-	 * before our registrations land, which put K back behind H's
-	 * reservation: the check after them finds H and undoes them all */
+	 * before the join registers a path: READ KEYS finds K gone, so this
+	 * host is fenced and registers nothing */
 	read_resv(f, 0, true, K, 0x05);
-	all_regi(f, NP, K);
-	read_resv(f, 0, true, H, 0x05);
-	all_regi(f, NP, 0);
+	rfs_unsupported(f, 0);
+	read_keys(f, 0, 12, (const uint64_t[]){ H }, 1);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0),
-			 PRPATH_ERR_RESERVED);
+			 PRPATH_ERR_FENCED);
+	script_ok(f);
+	assert_int_equal(pp_script_ncommands(f->s), 3);
+
+	/* H preempts between our READ KEYS and our REGISTER: the READ KEYS
+	 * after shows only our fresh registration, which is removed again */
+	read_resv(f, 0, true, K, 0x05);
+	rfs_unsupported(f, 0);
+	read_keys(f, 0, 12, (const uint64_t[]){ K }, 1);
+	regi(f, 0, K);
+	read_keys(f, 0, 15, (const uint64_t[]){ H, K }, 2);
+	regi(f, 0, 0);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0),
+			 PRPATH_ERR_FENCED);
 	script_ok(f);
 }
 
@@ -355,36 +403,24 @@ static void test_exclusive_retained_type_change(void **state)
 {
 	struct fx *f = *state;
 
-	/* our retained WERO, EARO asked for: PREEMPT of our own key on one
-	 * path removes K from the others (2A/05 there), so every path is
-	 * registered again (consuming the unit attentions), then checked */
+	/* our retained WERO, EARO asked for: refused, nothing sent after
+	 * READ RESERVATION. (A PREEMPT of our own key would convert it but
+	 * strips K from our other paths: an open never removes what this
+	 * host held before it began.) */
 	read_resv(f, 0, true, K, 0x05);
-	all_regi(f, NP, K);
-	prout(f, 0, SA_PREEMPT, 0x06, K, K);
-	pp_script_group_begin(f->s);
-	regi(f, 0, K);
-	pp_script_reply_sense(regi(f, 1, K), 0x6, 0x2a, 0x05);
-	regi(f, 1, K);
-	pp_script_reply_sense(regi(f, 2, K), 0x6, 0x2a, 0x05);
-	regi(f, 2, K);
-	pp_script_reply_sense(regi(f, 3, K), 0x6, 0x2a, 0x05);
-	regi(f, 3, K);
-	pp_script_group_end(f->s);
-	read_resv(f, 0, true, K, 0x06);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE,
-					 PRPATH_OPEN_EA), 0);
+					 PRPATH_OPEN_EA), PRPATH_ERR_HELD_OTHERWISE);
 	script_ok(f);
-	/* I/O on every path, no unit attention left, nothing fenced */
-	read_capacity(f, 0);
-	write10(f, 0, 1, 1);
-	write10(f, 1, 2, 1);
-	write10(f, 2, 3, 1);
-	write10(f, 3, 4, 1);
-	assert_int_equal(prpath_dev_write(f->d, 1, 1, wbuf, 0), 0);
-	assert_int_equal(prpath_dev_write(f->d, 2, 1, wbuf, 1), 0);
-	assert_int_equal(prpath_dev_write(f->d, 3, 1, wbuf, 2), 0);
-	assert_int_equal(prpath_dev_write(f->d, 4, 1, wbuf, 3), 0);
+	assert_int_equal(pp_script_ncommands(f->s), 1);
+	/* the same from shared (WEAR) and single (WE) */
+	read_resv(f, 0, true, K, 0x05);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SHARED, 0),
+			 PRPATH_ERR_HELD_OTHERWISE);
+	read_resv(f, 0, true, K, 0x05);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SINGLE, 0),
+			 PRPATH_ERR_HELD_OTHERWISE);
 	script_ok(f);
+	assert_int_equal(pp_script_ncommands(f->s), 3);
 	assert_int_equal(f->nev, 0);
 }
 
@@ -414,6 +450,7 @@ static void test_exclusive_undo_fails_partial(void **state)
 	script_ok(f);
 	read_keys(f, 0, 9, (const uint64_t[]){ H, K }, 2);
 	read_resv(f, 0, true, H, 0x05);
+	rfs_unsupported(f, 0); /* like tgt: no READ FULL STATUS */
 	assert_int_equal(prpath_dev_status(f->d, &st, ps, NP), 0);
 	assert_false(st.open);
 	assert_int_equal(st.nkey_registrations, 1);
@@ -427,14 +464,19 @@ static void test_exclusive_explicit_type(void **state)
 {
 	struct fx *f = *state;
 
+	/* EA belongs to one I_T nexus: over four paths the other three would
+	 * conflict, so it is refused before anything is sent */
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE,
+					 PRPATH_OPEN_TYPE(0x03)), -EINVAL);
+	assert_int_equal(pp_script_ncommands(f->s), 0);
 	read_resv(f, 0, false, 0, 0);
 	all_regi(f, NP, K);
-	prout(f, 0, SA_RESERVE, 0x03, K, 0);
+	prout(f, 0, SA_RESERVE, 0x06, K, 0);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE,
-					 PRPATH_OPEN_TYPE(0x03)), 0);
+					 PRPATH_OPEN_TYPE(0x06)), 0);
 	script_ok(f);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0), -EBUSY);
-	close_release(f, NP, 0x03);
+	close_release(f, NP, 0x06);
 	assert_int_equal(prpath_dev_close(f->d), 0);
 	script_ok(f);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE,
@@ -484,6 +526,7 @@ static void test_exclusive_partial_rolls_back(void **state)
 	script_ok(f);
 	read_keys(f, 0, 9, NULL, 0);
 	read_resv(f, 0, false, 0, 0);
+	rfs_unsupported(f, 0); /* like tgt: no READ FULL STATUS */
 	assert_int_equal(prpath_dev_status(f->d, &st, ps, NP), 0);
 	assert_false(st.open);
 	assert_int_equal(ps[3].last_error, PRPATH_ERR_ILLEGAL_REQUEST);
@@ -620,6 +663,7 @@ static void test_shared(void **state)
 {
 	struct fx *f = *state;
 
+	read_resv(f, 0, false, 0, 0);
 	all_regi(f, NP, K);
 	read_resv(f, 0, false, 0, 0);
 	prout(f, 0, SA_RESERVE, 0x07, K, 0);
@@ -629,7 +673,10 @@ static void test_shared(void **state)
 	assert_int_equal(prpath_dev_close(f->d), 0);
 	script_ok(f);
 
-	/* an all-registrants reservation exists: no RESERVE */
+	/* an all-registrants reservation of other hosts exists: joined, no
+	 * RESERVE */
+	read_resv(f, 0, true, 0, 0x08);
+	read_keys(f, 0, 3, (const uint64_t[]){ H }, 1);
 	all_regi(f, NP, K);
 	read_resv(f, 0, true, 0, 0x08);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SHARED, PRPATH_OPEN_EA), 0);
@@ -638,7 +685,14 @@ static void test_shared(void **state)
 	assert_int_equal(prpath_dev_close(f->d), 0);
 	script_ok(f);
 
-	/* another host holds a registrants-only reservation: refused, undone */
+	/* another host holds a registrants-only reservation: refused before
+	 * anything is registered */
+	read_resv(f, 0, true, H, 0x05);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SHARED, 0),
+			 PRPATH_ERR_RESERVED);
+	script_ok(f);
+	/* ... or takes it between our look and our registrations: undone */
+	read_resv(f, 0, false, 0, 0);
 	all_regi(f, NP, K);
 	read_resv(f, 0, true, H, 0x05);
 	all_regi(f, NP, 0);
@@ -651,6 +705,7 @@ static void test_single(void **state)
 {
 	struct fx *f = *state;
 
+	read_resv(f, 0, false, 0, 0);
 	regi(f, 0, K);
 	prout(f, 0, SA_RESERVE, 0x01, K, 0);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SINGLE, 0), 0);
@@ -668,6 +723,7 @@ static void test_single(void **state)
 	script_ok(f);
 
 	/* RESERVE conflict: the one registration is undone */
+	read_resv(f, 0, false, 0, 0);
 	regi(f, 0, K);
 	pp_script_reply_status(prout(f, 0, SA_RESERVE, 0x03, K, 0), RES_CONFLICT);
 	regi(f, 0, 0);
@@ -684,6 +740,7 @@ static void test_single_register_timeout_tracked(void **state)
 	 * Single mode goes on with path 1, and close does not forget the
 	 * dead path: our own PREEMPT removes K from it, then RELEASE and
 	 * unregister on the live path */
+	read_resv(f, 0, false, 0, 0);
 	pp_script_reply_err(regi(f, 0, K), -ETIMEDOUT);
 	regi(f, 1, K);
 	prout(f, 1, SA_RESERVE, 0x01, K, 0);
@@ -835,6 +892,8 @@ static void test_ua_released_shared_reported(void **state)
 {
 	struct fx *f = *state;
 
+	read_resv(f, 0, true, 0, 0x07);
+	read_keys(f, 0, 3, (const uint64_t[]){ H }, 1);
 	all_regi(f, NP, K);
 	read_resv(f, 0, true, 0, 0x07);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SHARED, 0), 0);
@@ -883,6 +942,7 @@ static void test_status_ua_preempted_not_swallowed(void **state)
 	pp_script_reply_sense(pp_script_expect(f->s, 0, rk_cdb, 10), 0x6, 0x2a, 0x05);
 	read_keys(f, 0, 30, (const uint64_t[]){ H }, 1);
 	read_resv(f, 0, true, H, 0x05);
+	rfs_unsupported(f, 0); /* like tgt: no READ FULL STATUS */
 	assert_int_equal(prpath_dev_status(f->d, &st, NULL, 0), 0);
 	script_ok(f);
 	assert_true(st.device_valid);
@@ -891,7 +951,7 @@ static void test_status_ua_preempted_not_swallowed(void **state)
 	assert_int_equal(f->nev, 1);
 	assert_int_equal(f->ev[0].type, PRPATH_EVENT_FENCED);
 	assert_int_equal(prpath_dev_write(f->d, 1, 1, wbuf, -1), PRPATH_ERR_FENCED);
-	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 3);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 4);
 }
 
 static void test_close_own_ua_no_event(void **state)
@@ -989,6 +1049,7 @@ static void test_failover(void **state)
 	assert_int_equal(f->ev[1].type, PRPATH_EVENT_PATH_UP);
 	read_keys(f, 0, 41, (const uint64_t[]){ K, K, K, K }, 4);
 	read_resv(f, 0, true, K, 0x05);
+	rfs_unsupported(f, 0); /* like tgt: no READ FULL STATUS */
 	assert_int_equal(prpath_dev_status(f->d, &st, ps, NP), 0);
 	assert_int_equal(ps[0].state, PRPATH_PATH_UP);
 	assert_true(ps[0].registered);

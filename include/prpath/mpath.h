@@ -88,6 +88,15 @@ enum prpath_open_mode {
 	PRPATH_MODE_SHARED,
 	PRPATH_MODE_SINGLE,
 	PRPATH_MODE_NORESERVE,
+	/* Joins a reservation this host already holds or shares (taken by an
+	 * earlier open with PRPATH_OPEN_RETAIN, maybe by another process):
+	 * READ RESERVATION and READ KEYS check that K holds it (or, for an
+	 * all-registrants type, is registered); paths of ours that are not
+	 * registered are registered under the "K present" rule; nothing else
+	 * is sent (no RESERVE, no PREEMPT). Fails with PRPATH_ERR_NOT_HOLDER
+	 * otherwise. I/O then follows the held type (WE/EA: the holder path
+	 * only). Close sends nothing (as with PRPATH_OPEN_RETAIN). */
+	PRPATH_MODE_ATTACH,
 };
 
 /* prpath_dev_open() flags */
@@ -97,6 +106,13 @@ enum prpath_open_mode {
 				       (shared), EA instead of WE (single) */
 /* An explicit reservation type (PR_TYPE_*): PRPATH_OPEN_TYPE(PR_TYPE_EARO).
  * It overrides the mode's default type and PRPATH_OPEN_EA. */
+/* Persist through power loss: every REGISTER this device sends carries
+ * APTPL=1 (when the device reports PTPL_C; otherwise the open goes on
+ * without and prpath_dev_status() says so). PRPATH_OPEN_NO_APTPL sends
+ * APTPL=0. With neither, registrations keep what the device reports now
+ * (REPORT CAPABILITIES PTPL_A): the library never clears APTPL by itself. */
+#define PRPATH_OPEN_APTPL     0x4u
+#define PRPATH_OPEN_NO_APTPL  0x8u
 #define PRPATH_OPEN_TYPE(t)   ((((unsigned)(t)) & 0xfu) << 8)
 #define PRPATH_OPEN_TYPE_OF(f) (((f) >> 8) & 0xfu)
 
@@ -236,6 +252,13 @@ struct prpath_path_status {
 	enum prpath_path_state state;
 	bool registered;        /* K registered through this path (as far as
 				   this host knows) */
+	/* What the device says (READ FULL STATUS, matched on this path's
+	 * initiator port and relative target port): -1 unknown (no READ FULL
+	 * STATUS, no port name, path down), 0 no, 1 yes. */
+	int device_registered;
+	bool device_holder;     /* this path's nexus holds the reservation */
+	char initiator_port[PRPATH_DESC_MAX]; /* "" when unknown */
+	int rel_tgt_port;       /* -1 when unknown */
 	int last_error;         /* last failure on this path, 0 if none */
 	char desc[PRPATH_DESC_MAX]; /* transport description */
 };
@@ -260,6 +283,11 @@ struct prpath_dev_status {
 	bool we_hold;            /* reserved and holder is K (or AR and K is
 				    registered) */
 	size_t npaths;
+	/* The last open found this host already holding the LU as asked and
+	 * sent no RESERVE or PREEMPT. */
+	bool already_held;
+	bool aptpl;              /* registrations of this open carry APTPL=1 */
+	bool full_status;        /* the device answered READ FULL STATUS */
 };
 
 /* Fills @st and up to @cap entries of @paths (may be NULL). Queries the

@@ -39,6 +39,10 @@ enum prpath_err {
 	PRPATH_ERR_NO_PATH,          /* no usable path left */
 	PRPATH_ERR_PARTIAL,          /* done on some paths only (reported) */
 	PRPATH_ERR_BAD_RESPONSE,     /* malformed data from the device */
+	PRPATH_ERR_NOT_HOLDER,       /* this host does not hold (or share) the
+					LU's reservation (PRPATH_MODE_ATTACH) */
+	PRPATH_ERR_HELD_OTHERWISE,   /* this host already holds the LU with
+					another mode or reservation type */
 	PRPATH_ERR__MAX
 };
 

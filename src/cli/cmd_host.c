@@ -501,12 +501,16 @@ enum {
 	OPT_OUT,
 	OPT_IN,
 	OPT_PATTERN,
+	OPT_APTPL,
+	OPT_NO_APTPL,
+	OPT_UNPROTECTED,
 };
 
 struct acq_args {
 	enum prpath_open_mode mode;
 	int type;      /* 0 = the mode's default */
 	bool takeover;
+	bool no_aptpl;
 };
 
 static int acq_opt(struct cli *c, void *arg, int opt, const char *val)
@@ -533,6 +537,12 @@ static int acq_opt(struct cli *c, void *arg, int opt, const char *val)
 			return cli_bad_value(c, "--type", val,
 					     "is not a reservation type (wero, earo, wear, eaar, we or ea)");
 		return 0;
+	case OPT_APTPL:
+		a->no_aptpl = false;
+		return 0;
+	case OPT_NO_APTPL:
+		a->no_aptpl = true;
+		return 0;
 	default:
 		return EXIT_USAGE;
 	}
@@ -541,25 +551,30 @@ static int acq_opt(struct cli *c, void *arg, int opt, const char *val)
 static void acquire_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: prpath acquire [--mode exclusive|shared|single] [--type TYPE] PATH...\n"
+		"Usage: prpath acquire [--mode exclusive|shared|single] [--type TYPE] [--no-aptpl] PATH...\n"
 		"\n"
 		"Registers this host's key on every PATH and takes the reservation (exclusive:\n"
 		"refused with exit status 24 when another host holds the LU). The reservation\n"
-		"stays when prpath exits; 'prpath release' gives it up.\n"
+		"stays when prpath exits and, by default, through a power loss or target\n"
+		"restart (APTPL); 'prpath release' gives it up. Already held as asked: nothing\n"
+		"is changed. Held by this host with another mode or type: refused (24).\n"
 		"  --mode MODE   exclusive (default), shared or single (one path only)\n"
 		"  --type TYPE   wero (exclusive default), earo, wear (shared default), eaar,\n"
-		"                we (single default), ea\n");
+		"                we (single default), ea; we and ea need --mode single or one PATH\n"
+		"  --no-aptpl    do not ask the device to persist the registrations (APTPL=0)\n");
 }
 
 static void takeover_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: prpath takeover [--type TYPE] PATH...\n"
+		"Usage: prpath takeover [--type TYPE] [--no-aptpl] PATH...\n"
 		"\n"
 		"Forced open: registers this host's key on every PATH, then preempts (and\n"
 		"aborts the commands of) the current holder, fencing it on every path, and\n"
-		"takes the reservation. The reservation stays when prpath exits.\n"
-		"  --type TYPE   wero (default), earo, wear, eaar, we, ea\n");
+		"takes the reservation. The reservation stays when prpath exits and, by\n"
+		"default, through a power loss or target restart (APTPL).\n"
+		"  --type TYPE   wero (default), earo, wear, eaar, we, ea (we, ea: one PATH)\n"
+		"  --no-aptpl    do not ask the device to persist the registrations (APTPL=0)\n");
 }
 
 static int do_open(struct cli *c, int argc, char **argv, bool takeover)
@@ -567,10 +582,14 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	static const struct option lo_acq[] = {
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "type", required_argument, NULL, OPT_TYPE },
+		{ "aptpl", no_argument, NULL, OPT_APTPL },
+		{ "no-aptpl", no_argument, NULL, OPT_NO_APTPL },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct option lo_take[] = {
 		{ "type", required_argument, NULL, OPT_TYPE },
+		{ "aptpl", no_argument, NULL, OPT_APTPL },
+		{ "no-aptpl", no_argument, NULL, OPT_NO_APTPL },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct acq_args a = { .mode = takeover ? PRPATH_MODE_FORCE : PRPATH_MODE_EXCLUSIVE,
@@ -592,12 +611,34 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 		return rc;
 	if (a.type > 0)
 		flags |= PRPATH_OPEN_TYPE((unsigned)a.type);
+	/* persist through power loss unless told not to (the Linux sd
+	 * driver's default too); never cleared behind the user's back */
+	flags |= a.no_aptpl ? PRPATH_OPEN_NO_APTPL : PRPATH_OPEN_APTPL;
+	if ((a.type == PR_TYPE_WE || a.type == PR_TYPE_EA) &&
+	    a.mode != PRPATH_MODE_SINGLE && argc - first > 1) {
+		cli_err(c, "%s: a %s reservation belongs to one I_T nexus: writes through the other paths would conflict; give one PATH or --mode single",
+			c->cmd, prpath_pr_type_name((unsigned)a.type));
+		return EXIT_USAGE;
+	}
 	rc = hdev_setup(c, &h, argc - first, argv + first, false);
 	if (rc)
 		return rc;
 	rc = prpath_dev_open(h.dev, a.mode, flags);
 	if (rc == PRPATH_ERR_RESERVED) {
 		explain_reserved(c, &h, c->cmd);
+		hdev_free(&h);
+		return EXIT_CONFLICT;
+	}
+	if (rc == PRPATH_ERR_HELD_OTHERWISE) {
+		struct prpath_dev_status hs;
+
+		if (prpath_dev_status(h.dev, &hs, NULL, 0) == 0 && hs.device_valid &&
+		    hs.reserved)
+			cli_err(c, "%s: this host already holds the LU with a %s reservation; nothing was changed (release it first to take it as %s)",
+				c->cmd, prpath_pr_type_name(hs.holder_type),
+				prpath_open_mode_name(a.mode));
+		else
+			cli_err(c, "%s: %s; nothing was changed", c->cmd, prpath_strerror(rc));
 		hdev_free(&h);
 		return EXIT_CONFLICT;
 	}
@@ -623,9 +664,13 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	}
 	doc = status_doc(c, &h, c->cmd, &derr);
 	out_add_str(doc, "mode", prpath_open_mode_name(a.mode));
+	out_add_bool(doc, "already_held", st.already_held);
+	out_add_bool(doc, "aptpl", st.aptpl);
 	out_key_str(prpath_dev_key(h.dev), ks);
-	snprintf(head, sizeof(head), "%s: LU reserved by this host (mode %s, key %s); the reservation stays after exit",
-		 c->cmd, prpath_open_mode_name(a.mode), ks);
+	snprintf(head, sizeof(head), "%s: LU %s by this host (mode %s, key %s); the reservation stays after exit%s",
+		 c->cmd, st.already_held ? "already held" : "reserved",
+		 prpath_open_mode_name(a.mode), ks,
+		 st.aptpl ? " and through a target restart" : "");
 	prpath_dev_close(h.dev); /* retain: sends nothing */
 	emit_doc(c, doc, head);
 	hdev_free(&h);
@@ -809,6 +854,7 @@ struct io_args {
 	const char *out;
 	const char *in;
 	int pattern;        /* -1: none */
+	bool unprotected;   /* I/O without checking that this host holds the LU */
 };
 
 static int io_opt(struct cli *c, void *arg, int opt, const char *val)
@@ -848,6 +894,9 @@ static int io_opt(struct cli *c, void *arg, int opt, const char *val)
 					     "is not a byte (0-255 or 0x00-0xff)");
 		a->pattern = (int)v;
 		return 0;
+	case OPT_UNPROTECTED:
+		a->unprotected = true;
+		return 0;
 	default:
 		return EXIT_USAGE;
 	}
@@ -856,27 +905,33 @@ static int io_opt(struct cli *c, void *arg, int opt, const char *val)
 static void read_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: prpath read --lba N [--count N] [--via INDEX] [--out FILE] PATH...\n"
+		"Usage: prpath read --lba N [--count N] [--via INDEX] [--out FILE] [--unprotected] PATH...\n"
 		"\n"
-		"Reads blocks as a host registered by an earlier acquire (no PR state changes).\n"
+		"Reads blocks as the holder of the LU (an earlier acquire or takeover). Exit\n"
+		"status 24 when this host does not hold it. A PATH whose session lost its\n"
+		"registration is registered again while this host's key holds the LU.\n"
 		"  --lba N        first block\n"
 		"  --count N      number of blocks (default 1)\n"
 		"  --via INDEX    use path INDEX (1-based) only; default: the device chooses\n"
-		"  --out FILE     write the data to FILE; default: a hex dump on stdout\n");
+		"  --out FILE     write the data to FILE; default: a hex dump on stdout\n"
+		"  --unprotected  read without checking the reservation\n");
 }
 
 static void write_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: prpath write --lba N [--count N] [--via INDEX] (--pattern BYTE | --in FILE) PATH...\n"
+		"Usage: prpath write --lba N [--count N] [--via INDEX] (--pattern BYTE | --in FILE) [--unprotected] PATH...\n"
 		"\n"
-		"Writes blocks as a host registered by an earlier acquire. Exit status 24 when\n"
-		"the LU is reserved by another host or this host has been fenced.\n"
+		"Writes blocks as the holder of the LU (an earlier acquire or takeover). Exit\n"
+		"status 24 when this host does not hold the LU, another host does, or this\n"
+		"host has been fenced. A PATH whose session lost its registration is\n"
+		"registered again while this host's key holds the LU.\n"
 		"  --lba N          first block\n"
 		"  --count N        number of blocks (default 1, or the size of --in)\n"
 		"  --via INDEX      use path INDEX (1-based) only; default: the device chooses\n"
 		"  --pattern BYTE   fill every byte with BYTE\n"
-		"  --in FILE        the data, count x block size bytes\n");
+		"  --in FILE        the data, count x block size bytes\n"
+		"  --unprotected    write without checking the reservation (no PR commands)\n");
 }
 
 static int read_file_all(const char *path, uint8_t **buf, size_t *len)
@@ -1036,6 +1091,7 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "via", required_argument, NULL, OPT_VIA },
 		{ "out", required_argument, NULL, OPT_OUT },
+		{ "unprotected", no_argument, NULL, OPT_UNPROTECTED },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct option lo_write[] = {
@@ -1044,6 +1100,7 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 		{ "via", required_argument, NULL, OPT_VIA },
 		{ "pattern", required_argument, NULL, OPT_PATTERN },
 		{ "in", required_argument, NULL, OPT_IN },
+		{ "unprotected", no_argument, NULL, OPT_UNPROTECTED },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct io_args a = { .count = 1, .pattern = -1 };
@@ -1153,7 +1210,33 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 		else
 			memset(buf, a.pattern, len);
 	}
-	rc = prpath_dev_open(h.dev, PRPATH_MODE_NORESERVE, PRPATH_OPEN_RETAIN);
+	/* only as the holder: the key registered and holding (or sharing)
+	 * the reservation, unregistered paths registered under the "K
+	 * present" rule; --unprotected skips every check */
+	rc = prpath_dev_open(h.dev, a.unprotected ? PRPATH_MODE_NORESERVE
+						  : PRPATH_MODE_ATTACH,
+			     PRPATH_OPEN_RETAIN);
+	if (rc == PRPATH_ERR_NOT_HOLDER || rc == PRPATH_ERR_RESERVED) {
+		struct prpath_dev_status st;
+		char why[160], ks[19];
+
+		snprintf(why, sizeof(why), "%s", rc == PRPATH_ERR_NOT_HOLDER
+			 ? "this host does not hold the LU's reservation"
+			 : "the LU is reserved by another host");
+		if (rc == PRPATH_ERR_RESERVED &&
+		    prpath_dev_status(h.dev, &st, NULL, 0) == 0 && st.device_valid &&
+		    st.reserved && !st.nkey_registrations) {
+			out_key_str(st.holder_key, ks);
+			snprintf(why, sizeof(why),
+				 "this host's key is not registered (fenced?) and the LU is reserved by %s (%s)",
+				 prpath_pr_type_all_registrants(st.holder_type) ? "all registrants" : ks,
+				 prpath_pr_type_name(st.holder_type));
+		}
+		cli_err(c, "%s: %s: nothing was %s (acquire the LU first, or --unprotected for I/O without a reservation)",
+			c->cmd, why, write ? "written" : "read");
+		rc = EXIT_CONFLICT;
+		goto out;
+	}
 	if (rc) {
 		cli_err(c, "%s: %s", c->cmd, prpath_strerror(rc));
 		rc = cli_exit_code(rc);

@@ -56,6 +56,16 @@ struct mp_path {
 	bool maybe_registered;  /* a REGISTER may have reached the device */
 	bool wrong_lu;
 	int last_error;
+	/* Our own PREEMPT of K (see fence_lost_attempt()) removed this path's
+	 * registration: a 2A/05 here is ours, not a fence. Cleared when the
+	 * path is registered again. */
+	bool own_preempt;
+	/* identity, learnt by probe (VPD 0x83) */
+	bool rtp_known;
+	uint16_t rtp;
+	/* what the device said at the last survey (READ FULL STATUS) */
+	int dev_reg;            /* -1 unknown, 0, 1 */
+	bool dev_holder;
 };
 
 struct prpath_dev {
@@ -89,6 +99,13 @@ struct prpath_dev {
 	bool stale_keys;        /* K is registered through a nexus that is
 				   none of our paths (a target that ties
 				   registrations to the session: tgt) */
+	bool opening;           /* prpath_dev_open() is running */
+	bool already_held;      /* the last open found the LU held as asked */
+	bool full_status;       /* the device answered READ FULL STATUS */
+	/* APTPL bit of every REGISTER we send (aptpl_bit()) */
+	bool aptpl;
+	bool aptpl_known;
+	bool aptpl_refused;     /* APTPL asked, the device cannot persist */
 	bool observer;          /* paths log in as observers: never register */
 
 	char lu_id[80];
@@ -266,6 +283,7 @@ const char *prpath_open_mode_name(enum prpath_open_mode mode)
 	case PRPATH_MODE_SHARED: return "shared";
 	case PRPATH_MODE_SINGLE: return "single";
 	case PRPATH_MODE_NORESERVE: return "noreserve";
+	case PRPATH_MODE_ATTACH: return "attach";
 	}
 	return "unknown";
 }
@@ -313,10 +331,20 @@ static bool reg_mode(struct prpath_dev *d)
 	return r;
 }
 
-static bool holder_mode(enum prpath_open_mode m)
+/* The device holds a registrants-only reservation (2A/04 means it is
+ * lost), as opposed to sharing an all-registrants one. */
+static bool holder_mode_locked(const struct prpath_dev *d)
 {
-	return m == PRPATH_MODE_EXCLUSIVE || m == PRPATH_MODE_FORCE ||
-	       m == PRPATH_MODE_SINGLE;
+	switch (d->mode) {
+	case PRPATH_MODE_EXCLUSIVE:
+	case PRPATH_MODE_FORCE:
+	case PRPATH_MODE_SINGLE:
+		return true;
+	case PRPATH_MODE_ATTACH:
+		return !prpath_pr_type_all_registrants(d->type);
+	default:
+		return false;
+	}
 }
 
 static void set_fenced(struct prpath_dev *d, int path, int why)
@@ -372,12 +400,24 @@ static void path_set_registered(struct mp_path *p, bool reg)
 	pthread_mutex_lock(&p->dev->lock);
 	p->registered = reg;
 	p->maybe_registered = reg;
+	if (reg)
+		p->own_preempt = false;
 	pthread_mutex_unlock(&p->dev->lock);
 }
 
 static bool path_usable_locked(const struct mp_path *p)
 {
 	return p->state == PRPATH_PATH_UP && !p->wrong_lu;
+}
+
+static bool own_preempted(struct mp_path *p)
+{
+	bool r;
+
+	pthread_mutex_lock(&p->dev->lock);
+	r = p->own_preempt;
+	pthread_mutex_unlock(&p->dev->lock);
+	return r;
 }
 
 /* ---- one command on one path ---------------------------------------------- */
@@ -422,7 +462,7 @@ static int io_admit(struct prpath_dev *d, struct mp_path *p)
 	pthread_mutex_lock(&d->lock);
 	if (d->fenced && reg_mode_locked(d))
 		rc = PRPATH_ERR_FENCED;
-	else if (d->res_lost && reg_mode_locked(d) && holder_mode(d->mode))
+	else if (d->res_lost && reg_mode_locked(d) && holder_mode_locked(d))
 		rc = PRPATH_ERR_RESERVED;
 	else if (!io_usable_locked(d, p))
 		rc = PRPATH_ERR_NO_PATH;
@@ -513,7 +553,7 @@ static int reservation_released(struct prpath_dev *d, struct mp_path *p)
 	bool first, lost;
 
 	pthread_mutex_lock(&d->lock);
-	lost = reg_mode_locked(d) && holder_mode(d->mode);
+	lost = reg_mode_locked(d) && holder_mode_locked(d);
 	first = !d->res_lost;
 	if (lost)
 		d->res_lost = true;
@@ -539,7 +579,8 @@ static void note_pr_ua(struct prpath_dev *d, struct mp_path *p, uint16_t ua)
 		return;
 	pthread_mutex_lock(&d->lock);
 	ours = reg_mode_locked(d) && !d->closing &&
-	       (p->registered || p->maybe_registered);
+	       (p->registered || p->maybe_registered) &&
+	       !(p->own_preempt && ua == UA_REG_PREEMPTED);
 	pthread_mutex_unlock(&d->lock);
 	if (!ours)
 		return;
@@ -569,7 +610,8 @@ static int path_cmd(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
 		if (r->cat != PRPATH_SENSE_UNIT_ATTENTION)
 			return 0;
 		ua = sense_ascq(&r->sense);
-		if (pol == UA_FENCE && reg_mode(d)) {
+		if (pol == UA_FENCE && reg_mode(d) &&
+		    !(ua == UA_REG_PREEMPTED && own_preempted(p))) {
 			if (ua == UA_REG_PREEMPTED || ua == UA_RES_PREEMPTED) {
 				set_fenced(d, (int)p->index, PRPATH_ERR_UNIT_ATTENTION);
 				return PRPATH_ERR_FENCED;
@@ -608,7 +650,42 @@ static bool illegal_unsupported(const struct mp_res *r)
 
 /* ---- PR commands ------------------------------------------------------------ */
 
-/* One PR OUT with the basic parameter list (APTPL=0, no ALL_TG_PT). */
+/* One PR OUT with the basic parameter list (no ALL_TG_PT). REGISTER and
+ * REGISTER AND IGNORE carry this open's APTPL choice (aptpl_bit()),
+ * unregistrations too: an APTPL=0 there would end persistence for every
+ * other registrant. */
+static int pr_in(struct prpath_dev *d, struct mp_path *p, unsigned sa,
+		 uint8_t *buf, size_t cap, size_t *len, struct mp_res *r);
+
+/* The APTPL bit of the REGISTERs of this open. PRPATH_OPEN_APTPL: 1
+ * (pr_out() falls back to 0 where the device cannot persist);
+ * PRPATH_OPEN_NO_APTPL: 0. PRPATH_MODE_ATTACH without either keeps what
+ * the device does now (REPORT CAPABILITIES PTPL_A, asked once, before its
+ * first REGISTER): joining must not end persistence someone asked for.
+ * Other modes without either: 0, as before these flags existed. */
+static bool aptpl_bit(struct prpath_dev *d, struct mp_path *p)
+{
+	struct prpath_capabilities caps;
+	uint8_t buf[16];
+	struct mp_res r;
+	size_t len;
+	bool probe, want;
+
+	pthread_mutex_lock(&d->lock);
+	probe = !d->aptpl_known;
+	want = d->aptpl;
+	pthread_mutex_unlock(&d->lock);
+	if (!probe)
+		return want;
+	want = pr_in(d, p, PR_IN_REPORT_CAPABILITIES, buf, sizeof(buf), &len, &r) == 0 &&
+	       prpath_decode_report_capabilities(buf, len, &caps) == 0 && caps.ptpl_a;
+	pthread_mutex_lock(&d->lock);
+	d->aptpl = want;
+	d->aptpl_known = true;
+	pthread_mutex_unlock(&d->lock);
+	return want;
+}
+
 static int pr_out(struct prpath_dev *d, struct mp_path *p, unsigned sa,
 		  unsigned type, uint64_t rk, uint64_t sark, struct mp_res *r)
 {
@@ -617,6 +694,9 @@ static int pr_out(struct prpath_dev *d, struct mp_path *p, unsigned sa,
 	struct pp_io io;
 	int n, rc;
 
+	if (sa == PR_OUT_REGISTER || sa == PR_OUT_REGISTER_AND_IGNORE)
+		prm.aptpl = aptpl_bit(d, p);
+again:
 	io_init(d, &io);
 	n = prpath_prout_params_encode(&prm, param, sizeof(param));
 	if (n < 0)
@@ -628,7 +708,22 @@ static int pr_out(struct prpath_dev *d, struct mp_path *p, unsigned sa,
 	io.dout = param;
 	io.dout_len = (size_t)n;
 	rc = path_cmd(d, p, &io, UA_RETRY, r);
-	return res_err(rc, r);
+	rc = res_err(rc, r);
+	if (rc && prm.aptpl && r->cat == PRPATH_SENSE_ILLEGAL_REQUEST &&
+	    sense_ascq(&r->sense) == SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST) {
+		/* SPC-4: a device that cannot persist refuses APTPL=1 so */
+		pthread_mutex_lock(&d->lock);
+		if (d->aptpl) {
+			d->aptpl = false;
+			d->aptpl_refused = true;
+		}
+		pthread_mutex_unlock(&d->lock);
+		mp_log(d, 0, "path %u: the device cannot persist registrations through power loss (APTPL refused): registering without",
+		       p->index + 1);
+		prm.aptpl = false;
+		goto again;
+	}
+	return rc;
 }
 
 static int pr_in(struct prpath_dev *d, struct mp_path *p, unsigned sa,
@@ -1049,6 +1144,7 @@ int prpath_dev_add_conn(struct prpath_dev *d, struct pp_conn *conn)
 	p->dev = d;
 	p->conn = conn;
 	p->state = PRPATH_PATH_UP;
+	p->dev_reg = -1;
 	pthread_mutex_init(&p->exec_lock, NULL);
 	pthread_mutex_lock(&d->lock);
 	p->index = (unsigned)d->npaths;
@@ -1195,6 +1291,15 @@ int prpath_dev_probe(struct prpath_dev *d)
 			if (!ret)
 				ret = rc;
 			continue;
+		}
+		{
+			uint16_t rtp;
+			bool known = prpath_vpd83_rel_tgt_port(buf, io.din_len, &rtp) == 0;
+
+			pthread_mutex_lock(&d->lock);
+			p->rtp_known = known;
+			p->rtp = known ? rtp : 0;
+			pthread_mutex_unlock(&d->lock);
 		}
 		if (!d->lu_id[0]) {
 			snprintf(d->lu_id, sizeof(d->lu_id), "%s", id);
@@ -1448,6 +1553,111 @@ static int reregister_path(struct prpath_dev *d, struct mp_path *p)
 	return rc;
 }
 
+/* ---- what the device says about this host ---------------------------------- */
+
+#define MP_FS_ALLOC 65535       /* READ FULL STATUS allocation length */
+
+/* READ FULL STATUS on @p: marks every path whose nexus (initiator port
+ * name + relative target port) is registered with K (dev_reg) and which
+ * one holds the reservation (dev_holder). Paths without an identity stay
+ * unknown (-1). Returns 0, or the error (ILLEGAL REQUEST: the device has
+ * no READ FULL STATUS; every path stays unknown). */
+static int full_status(struct prpath_dev *d, struct mp_path *p)
+{
+	struct prpath_full_status fs;
+	struct prpath_full_status_desc *desc;
+	struct mp_res r;
+	uint8_t *buf;
+	size_t len, i, k;
+	int rc;
+
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->npaths; i++) {
+		d->paths[i]->dev_reg = -1;
+		d->paths[i]->dev_holder = false;
+	}
+	d->full_status = false;
+	pthread_mutex_unlock(&d->lock);
+	buf = malloc(MP_FS_ALLOC);
+	desc = calloc(MP_FS_ALLOC / 24 + 1, sizeof(*desc));
+	if (!buf || !desc) {
+		free(buf);
+		free(desc);
+		return -ENOMEM;
+	}
+	rc = pr_in(d, p, PR_IN_READ_FULL_STATUS, buf, MP_FS_ALLOC, &len, &r);
+	if (rc)
+		goto out;
+	memset(&fs, 0, sizeof(fs));
+	fs.desc = desc;
+	fs.desc_cap = MP_FS_ALLOC / 24 + 1;
+	if (prpath_decode_read_full_status(buf, len, &fs) < 0 || fs.truncated) {
+		mp_log(d, 0, "path %u: malformed READ FULL STATUS data (%zu bytes)",
+		       p->index + 1, len);
+		rc = PRPATH_ERR_BAD_RESPONSE;
+		goto out;
+	}
+	pthread_mutex_lock(&d->lock);
+	d->full_status = true;
+	for (i = 0; i < d->npaths; i++) {
+		struct mp_path *q = d->paths[i];
+		const char *pn = q->conn->ops->port_name ?
+				 q->conn->ops->port_name(q->conn) : NULL;
+
+		if (!pn || !*pn || !q->rtp_known)
+			continue;
+		q->dev_reg = 0;
+		for (k = 0; k < fs.ndesc; k++) {
+			char name[PRPATH_PORT_NAME_MAX];
+
+			if (!desc[k].tid_valid || desc[k].key != d->key ||
+			    prpath_tid_port_name(&desc[k].tid, name, sizeof(name)) < 0 ||
+			    strcasecmp(name, pn) != 0 ||
+			    (!desc[k].all_tg_pt && desc[k].rel_tgt_port != q->rtp))
+				continue;
+			q->dev_reg = 1;
+			if (desc[k].r_holder)
+				q->dev_holder = true;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+out:
+	free(buf);
+	free(desc);
+	return rc;
+}
+
+/* READ KEYS on the first usable path, moving on after transport errors. */
+static int read_keys_any(struct prpath_dev *d, struct mp_keys *k)
+{
+	for (;;) {
+		struct mp_path *p = first_usable(d, false);
+		int rc;
+
+		if (!p)
+			return PRPATH_ERR_NO_PATH;
+		rc = read_keys(d, p, k);
+		if (rc >= 0)
+			return rc;
+	}
+}
+
+/* READ FULL STATUS on the first usable path; 0 when the device answered
+ * (dev_reg / dev_holder are then known for every path with an identity). */
+static int full_status_any(struct prpath_dev *d)
+{
+	for (;;) {
+		struct mp_path *p = first_usable(d, false);
+		int rc;
+
+		if (!p)
+			return PRPATH_ERR_NO_PATH;
+		rc = full_status(d, p);
+		if (rc >= 0)
+			return rc;
+	}
+}
+
 /* ---- open ------------------------------------------------------------------------ */
 
 static unsigned open_type(enum prpath_open_mode mode, unsigned flags)
@@ -1582,43 +1792,14 @@ static int check_holder(struct prpath_dev *d, unsigned type)
 	return PRPATH_ERR_RESERVED;
 }
 
+/* The LU was found unreserved: register every path, RESERVE on one. */
 static int open_exclusive(struct prpath_dev *d, unsigned type)
 {
-	struct mp_resv rv;
-	struct mp_path *p;
-	int rc = read_resv_any(d, false, &rv);
+	int rc = register_all(d);
 
 	if (rc)
 		return rc;
-	if (rv.reserved && (rv.key != d->key ||
-			    prpath_pr_type_all_registrants(rv.type))) {
-		mp_log(d, 0, "LU reserved by key 0x%016llx (%s): not opening",
-		       (unsigned long long)rv.key,
-		       prpath_pr_type_name(rv.type));
-		return PRPATH_ERR_RESERVED;
-	}
-	rc = register_all(d);
-	if (rc)
-		return rc;
-	if (rv.reserved) {
-		/* our retained reservation */
-		if (rv.type != type) {
-			/* PREEMPT of our own key changes the type but removes
-			 * K from our other paths (2A/05 there): register them
-			 * again, which also consumes those unit attentions */
-			p = first_usable(d, true);
-			rc = p ? preempt(d, p, d->key, type, false) : PRPATH_ERR_NO_PATH;
-			if (rc == 0)
-				rc = register_all(d);
-		}
-		/* another host may have preempted us between READ
-		 * RESERVATION and our registrations, which then put K back
-		 * behind its reservation: check now that they are done */
-		if (rc == 0)
-			rc = check_holder(d, type);
-	} else {
-		rc = reserve_one(d, type);
-	}
+	rc = reserve_one(d, type);
 	if (rc) {
 		mp_log(d, 0, "RESERVE failed (%s): undoing registrations",
 		       prpath_strerror(rc));
@@ -1786,17 +1967,14 @@ static int open_shared(struct prpath_dev *d, unsigned type)
 			break;
 		}
 		if (rv.reserved) {
-			/* our own registrants-only reservation: PREEMPT of our
-			 * key converts it but removes K from our other paths
-			 * (2A/05 there): register them again, then look again
-			 * (another host may have preempted us in between) */
-			rc = preempt(d, p, d->key, type, false);
-			if (rc == 0)
-				rc = register_all(d);
-			if (rc == 0) {
-				rc = PRPATH_ERR_RESERVED; /* when no try is left */
-				continue;
-			}
+			/* our own registrants-only reservation, taken by
+			 * another open of this host since we looked: never
+			 * converted (a PREEMPT of our own key would strip our
+			 * other paths) */
+			mp_log(d, 0, "LU reserved by this host (%s) during the open",
+			       prpath_pr_type_name(rv.type));
+			rc = PRPATH_ERR_HELD_OTHERWISE;
+			break;
 		} else {
 			rc = reserve_one(d, type);
 			if (rc == 0)
@@ -1843,6 +2021,228 @@ static int open_single(struct prpath_dev *d, unsigned type)
 	return 0;
 }
 
+static bool single_nexus_type(unsigned type)
+{
+	return type == PR_TYPE_WE || type == PR_TYPE_EA;
+}
+
+/* This host already holds (or shares) the reservation, of @type: makes
+ * every usable path of ours registered, sending REGISTER only where READ
+ * FULL STATUS does not show the path's nexus registered with K (on every
+ * path when the device cannot tell: tgt ties registrations to sessions),
+ * each under the "K present" rule. With a single-nexus type (WE, EA) only
+ * the holder path is used. Nothing is removed. Returns 0,
+ * PRPATH_ERR_NOT_HOLDER, PRPATH_ERR_FENCED or PRPATH_ERR_NO_PATH. */
+static int join_held(struct prpath_dev *d, unsigned type)
+{
+	struct mp_path *v[PRPATH_DEV_MAX_PATHS];
+	size_t i, n, nreg = 0;
+	bool fs;
+	int rc, last = PRPATH_ERR_NO_PATH;
+
+	fs = full_status_any(d) == 0;
+	n = usable_paths(d, v, false);
+	if (!n)
+		return PRPATH_ERR_NO_PATH;
+	if (single_nexus_type(type)) {
+		struct mp_path *h = NULL;
+
+		for (i = 0; i < n; i++)
+			if (v[i]->dev_holder)
+				h = v[i];
+		if (!h && !fs && n == 1)
+			h = v[0];  /* the one path must be it: I/O will tell */
+		if (!h) {
+			mp_log(d, 0, "the %s reservation of key 0x%016llx is held through a nexus %s",
+			       prpath_pr_type_name(type), (unsigned long long)d->key,
+			       fs ? "that is none of these paths"
+				  : "this device cannot name (no READ FULL STATUS): give only the holder path");
+			return PRPATH_ERR_NOT_HOLDER;
+		}
+		path_set_registered(h, true);
+		pthread_mutex_lock(&d->lock);
+		d->single_path = (int)h->index;
+		pthread_mutex_unlock(&d->lock);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i]->dev_reg == 1) {
+			path_set_registered(v[i], true);
+			nreg++;
+			continue;
+		}
+		/* reregister_path() refuses while the device is not open:
+		 * the open itself is what registers here (one at a time) */
+		pthread_mutex_lock(&d->rereg_lock);
+		/* K counted more often than our registered paths means a lost
+		 * session's registration only once every path of ours is
+		 * counted: the last re-registration decides */
+		pthread_mutex_lock(&d->lock);
+		d->stale_keys = false;
+		pthread_mutex_unlock(&d->lock);
+		rc = is_fenced(d) ? PRPATH_ERR_FENCED : reregister_path_locked(d, v[i]);
+		pthread_mutex_unlock(&d->rereg_lock);
+		if (rc == 0) {
+			nreg++;
+			continue;
+		}
+		if (rc == PRPATH_ERR_FENCED)
+			return rc;
+		pthread_mutex_lock(&d->lock);
+		v[i]->last_error = rc;
+		pthread_mutex_unlock(&d->lock);
+		mp_log(d, 0, "path %u: could not be registered: %s", v[i]->index + 1,
+		       prpath_strerror(rc));
+		last = rc;
+	}
+	return nreg ? 0 : last;
+}
+
+/* Whether K is registered at all (READ KEYS). Returns 1, 0 or an error. */
+static int key_registered(struct prpath_dev *d)
+{
+	struct mp_keys k;
+	int rc = read_keys_any(d, &k);
+
+	return rc ? rc : k.nk > 0;
+}
+
+/* The LU is reserved (@rv) and the caller asked for @type in @mode_name:
+ * decides between "already held" (join, returns 1), refused because
+ * another host holds it (PRPATH_ERR_RESERVED), refused because this host
+ * holds it otherwise (PRPATH_ERR_HELD_OTHERWISE), or an error. For
+ * all-registrants reservations of the same type that this host is not
+ * part of, returns 2 when @may_join (shared open), else RESERVED. An open
+ * never converts or drops a reservation this host holds. */
+static int held_check(struct prpath_dev *d, const struct mp_resv *rv,
+		      unsigned type, bool may_join)
+{
+	bool ar = prpath_pr_type_all_registrants(rv->type);
+	int reg;
+
+	if (!ar && rv->key != d->key) {
+		mp_log(d, 0, "LU reserved by key 0x%016llx (%s): not opening",
+		       (unsigned long long)rv->key, prpath_pr_type_name(rv->type));
+		return PRPATH_ERR_RESERVED;
+	}
+	if (ar) {
+		reg = key_registered(d);
+		if (reg < 0 || reg > 1)
+			return reg;
+		if (!reg) {
+			if (may_join && rv->type == type)
+				return 2;
+			mp_log(d, 0, "LU reserved by all registrants (%s), this host is not one: not opening",
+			       prpath_pr_type_name(rv->type));
+			return PRPATH_ERR_RESERVED;
+		}
+	}
+	if (rv->type != type || (ar && !may_join)) {
+		mp_log(d, 0, "this host already holds the LU with a %s reservation; asked for %s %s: release it first",
+		       prpath_pr_type_name(rv->type), may_join ? "shared" : "exclusive",
+		       prpath_pr_type_name(type));
+		return PRPATH_ERR_HELD_OTHERWISE;
+	}
+	return 1;
+}
+
+/* The "already held" outcome of an open: join, nothing removed. */
+static int open_join(struct prpath_dev *d, unsigned type)
+{
+	int rc;
+
+	mp_log(d, 1, "LU already held by this host (%s): registering missing paths only",
+	       prpath_pr_type_name(type));
+	rc = join_held(d, type);
+	if (rc == 0) {
+		pthread_mutex_lock(&d->lock);
+		d->already_held = true;
+		pthread_mutex_unlock(&d->lock);
+	}
+	return rc;
+}
+
+static int open_attach(struct prpath_dev *d)
+{
+	struct mp_resv rv;
+	int rc = read_resv_any(d, false, &rv);
+
+	if (rc)
+		return rc;
+	if (!rv.reserved) {
+		mp_log(d, 0, "the LU is not reserved: this host holds nothing to attach to");
+		return PRPATH_ERR_NOT_HOLDER;
+	}
+	if (prpath_pr_type_all_registrants(rv.type)) {
+		rc = key_registered(d);
+		if (rc < 0 || rc > 1)
+			return rc;
+		if (!rc) {
+			mp_log(d, 0, "the LU is reserved by all registrants (%s) and this host's key is not registered",
+			       prpath_pr_type_name(rv.type));
+			return PRPATH_ERR_RESERVED;
+		}
+	} else if (rv.key != d->key) {
+		mp_log(d, 0, "LU reserved by key 0x%016llx (%s), not by this host",
+		       (unsigned long long)rv.key, prpath_pr_type_name(rv.type));
+		return PRPATH_ERR_RESERVED;
+	}
+	pthread_mutex_lock(&d->lock);
+	d->type = rv.type;
+	pthread_mutex_unlock(&d->lock);
+	return open_join(d, rv.type);
+}
+
+/* The reserving modes. PRPATH_MODE_FORCE takes the LU whoever holds it
+ * (open_force(): registrations and READ RESERVATION at once, for speed).
+ * The others first look (READ RESERVATION, and READ KEYS for an
+ * all-registrants type): an open never removes or converts a registration
+ * or reservation this host held before it began. Held by this host as
+ * asked: joined, nothing sent but REGISTERs of our unregistered paths
+ * ("already held"). Held by this host otherwise:
+ * PRPATH_ERR_HELD_OTHERWISE, nothing sent. Held by another host:
+ * PRPATH_ERR_RESERVED, nothing sent. */
+static int open_reserving(struct prpath_dev *d, enum prpath_open_mode mode,
+			  unsigned type)
+{
+	struct mp_path *v[PRPATH_DEV_MAX_PATHS];
+	struct mp_resv rv;
+	size_t n;
+	int rc;
+
+	n = usable_paths(d, v, false);
+	if (!n)
+		return PRPATH_ERR_NO_PATH;
+	if (single_nexus_type(type) && mode != PRPATH_MODE_SINGLE && n > 1) {
+		mp_log(d, 0, "a %s reservation belongs to one I_T nexus: I/O through the other %zu path(s) would conflict; use the single mode or one path",
+		       prpath_pr_type_name(type), n - 1);
+		return -EINVAL;
+	}
+	if (mode == PRPATH_MODE_FORCE)
+		return open_force(d, type);
+	rc = read_resv_any(d, false, &rv);
+	if (rc)
+		return rc;
+	if (rv.reserved) {
+		rc = held_check(d, &rv, type, mode == PRPATH_MODE_SHARED);
+		if (rc == 1)
+			return open_join(d, type);
+		if (rc == 2)
+			return open_shared(d, type);
+		return rc;
+	}
+	switch (mode) {
+	case PRPATH_MODE_EXCLUSIVE:
+		return open_exclusive(d, type);
+	case PRPATH_MODE_SHARED:
+		return open_shared(d, type);
+	case PRPATH_MODE_SINGLE:
+		return open_single(d, type);
+	default:
+		return -EINVAL;
+	}
+}
+
 int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 		    unsigned flags)
 {
@@ -1850,12 +2250,14 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 	size_t i;
 	int rc;
 
-	if (!d || (unsigned)mode > PRPATH_MODE_NORESERVE)
+	if (!d || (unsigned)mode > PRPATH_MODE_ATTACH)
 		return -EINVAL;
 	if (d->observer)
 		return -EPERM;
 	type = open_type(mode, flags);
-	if (mode != PRPATH_MODE_NORESERVE && !prpath_pr_type_valid(type))
+	/* noreserve reserves nothing; attach takes the type it finds */
+	if (mode != PRPATH_MODE_NORESERVE && mode != PRPATH_MODE_ATTACH &&
+	    !prpath_pr_type_valid(type))
 		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
 	if (d->open) {
@@ -1866,6 +2268,11 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 	d->res_lost = false;
 	d->closing = false;
 	d->stale_keys = false;
+	d->already_held = false;
+	d->aptpl_refused = false;
+	d->aptpl = (flags & PRPATH_OPEN_APTPL) != 0;
+	d->aptpl_known = mode != PRPATH_MODE_ATTACH ||
+			 (flags & (PRPATH_OPEN_APTPL | PRPATH_OPEN_NO_APTPL));
 	d->single_path = -1;
 	d->mode = mode;
 	d->flags = flags;
@@ -1881,20 +2288,14 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 	       type ? prpath_pr_type_name(type) : "none",
 	       (unsigned long long)d->key, d->npaths);
 	switch (mode) {
-	case PRPATH_MODE_EXCLUSIVE:
-		rc = open_exclusive(d, type);
+	case PRPATH_MODE_NORESERVE:
+		rc = 0;
 		break;
-	case PRPATH_MODE_FORCE:
-		rc = open_force(d, type);
-		break;
-	case PRPATH_MODE_SHARED:
-		rc = open_shared(d, type);
-		break;
-	case PRPATH_MODE_SINGLE:
-		rc = open_single(d, type);
+	case PRPATH_MODE_ATTACH:
+		rc = open_attach(d);
 		break;
 	default:
-		rc = 0;
+		rc = open_reserving(d, mode, type);
 		break;
 	}
 	if (rc == 0) {
@@ -1958,7 +2359,8 @@ int prpath_dev_close(struct prpath_dev *d)
 	}
 	pthread_mutex_unlock(&d->lock);
 
-	if (mode == PRPATH_MODE_NORESERVE || (flags & PRPATH_OPEN_RETAIN))
+	if (mode == PRPATH_MODE_NORESERVE || mode == PRPATH_MODE_ATTACH ||
+	    (flags & PRPATH_OPEN_RETAIN))
 		goto done;
 	if (mode != PRPATH_MODE_SHARED)
 		rel = d->type;
@@ -2001,7 +2403,7 @@ static bool io_usable_locked(const struct prpath_dev *d, const struct mp_path *p
 	if (!path_usable_locked(p))
 		return false;
 	if (reg_mode_locked(d)) {
-		if (d->mode == PRPATH_MODE_SINGLE && (int)p->index != d->single_path)
+		if (d->single_path >= 0 && (int)p->index != d->single_path)
 			return false;
 		return p->registered;
 	}
@@ -2127,7 +2529,7 @@ static int dev_io_run(struct prpath_dev *d, bool write, uint64_t lba,
 		pthread_mutex_lock(&d->lock);
 		if (d->fenced && reg_mode_locked(d))
 			rc = PRPATH_ERR_FENCED;
-		else if (d->res_lost && reg_mode_locked(d) && holder_mode(d->mode))
+		else if (d->res_lost && reg_mode_locked(d) && holder_mode_locked(d))
 			rc = PRPATH_ERR_RESERVED;
 		pthread_mutex_unlock(&d->lock);
 		if (rc > 0)
@@ -2352,6 +2754,8 @@ int prpath_dev_status(struct prpath_dev *d, struct prpath_dev_status *st,
 	st->reservation_lost = d->res_lost;
 	st->key = d->key;
 	st->npaths = d->npaths;
+	st->already_held = d->already_held;
+	st->aptpl = d->aptpl;
 	for (i = 0; paths && i < cap && i < d->npaths; i++) {
 		struct mp_path *q = d->paths[i];
 		const char *desc = q->conn->ops->describe ?
@@ -2361,6 +2765,8 @@ int prpath_dev_status(struct prpath_dev *d, struct prpath_dev_status *st,
 		paths[i].index = q->index;
 		paths[i].state = q->state;
 		paths[i].registered = q->registered;
+		paths[i].device_registered = -1;
+		paths[i].rel_tgt_port = -1;
 		paths[i].last_error = q->last_error;
 		snprintf(paths[i].desc, sizeof(paths[i].desc), "%s",
 			 desc ? desc : q->conn->ops->name ? q->conn->ops->name : "");
@@ -2393,5 +2799,20 @@ int prpath_dev_status(struct prpath_dev *d, struct prpath_dev_status *st,
 	st->we_hold = rv.reserved &&
 		      (prpath_pr_type_all_registrants(rv.type) ? k.nk > 0
 							       : rv.key == d->key);
+	/* which of our nexuses the device counts (READ FULL STATUS) */
+	st->full_status = full_status(d, p) == 0;
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; paths && i < cap && i < d->npaths; i++) {
+		struct mp_path *q = d->paths[i];
+		const char *pn = q->conn->ops->port_name ?
+				 q->conn->ops->port_name(q->conn) : NULL;
+
+		paths[i].device_registered = st->full_status ? q->dev_reg : -1;
+		paths[i].device_holder = st->full_status && q->dev_holder;
+		snprintf(paths[i].initiator_port, sizeof(paths[i].initiator_port),
+			 "%s", pn ? pn : "");
+		paths[i].rel_tgt_port = q->rtp_known ? q->rtp : -1;
+	}
+	pthread_mutex_unlock(&d->lock);
 	return 0;
 }

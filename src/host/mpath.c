@@ -710,8 +710,11 @@ again:
 	rc = path_cmd(d, p, &io, UA_RETRY, r);
 	rc = res_err(rc, r);
 	if (rc && prm.aptpl && r->cat == PRPATH_SENSE_ILLEGAL_REQUEST &&
-	    sense_ascq(&r->sense) == SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST) {
-		/* SPC-4: a device that cannot persist refuses APTPL=1 so */
+	    (sense_ascq(&r->sense) == SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST ||
+	     sense_ascq(&r->sense) == SCSI_ASCQ_INVALID_FIELD_IN_CDB)) {
+		/* SPC-4: a device that cannot persist refuses APTPL=1 with
+		 * 26/00; tgt answers 24/00 (docs/tgt-deviations.md). Once
+		 * more without: a second refusal is the answer. */
 		pthread_mutex_lock(&d->lock);
 		if (d->aptpl) {
 			d->aptpl = false;

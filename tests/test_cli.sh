@@ -93,6 +93,17 @@ for p in 1 2 4; do
 done
 
 # ---- exit codes and messages ---------------------------------------------
+# With -o json a failure prints one JSON error document on stdout, whose
+# message is the stderr line and whose exit_status is the exit status.
+json_error_doc() {
+	python3 - "$TMP/out" "$TMP/err" "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+err = open(sys.argv[2]).read().splitlines()[0]
+assert d["schema_version"] == 1 and d["error"]["exit_status"] == int(sys.argv[3]), d
+assert err == "prpath: " + d["error"]["message"], (err, d)
+PY
+}
 expect() { # expect STATUS PATTERN -- command...
 	local want=$1 pat=$2; shift 3
 	"$@" >"$TMP/out" 2>"$TMP/err"; local rc=$?
@@ -102,7 +113,7 @@ expect() { # expect STATUS PATTERN -- command...
 		fail "'$*': stderr lacks '$pat': $(cat "$TMP/err")"
 	elif [ "$want" -ne 0 ] && [ "$(grep -vc '^Try ' "$TMP/err")" -ne 1 ]; then
 		fail "'$*': not a one-line error: $(cat "$TMP/err")"
-	elif [ "$want" -ne 0 ] && [ -s "$TMP/out" ]; then
+	elif [ "$want" -ne 0 ] && [ -s "$TMP/out" ] && ! json_error_doc "$want"; then
 		fail "'$*': wrote to stdout on error: $(head -3 "$TMP/out")"
 	else
 		ok "'$*' -> $rc"
@@ -161,6 +172,15 @@ expect 1 "--param-alltgpt does not go with --register-move" -- "$PRPATH" pr out 
 # global options between "pr" and "in"/"out"
 expect 1 "--key: '0' is not a valid key" -- "$PRPATH" pr -k 0 out --register-ignore "$URL"
 expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" pr -o json --timeout 2 in --read-keys "$URL"
+json_error_doc 2 && ok "-o json: the failure as a JSON document" || fail "-o json error document: $(cat "$TMP/out")"
+# the same for a usage error and for every host command
+expect 1 "is not a block address" -- "$PRPATH" -o json read --lba x "$URL"
+json_error_doc 1 && ok "-o json: a usage error as a JSON document" || fail "-o json usage error document: $(cat "$TMP/out")"
+for cmd in acquire takeover release status "read --lba 0" "write --lba 0 --pattern 1"; do
+	# shellcheck disable=SC2086
+	expect 2 "" -- "$PRPATH" -o json --timeout 2 $cmd "$URL"
+	json_error_doc 2 || fail "-o json $cmd: no error document: $(cat "$TMP/out")"
+done
 # local files: checked up front, clear reasons
 printf 'x%.0s' $(seq 1 1000) >"$TMP/f1000"
 expect 1 "--in $TMP/f1000: 1000 bytes is not a whole number of blocks" -- "$PRPATH" write --lba 0 --in "$TMP/f1000" "$URL"

@@ -160,7 +160,9 @@ expect 0 "pr out --register-ignore (0x1234)" -- "$PRPATH" $A -k 0x1234 pr out --
 expect 0 "pr out --reserve (0x1234)" -- "$PRPATH" $A -k 0x1234 pr out --reserve --prout-type wero "$U1"
 expect 24 "pr out --reserve -o json from another nexus" -- "$PRPATH" $B -k 0x99 -o json pr out --reserve --prout-type wero "$U2"
 grep -qx "prpath: pr out: RESERVE on $U2: RESERVATION CONFLICT" "$TMP/err" || fail "refused RESERVE message: $(cat "$TMP/err")"
-[ -s "$TMP/out" ] && fail "refused RESERVE wrote to stdout: $(cat "$TMP/out")"
+# with -o json the refusal is also a JSON error document on stdout
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["error"]["exit_status"] == 24 and d["error"]["message"] == "pr out: RESERVE on " + sys.argv[2] + ": RESERVATION CONFLICT", d' "$TMP/out" "$U2" ||
+	fail "refused RESERVE JSON error document: $(cat "$TMP/out")"
 expect 0 "pr out --clear" -- "$PRPATH" $A -k 0x1234 pr out --clear "$U1"
 
 # every pr in service action as JSON
@@ -189,7 +191,8 @@ grep -q "path 1 -> WRITE" "$TMP/err" && fail "--via 2 wrote on path 1: $(cat "$T
 # under exclusive access a read from an unregistered host is refused: 24
 expect 24 "A's read under B's earo" -- "$PRPATH" $A -o json read --lba 3 "$U1" "$U2"
 grep -q "read: this host.s key is not registered (fenced?) and the LU is reserved by 0x[0-9a-f]* (earo): nothing was read" "$TMP/err" || fail "A's read conflict message: $(cat "$TMP/err")"
-[ -s "$TMP/out" ] && fail "refused read wrote to stdout: $(cat "$TMP/out")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["error"]["exit_status"] == 24 and "data_hex" not in d, d' "$TMP/out" ||
+	fail "refused read: not a JSON error document: $(cat "$TMP/out")"
 # --in must be exactly --count blocks; out-of-range blocks are named
 head -c 1024 /dev/zero >"$TMP/two"
 expect 1 "write --count 1 --in a 2-block file" -- "$PRPATH" $B write --lba 0 --count 1 --in "$TMP/two" "$U1" "$U2"

@@ -105,6 +105,12 @@ void out_add_bool(struct json_object *o, const char *k, bool v);
 void out_add_key(struct json_object *o, const char *k, uint64_t key);
 /* Writes @doc as pretty JSON + newline on stdout and frees it. */
 void out_json(struct json_object *doc);
+/* With -o json, when a command ends with @status != 0 and printed no
+ * document: {"schema_version", "command", "error": {"message" (the first
+ * error of the run, as on stderr), "exit_status"}} on stdout. */
+void out_json_error(const struct cli *c, int status);
+/* The first message cli_err() printed in this run, "" when none. */
+const char *cli_first_error(void);
 /* "0x%016llx" */
 void out_key_str(uint64_t key, char buf[19]);
 

@@ -17,6 +17,14 @@
 #include "cli/cli.h"
 #include "host/iscsi.h"
 
+/* The first error of this run, for the JSON error document. */
+static char first_err[1024];
+
+const char *cli_first_error(void)
+{
+	return first_err;
+}
+
 void cli_err(const struct cli *c, const char *fmt, ...)
 {
 	char msg[1024];
@@ -26,6 +34,8 @@ void cli_err(const struct cli *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", c && c->prog ? c->prog : "prpath", msg);
+	if (!first_err[0])
+		snprintf(first_err, sizeof(first_err), "%s", msg);
 }
 
 const char *cli_why_no_url(const char *url, const char *why)

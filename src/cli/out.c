@@ -53,8 +53,26 @@ void out_add_key(struct json_object *o, const char *k, uint64_t key)
 	out_add_str(o, k, buf);
 }
 
+static bool doc_printed;
+
+void out_json_error(const struct cli *c, int status)
+{
+	struct json_object *doc, *e;
+
+	if (!c || c->output != OUT_JSON || status == EXIT_OK || doc_printed)
+		return;
+	doc = out_doc(c->cmd ? c->cmd : "");
+	e = json_object_new_object();
+	out_add_str(e, "message", cli_first_error()[0] ? cli_first_error()
+						       : "failed");
+	out_add_int(e, "exit_status", status);
+	json_object_object_add(doc, "error", e);
+	out_json(doc);
+}
+
 void out_json(struct json_object *doc)
 {
+	doc_printed = true;
 	fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
 					     JSON_C_TO_STRING_SPACED |
 					     JSON_C_TO_STRING_NOSLASHESCAPE),

@@ -88,15 +88,13 @@ static const struct option global_long[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-int main(int argc, char **argv)
+static int run(struct cli *c, int argc, char **argv)
 {
-	struct cli c;
 	const struct command *cmd = NULL;
 	size_t i;
 	int opt, rc;
 
-	memset(&c, 0, sizeof(c));
-	c.prog = "prpath";
+	c->prog = "prpath";
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+:i:k:o:vh", global_long,
@@ -110,23 +108,23 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		case '?':
 			if (optopt)
-				cli_err(&c, "unknown option '-%c'", optopt);
+				cli_err(c, "unknown option '-%c'", optopt);
 			else
-				cli_err(&c, "unknown option '%s'", argv[optind - 1]);
+				cli_err(c, "unknown option '%s'", argv[optind - 1]);
 			fprintf(stderr, "Try 'prpath --help'.\n");
 			return EXIT_USAGE;
 		case ':':
-			cli_err(&c, "option '%s' needs a value", argv[optind - 1]);
+			cli_err(c, "option '%s' needs a value", argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
-			rc = cli_global_opt(&c, opt, optarg);
+			rc = cli_global_opt(c, opt, optarg);
 			if (rc < 0)
 				return -rc;
 			break;
 		}
 	}
 	if (optind >= argc) {
-		cli_err(&c, "no command given");
+		cli_err(c, "no command given");
 		fprintf(stderr, "Try 'prpath --help'.\n");
 		return EXIT_USAGE;
 	}
@@ -134,19 +132,31 @@ int main(int argc, char **argv)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 			cmd = &commands[i];
 	if (!cmd) {
-		cli_err(&c, "unknown command '%s'", argv[optind]);
+		cli_err(c, "unknown command '%s'", argv[optind]);
 		fprintf(stderr, "Try 'prpath --help'.\n");
 		return EXIT_USAGE;
 	}
-	c.cmd = cmd->name;
-	rc = prpath_ctx_new(&c.ctx);
+	c->cmd = cmd->name;
+	rc = prpath_ctx_new(&c->ctx);
 	if (rc < 0) {
-		cli_err(&c, "%s", prpath_strerror(rc));
+		cli_err(c, "%s", prpath_strerror(rc));
 		return EXIT_DEVICE;
 	}
 	/* the command's argv starts with its name */
-	rc = cmd->fn(&c, argc - optind, argv + optind);
-	prpath_ctx_free(c.ctx);
+	rc = cmd->fn(c, argc - optind, argv + optind);
+	prpath_ctx_free(c->ctx);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = run(&c, argc, argv);
+	/* -o json: a failure is a JSON document too */
+	out_json_error(&c, rc);
 	fflush(stdout);
 	return rc;
 }

@@ -506,6 +506,13 @@ static void test_url_credentials(void **state)
 	snprintf(url, sizeof(url), "iscsi://a%%xy@h/iqn.t/0");
 	assert_true(pp_url_redact(url));
 	assert_string_equal(url, "iscsi://a@h/iqn.t/0");
+	/* a secret with '/' or '@' (malformed: the parse fails) is still
+	 * hidden in the error messages that quote the URL */
+	snprintf(url, sizeof(url), "iscsi://alice%%top/secret@12345@h/iqn.t/0");
+	assert_int_equal(pp_iscsi_url_parse(url, &u, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "a CHAP secret in the URL must not contain '/' (give it in PRPATH_CHAP_SECRET)");
+	assert_true(pp_url_redact(url));
+	assert_string_equal(url, "iscsi://alice%***@h/iqn.t/0");
 	snprintf(url, sizeof(url), "iscsi://a@h/iqn.t/0");
 	assert_false(pp_url_redact(url));
 	snprintf(url, sizeof(url), "iscsi://h/iqn.t/0");

@@ -174,6 +174,20 @@ expect 1 "--key: '0' is not a valid key" -- "$PRPATH" pr -k 0 out --register-ign
 expect 2 "iscsi://127.0.0.1:1/iqn.x/0: " -- "$PRPATH" pr -o json --timeout 2 in --read-keys "$URL"
 json_error_doc 2 && ok "-o json: the failure as a JSON document" || fail "-o json error document: $(cat "$TMP/out")"
 # the same for a usage error and for every host command
+# a CHAP secret in a URL never shows, also in a malformed URL
+for u in "iscsi://alice%Sekr3tSekr3t@127.0.0.1:99999/iqn.x:y/0" \
+	 "iscsi://alice%Sekr3t/Sekr3t@127.0.0.1/iqn.x:y/0" \
+	 "iscsi://alice%Sekr3t@Sekr3t@127.0.0.1/iqn.x:y/zz" \
+	 "iscsi://alice%Sekr3tSekr3t@/iqn.x:y/0"; do
+	for cmd in status "pr in --read-keys" "pr out --register" "write --lba 0 --pattern 1"; do
+		# shellcheck disable=SC2086
+		"$PRPATH" -o json $cmd "$u" >"$TMP/out" 2>"$TMP/err"
+		rc=$?
+		[ "$rc" -eq 1 ] || fail "$cmd $u: exit $rc, expected 1"
+		grep -q "Sekr3t" "$TMP/out" "$TMP/err" && fail "$cmd: the secret shows: $(cat "$TMP/err")"
+	done
+done
+ok "CHAP secrets in malformed URLs never show"
 expect 1 "is not a block address" -- "$PRPATH" -o json read --lba x "$URL"
 json_error_doc 1 && ok "-o json: a usage error as a JSON document" || fail "-o json usage error document: $(cat "$TMP/out")"
 for cmd in acquire takeover release status "read --lba 0" "write --lba 0 --pattern 1"; do

@@ -120,6 +120,8 @@ int pp_iscsi_url_parse(const char *url, struct pp_iscsi_url *u, char *why,
 		for (const char *q = p; q < end; q++)
 			if (*q == '@')
 				at = q;
+		if (!at && memchr(p, '%', (size_t)(end - p)) && strchr(end, '@'))
+			return fail(why, cap, "a CHAP secret in the URL must not contain '/' (give it in PRPATH_CHAP_SECRET)");
 		if (at) {
 			pct = memchr(p, '%', (size_t)(at - p));
 			n = (size_t)((pct ? pct : at) - p);
@@ -240,13 +242,14 @@ bool pp_url_redact(char *url)
 	p = url + strlen(ISCSI_SCHEME);
 	slash = strchr(p, '/');
 	n = slash ? (size_t)(slash - p) : strlen(p);
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == '@')
-			at = p + i;
-	if (!at)
-		return false;
-	pct = memchr(p, '%', (size_t)(at - p));
+	/* USER%SECRET starts in the authority; a (malformed) secret may
+	 * itself hold '/' or '@', so it runs to the last '@' of the URL
+	 * (target names and LUNs have none) */
+	pct = memchr(p, '%', n);
 	if (!pct)
+		return false;
+	at = strrchr(pct, '@');
+	if (!at)
 		return false;
 	n = (size_t)(at - pct - 1);
 	/* wipe, then close the gap */

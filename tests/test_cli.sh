@@ -154,7 +154,16 @@ expect 1 "give exactly one PATH" -- "$PRPATH" pr in --read-keys
 expect 1 "give exactly one service action" -- "$PRPATH" pr out "$URL"
 expect 1 "--prout-type: 'xx'" -- "$PRPATH" pr out --reserve --prout-type xx "$URL"
 expect 1 "--param-rk: 'zz'" -- "$PRPATH" pr out --register --param-rk zz "$URL"
-expect 1 "needs one --transport-id" -- "$PRPATH" pr out --register-move "$URL"
+expect 1 "needs one --transport-id" -- "$PRPATH" pr out --register-move --param-sark 0x77 "$URL"
+# REGISTER AND MOVE with SARK 0 would reach the device: refused here
+expect 1 "--register-move needs --param-sark KEY" -- "$PRPATH" pr out --register-move --transport-id iqn.x,i,0x1234567890ab --relative-target-port 1 "$URL"
+expect 1 "--register-move needs --param-sark KEY" -- "$PRPATH" pr out --register-move --param-sark 0 --transport-id iqn.x,i,0x1234567890ab --relative-target-port 1 "$URL"
+# global options a command ignores are refused, not accepted silently
+expect 1 "demo: -i/--initiator does not apply" -- "$PRPATH" demo -i iqn.2026-11.x:y
+expect 1 "demo: -k/--key does not apply" -- "$PRPATH" -k 5 demo
+expect 1 "demo: --timeout does not apply" -- "$PRPATH" demo --timeout 3
+expect 1 "target: -i/--initiator does not apply" -- "$PRPATH" -i iqn.2026-11.x:y target --lun "$TMP/never:1M"
+[ -e "$TMP/never" ] && fail "a refused target created its --lun file"
 expect 1 "--paths: '0'" -- "$PRPATH" demo --paths 0
 expect 1 "--paths: '17'" -- "$PRPATH" demo --paths 17
 expect 1 "--seed: 'abc'" -- "$PRPATH" demo --seed abc

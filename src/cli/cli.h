@@ -109,6 +109,10 @@ void out_json(struct json_object *doc);
  * document: {"schema_version", "command", "error": {"message" (the first
  * error of the run, as on stderr), "exit_status"}} on stdout. */
 void out_json_error(const struct cli *c, int status);
+/* For commands that act as no host: a usage error (after printing it,
+ * naming @why) when -i, -k or --timeout was given, 0 otherwise. Options
+ * a command ignores are refused, never accepted silently. */
+int cli_no_host_globals(const struct cli *c, const char *why);
 /* The first message cli_err() printed in this run, "" when none. */
 const char *cli_first_error(void);
 /* "0x%016llx" */

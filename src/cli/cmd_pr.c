@@ -657,8 +657,8 @@ static void prout_usage(FILE *f)
 		"  --register, --register-ignore   REGISTER / REGISTER AND IGNORE EXISTING KEY\n"
 		"  --reserve, --release, --clear   RESERVE (needs --prout-type) / RELEASE / CLEAR\n"
 		"  --preempt, --preempt-abort      PREEMPT / PREEMPT AND ABORT (--param-sark = victim)\n"
-		"  --register-move                 REGISTER AND MOVE (needs --transport-id and\n"
-		"                                  --relative-target-port)\n"
+		"  --register-move                 REGISTER AND MOVE (needs --transport-id,\n"
+		"                                  --relative-target-port and --param-sark)\n"
 		"  --param-rk KEY                  RESERVATION KEY (default: 0 for the register\n"
 		"                                  actions, this host's key otherwise)\n"
 		"  --param-sark KEY                SERVICE ACTION RESERVATION KEY (default: this\n"
@@ -729,6 +729,11 @@ static int pr_out(struct cli *c, int argc, char **argv)
 	}
 	if (a.sa == PR_OUT_REGISTER_AND_MOVE && a.alltgpt) {
 		cli_err(c, "pr out: --param-alltgpt does not go with --register-move (its parameter list has no ALL_TG_PT)");
+		return EXIT_USAGE;
+	}
+	if (a.sa == PR_OUT_REGISTER_AND_MOVE && (!a.sark_set || a.sark == 0)) {
+		/* SARK is the key the new holder gets: 0 is never valid */
+		cli_err(c, "pr out: --register-move needs --param-sark KEY (the key registered for the new holder, not 0)");
 		return EXIT_USAGE;
 	}
 	if (a.sa == PR_OUT_RESERVE && !a.type_set) {

@@ -1024,6 +1024,11 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 		free(d);
 		return EXIT_USAGE;
 	}
+	rc = cli_no_host_globals(c, "the demo's hosts A and B have their own names and keys");
+	if (rc) {
+		free(d);
+		return rc;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	d->rng = d->seed;
 	pthread_mutex_init(&d->lock, NULL);

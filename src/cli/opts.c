@@ -215,6 +215,18 @@ int cli_global_opt(struct cli *c, int opt, const char *arg)
 	}
 }
 
+int cli_no_host_globals(const struct cli *c, const char *why)
+{
+	const char *opt = c->initiator_set ? "-i/--initiator" :
+			  c->key_set ? "-k/--key" :
+			  c->timeout_ms ? "--timeout" : NULL;
+
+	if (!opt)
+		return 0;
+	cli_err(c, "%s: %s does not apply (%s)", c->cmd, opt, why);
+	return EXIT_USAGE;
+}
+
 int cli_finish_globals(struct cli *c)
 {
 	if (!c->initiator_set)

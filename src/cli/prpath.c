@@ -23,7 +23,9 @@ struct command {
 /* `target` parses its own options (src/cli/cmd_target.c). */
 static int run_target(struct cli *c, int argc, char **argv)
 {
-	return cmd_target_v(argc, argv, c->verbose);
+	int rc = cli_no_host_globals(c, "the target is the storage side; its name is --iqn");
+
+	return rc ? rc : cmd_target_v(argc, argv, c->verbose);
 }
 
 static const struct command commands[] = {

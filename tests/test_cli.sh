@@ -164,6 +164,18 @@ expect 1 "demo: -k/--key does not apply" -- "$PRPATH" -k 5 demo
 expect 1 "demo: --timeout does not apply" -- "$PRPATH" demo --timeout 3
 expect 1 "target: -i/--initiator does not apply" -- "$PRPATH" -i iqn.2026-11.x:y target --lun "$TMP/never:1M"
 [ -e "$TMP/never" ] && fail "a refused target created its --lun file"
+
+# --lun errors say why, and leave no file behind
+mkdir -p "$TMP/lundir"
+expect 1 "cannot open backing store $TMP/lundir: is a directory" -- "$PRPATH" target --portal 127.0.0.1:0 --lun "$TMP/lundir"
+expect 1 "cannot open backing store /dev/null: not a regular file or a block device" -- "$PRPATH" target --portal 127.0.0.1:0 --lun /dev/null:1M
+expect 1 "the size is beyond what the file system or device holds" -- "$PRPATH" target --portal 127.0.0.1:0 --lun "$TMP/lundir/huge:900T"
+expect 2 "cannot open backing store $TMP/lundir/no/x: No such file or directory" -- "$PRPATH" target --portal 127.0.0.1:0 --lun "$TMP/lundir/no/x:1M"
+[ -z "$(ls -A "$TMP/lundir")" ] || fail "refused --lun left files: $(ls -A "$TMP/lundir")"
+# an existing file is never removed by a failed start
+: >"$TMP/lundir/empty"
+expect 1 "smaller than one block" -- "$PRPATH" target --portal 127.0.0.1:0 --lun "$TMP/lundir/empty"
+[ -e "$TMP/lundir/empty" ] || fail "a failed start removed an existing file"
 expect 1 "--paths: '0'" -- "$PRPATH" demo --paths 0
 expect 1 "--paths: '17'" -- "$PRPATH" demo --paths 17
 expect 1 "--seed: 'abc'" -- "$PRPATH" demo --seed abc

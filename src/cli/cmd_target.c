@@ -384,7 +384,9 @@ int cmd_target_v(int argc, char **argv, int verbose0)
 	r = prpath_target_new(&cfg, &t, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "prpath target: %s\n", err[0] ? err : strerror(-r));
-		ret = r == -EINVAL ? 1 : 2;
+		/* a --lun that cannot be a LUN is a usage error */
+		ret = (r == -EINVAL || r == -ENODEV || r == -ERANGE ||
+		       r == -EISDIR || r == -EFBIG) ? 1 : 2;
 		goto out;
 	}
 	memset(&sa, 0, sizeof(sa));

@@ -42,6 +42,7 @@ int ds_block_open(struct prpath_lu *lu, const struct prpath_lu_config *cfg)
 {
 	uint64_t size, bytes;
 	struct stat st;
+	bool created = false;
 	int fd, err;
 
 	lu->fd = -1;
@@ -64,7 +65,13 @@ int ds_block_open(struct prpath_lu *lu, const struct prpath_lu_config *cfg)
 		return 0;
 	}
 
-	fd = open(cfg->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* created only when missing and a size is given; a file this open
+	 * created is removed again when the open fails */
+	fd = open(cfg->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && cfg->size) {
+		fd = open(cfg->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		created = fd >= 0;
+	}
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
@@ -93,12 +100,12 @@ int ds_block_open(struct prpath_lu *lu, const struct prpath_lu_config *cfg)
 	} else if (S_ISREG(st.st_mode)) {
 		size = cfg->size ? cfg->size : (uint64_t)st.st_size;
 	} else {
-		err = -EINVAL;
+		err = -ENODEV;  /* neither a regular file nor a block device */
 		goto fail;
 	}
 	lu->blocks = size / lu->block_size;
 	if (!lu->blocks) {
-		err = -EINVAL;
+		err = -ERANGE;  /* smaller than one block */
 		goto fail;
 	}
 	bytes = lu->blocks * lu->block_size;
@@ -115,6 +122,8 @@ int ds_block_open(struct prpath_lu *lu, const struct prpath_lu_config *cfg)
 	lu->fd = fd;
 	return 0;
 fail:
+	if (created)
+		unlink(cfg->path);
 	close(fd);
 	lu->blocks = 0;
 	return err;

@@ -35,6 +35,29 @@ static int fail3(int err, const char *what, const char *arg, const char *tail)
 	return err;
 }
 
+/* Why ds_block_open() failed, as the tail of the message. */
+static const char *backing_store_why(int rc)
+{
+	static _Thread_local char buf[128];
+
+	switch (rc) {
+	case -EBUSY:
+		return ": in use by another device server (it is locked)";
+	case -ENODEV:
+		return ": not a regular file or a block device";
+	case -ERANGE:
+		return ": smaller than one block";
+	case -EFBIG:
+	case -ENOSPC:
+		return ": the size is beyond what the file system or device holds";
+	case -EISDIR:
+		return ": is a directory";
+	default:
+		snprintf(buf, sizeof(buf), ": %s", strerror(-rc));
+		return buf;
+	}
+}
+
 static int fail(int err, const char *what)
 {
 	return fail3(err, what, NULL, NULL);
@@ -322,7 +345,7 @@ int prpath_lu_new(const struct prpath_lu_config *cfg, struct prpath_lu **out)
 	if (rc < 0) {
 		if (!last_error[0])
 			fail3(rc, "cannot open backing store ", cfg->path,
-			      rc == -EBUSY ? ": in use by another device server (it is locked)" : NULL);
+			      backing_store_why(rc));
 		goto err;
 	}
 	if (lu->state_path) {

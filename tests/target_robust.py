@@ -323,10 +323,11 @@ st, _ = login(s, target="iqn.2000-01.invalid:nope")
 check(st == 0x0203, "unknown TargetName answered with 02/03 (got %r)" % st)
 s.close()
 
-# 5. initiator not in --allow: 02/01
+# 5. initiator not in --allow: 02/02 authorization failure (RFC 7143 11.13.5;
+#    02/01 would tell it to try other credentials)
 s = conn()
 st, _ = login(s, ini="iqn.2000-01.invalid:intruder")
-check(st == 0x0201, "initiator not allowed answered with 02/01 (got %r)" % st)
+check(st == 0x0202, "initiator not allowed answered with 02/02 (got %r)" % st)
 s.close()
 
 # 6. missing InitiatorName: 02/07

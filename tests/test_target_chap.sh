@@ -85,7 +85,7 @@ PRPATH_CHAP_USER=alice PRPATH_CHAP_SECRET=wrongsecret99 \
 	"$PRPATH" -i "$HOST" status "$U" >"$TMP/st" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || fail "status with a wrong secret exited $rc, expected 2"
-grep -q "login refused: CHAP authentication failed (wrong user or secret)" "$TMP/st" ||
+grep -q "login refused: CHAP authentication failed: wrong user or secret, or the target requires mutual CHAP" "$TMP/st" ||
 	fail "status with a wrong secret: $(cat "$TMP/st")"
 PRPATH_CHAP_USER=alice "$PRPATH" -i "$HOST" status "$U" >"$TMP/st" 2>&1
 rc=$?
@@ -133,11 +133,34 @@ PRPATH_CHAP_MUTUAL_USER=prpath-target PRPATH_CHAP_MUTUAL_SECRET=wrongsecret99 \
 	"$PRPATH" -i "$HOST" status "$U" >"$TMP/st" 2>&1
 rc=$?
 [ "$rc" -eq 2 ] || fail "status with a wrong mutual secret exited $rc, expected 2"
-grep -q "Invalid CHAP_R response from the target" "$TMP/st" || fail "wrong mutual: $(cat "$TMP/st")"
+grep -q "the target failed mutual CHAP (its answer does not match PRPATH_CHAP_MUTUAL_USER/PRPATH_CHAP_MUTUAL_SECRET)" "$TMP/st" || fail "wrong mutual: $(cat "$TMP/st")"
+# one-way credentials where mutual CHAP is required: not blamed on the secret alone
+PRPATH_CHAP_USER=alice PRPATH_CHAP_SECRET=$SECRET \
+	"$PRPATH" -i "$HOST" status "$U" >"$TMP/st" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || fail "status without mutual credentials exited $rc, expected 2"
+grep -q "or the target requires mutual CHAP (set PRPATH_CHAP_MUTUAL_USER and PRPATH_CHAP_MUTUAL_SECRET)" "$TMP/st" ||
+	fail "missing mutual CHAP: $(cat "$TMP/st")"
 grep -q "CHAP authenticated $HOST as 'alice' (mutual)" "$TMP/target.log" || fail "no mutual success in the log"
 grep -q "mutual CHAP required but the initiator sent no CHAP_I/CHAP_C" "$TMP/target.log" ||
 	fail "no mutual-required failure in the log"
 ! grep -q -e "$SECRET" -e "$MSECRET" "$TMP/target.log" "$TMP/st" || fail "a secret was printed"
 echo "ok: prpath status with mutual CHAP"
+tl_stop_target || exit 1
+
+# ---- --allow: a refused initiator is told so, not to set CHAP -------------------
+PORT1=$(tl_free_port)
+tl_start_target --portal "127.0.0.1:$PORT1" --lun "$TMP/lu0:8M" --allow "$HOST"
+U="iscsi://127.0.0.1:$PORT1/$IQN/0"
+"$PRPATH" -i "$HOST" status "$U" >"$TMP/st" 2>&1 || fail "status of an allowed initiator: $(cat "$TMP/st")"
+"$PRPATH" -i iqn.2026-11.io.prpath:stranger status "$U" >"$TMP/st" 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || fail "status of a stranger exited $rc, expected 2"
+grep -q "login refused: the target does not allow initiator iqn.2026-11.io.prpath:stranger (not on its access list)" "$TMP/st" ||
+	fail "stranger: $(cat "$TMP/st")"
+grep -q "CHAP" "$TMP/st" && fail "a refusal by --allow mentions CHAP: $(cat "$TMP/st")"
+grep -q "initiator iqn.2026-11.io.prpath:stranger is not on the --allow list" "$TMP/target.log" ||
+	fail "no --allow refusal in the target log"
+echo "ok: --allow refusal named as such"
 tl_stop_target || exit 1
 echo "PASS"

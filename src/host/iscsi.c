@@ -237,11 +237,22 @@ static int isc_login(struct pp_iscsi_conn *c)
 			iscsi_destroy_context(ctx);
 			return -ETIMEDOUT;
 		}
-		if (e && strstr(e, "Authentication failure"))
+		if (e && strstr(e, "Invalid CHAP_R response from the target"))
+			pp_transport_set_error("%s: login refused by this host: the target failed mutual CHAP (its answer does not match PRPATH_CHAP_MUTUAL_USER/PRPATH_CHAP_MUTUAL_SECRET)",
+					       c->desc);
+		else if (e && strstr(e, "Authorization failure"))
+			/* 02/02: no credential would help */
+			pp_transport_set_error("%s: login refused: the target does not allow initiator %s (not on its access list)",
+					       c->desc, c->iqn);
+		else if (e && strstr(e, "Authentication failure"))
+			/* 02/01 after CHAP cannot tell a wrong secret from a
+			 * missing mutual CHAP: say what applies */
 			pp_transport_set_error("%s: login refused: %s", c->desc,
-					       c->chap_user[0] ?
-					       "CHAP authentication failed (wrong user or secret)" :
-					       "the target requires CHAP (set PRPATH_CHAP_USER and PRPATH_CHAP_SECRET)");
+					       !c->chap_user[0] ?
+					       "the target requires CHAP (set PRPATH_CHAP_USER and PRPATH_CHAP_SECRET)" :
+					       c->chap_mutual_user[0] ?
+					       "CHAP authentication failed (wrong user or secret, or the target's mutual CHAP credentials differ)" :
+					       "CHAP authentication failed: wrong user or secret, or the target requires mutual CHAP (set PRPATH_CHAP_MUTUAL_USER and PRPATH_CHAP_MUTUAL_SECRET)");
 		else
 			pp_transport_set_error("%s: login refused: %s", c->desc,
 					       e ? e : "?");

@@ -630,8 +630,13 @@ static int handle_login(struct conn *c, const struct iscsi_bhs *b,
 		if (strcmp(c->p.target_name, t->iqn) != 0)
 			return login_fail(c, b, ISCSI_LOGIN_NOT_FOUND);
 	}
-	if (!allowed(t, c->p.initiator_name))
-		return login_fail(c, b, ISCSI_LOGIN_AUTH_FAILED);
+	if (!allowed(t, c->p.initiator_name)) {
+		/* RFC 7143 11.13.5: 02/02 authorization failure, not 02/01:
+		 * no credential would help */
+		tlog(t, PRPATH_TARGET_LOG_INFO, "%s: initiator %s is not on the --allow list",
+		     c->peer, c->p.initiator_name);
+		return login_fail(c, b, ISCSI_LOGIN_AUTHZ_FAILED);
+	}
 
 	if (c->p.session_type == ISCSI_SESSION_NORMAL && !c->tpgt_sent) {
 		r = 0;

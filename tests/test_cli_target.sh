@@ -244,6 +244,38 @@ expect 0 "A releases the single hold" -- "$PRPATH" $A release "$U1" "$U2"
 expect 0 "nothing left after the single release" -- "$PRPATH" -o json pr in --read-keys "$U1"
 jq_py 'assert d["keys"] == [], d' "keys after the single release"
 
+# ---- two takeovers at once: at most one says it holds the LU (item 6) -------
+KA=0x00000000000000a1
+KB=0x00000000000000b2
+wins=0
+for round in $(seq 1 12); do
+	"$PRPATH" $A -k $KA takeover "$U1" "$U2" >"$TMP/ta.out" 2>"$TMP/ta.err" & pa=$!
+	"$PRPATH" $B -k $KB takeover "$U2" "$U1" >"$TMP/tb.out" 2>"$TMP/tb.err" & pb=$!
+	wait $pa; ra=$?
+	wait $pb; rb=$?
+	case "$ra$rb" in 024|240|2424) ;; *) fail "round $round: takeovers exited $ra and $rb: $(cat "$TMP/ta.err" "$TMP/tb.err")";; esac
+	"$PRPATH" -o json pr in --read-full-status "$U1" >"$TMP/out" 2>"$TMP/err" || fail "round $round: read full status"
+	python3 - "$TMP/out" "$ra" "$rb" "$KA" "$KB" <<'PY' || fail "round $round: $(cat "$TMP/ta.err" "$TMP/tb.err")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ra, rb, ka, kb = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+regs = d["registrations"]
+holder = [r["key"] for r in regs if r["reservation_holder"]]
+keys = {r["key"] for r in regs}
+if ra == 0:
+    assert holder == [ka] and keys == {ka}, (holder, keys)   # B left nothing
+elif rb == 0:
+    assert holder == [kb] and keys == {kb}, (holder, keys)   # A left nothing
+else:
+    assert not (keys & {ka, kb}) or holder, (holder, keys)
+PY
+	[ "$ra" -eq 0 ] || [ "$rb" -eq 0 ] && wins=$((wins + 1))
+	"$PRPATH" $A -k $KA release "$U1" "$U2" >/dev/null 2>&1
+	"$PRPATH" $B -k $KB release "$U1" "$U2" >/dev/null 2>&1
+done
+echo "ok: 12 rounds of two takeovers at once: at most one success each ($wins decided)"
+[ "$wins" -ge 1 ] || fail "no round had a winner"
+
 # ---- APTPL: a target without --state-dir cannot persist (item 4) ------------
 expect 0 "A acquires (json): aptpl refused by this target" -- "$PRPATH" $A -o json acquire "$U1" "$U2"
 jq_py 'assert d["aptpl"] is False, d' "aptpl without a state dir"

@@ -622,9 +622,10 @@ static void test_force_holder_changed(void **state)
 	struct pp_script_step *pre;
 	unsigned i;
 
-	/* the holder changed between READ RESERVATION and PREEMPT: the
-	 * PREEMPT of the old key conflicts, the new holder is read and
-	 * preempted */
+	/* the holder changed between READ RESERVATION and PREEMPT: another
+	 * takeover took the LU from H first. Preempting it in turn would let
+	 * both takeovers report success: this one lost, and its
+	 * registrations are undone */
 	pp_script_group_begin(f->s);
 	read_resv(f, 1, true, H, 0x05);
 	for (i = 0; i < NP; i++)
@@ -632,7 +633,20 @@ static void test_force_holder_changed(void **state)
 	pre = prout(f, PP_SCRIPT_ANY_PATH, SA_PREEMPT_ABORT, 0x05, K, H);
 	pp_script_reply_status(pre, RES_CONFLICT);
 	read_resv(f, PP_SCRIPT_ANY_PATH, true, 0x77, 0x05);
-	prout(f, PP_SCRIPT_ANY_PATH, SA_PREEMPT_ABORT, 0x05, K, 0x77);
+	pp_script_group_end(f->s);
+	all_regi(f, NP, 0);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0), PRPATH_ERR_RESERVED);
+	script_ok(f);
+
+	/* H released meanwhile (nobody holds it now): RESERVE */
+	pp_script_group_begin(f->s);
+	read_resv(f, 1, true, H, 0x05);
+	for (i = 0; i < NP; i++)
+		regi(f, (int)i, K);
+	pre = prout(f, PP_SCRIPT_ANY_PATH, SA_PREEMPT_ABORT, 0x05, K, H);
+	pp_script_reply_status(pre, RES_CONFLICT);
+	read_resv(f, PP_SCRIPT_ANY_PATH, false, 0, 0);
+	prout(f, PP_SCRIPT_ANY_PATH, SA_RESERVE, 0x05, K, 0);
 	pp_script_group_end(f->s);
 	read_resv(f, 0, true, K, 0x05);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0), 0);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <prpath/mpath.h>
@@ -577,6 +578,8 @@ static void takeover_usage(FILE *f)
 		"  --no-aptpl    do not ask the device to persist the registrations (APTPL=0)\n");
 }
 
+static int raw_unregister(struct cli *c, struct hdev *h);
+
 static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 {
 	static const struct option lo_acq[] = {
@@ -604,7 +607,8 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	char head[256], ks[19];
 	char badlist[HOST_MAX_PATHS * 4];
 	size_t off = 0;
-	int first, rc, derr, i, bad = 0;
+	int first, rc, derr, i, bad = 0, srs;
+	struct timespec t0;
 
 	rc = cli_parse(c, argc, argv, &co, &first);
 	if (rc >= 0)
@@ -623,7 +627,28 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	rc = hdev_setup(c, &h, argc - first, argv + first, false);
 	if (rc)
 		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = prpath_dev_open(h.dev, a.mode, flags);
+	if (rc == 0 && takeover) {
+		/* Two takeovers started at once: the one whose PREEMPT lands
+		 * last holds the LU, and the other finished first believing
+		 * it won. Wait twice as long as our own takeover took (0.1 s
+		 * to 2 s) before looking again (below): a rival that started
+		 * with us has preempted us by then. */
+		struct timespec t1, ts;
+		int64_t us;
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		us = 2 * ((int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+			  (t1.tv_nsec - t0.tv_nsec) / 1000);
+		if (us < 100000)
+			us = 100000;
+		if (us > 2000000)
+			us = 2000000;
+		ts.tv_sec = (time_t)(us / 1000000);
+		ts.tv_nsec = (long)(us % 1000000) * 1000;
+		nanosleep(&ts, NULL);
+	}
 	if (rc == PRPATH_ERR_RESERVED) {
 		explain_reserved(c, &h, c->cmd);
 		hdev_free(&h);
@@ -649,7 +674,26 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	}
 	/* a PATH that could not be opened or went down is not registered:
 	 * done on some paths only */
-	if (prpath_dev_status(h.dev, &st, ps, HOST_MAX_PATHS) == 0) {
+	memset(&st, 0, sizeof(st));
+	srs = prpath_dev_status(h.dev, &st, ps, HOST_MAX_PATHS);
+	if (srs == 0 && st.device_valid && !st.we_hold) {
+		/* Another host took the LU between our open and this look (two
+		 * takeovers at once): only one may say it holds the LU. What
+		 * of ours survived its PREEMPT is removed. */
+		char hk[19];
+
+		out_key_str(st.holder_key, hk);
+		if (st.nkey_registrations)
+			raw_unregister(c, &h);
+		cli_err(c, "%s: lost the LU to another host right after taking it (now %s%s); nothing of this host is left registered",
+			c->cmd, st.reserved ? "reserved by " : "not reserved",
+			st.reserved ? (prpath_pr_type_all_registrants(st.holder_type)
+				       ? "all registrants" : hk) : "");
+		prpath_dev_close(h.dev);
+		hdev_free(&h);
+		return EXIT_CONFLICT;
+	}
+	if (srs == 0) {
 		for (i = 0; i < h.n; i++) {
 			int di = h.dev_index[i];
 

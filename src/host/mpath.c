@@ -1815,10 +1815,22 @@ static int open_exclusive(struct prpath_dev *d, unsigned type)
 static int force_acquire(struct prpath_dev *d, struct mp_path *p,
 			 struct mp_resv *rv, unsigned type, bool *own_ua)
 {
+	/* A takeover takes the LU from whoever held it when it began. A
+	 * holder that appears while it runs is another takeover (or open)
+	 * that won the race: preempting it in turn would let both report
+	 * success, one of them no longer holding the LU. Lose instead. */
+	const bool was_reserved = rv->reserved;
+	const uint64_t victim = rv->key;
 	unsigned tries;
 	int rc = 0;
 
 	for (tries = 0; tries < MP_RACE_RETRIES; tries++) {
+		if (tries && rv->reserved && rv->key != d->key &&
+		    (!was_reserved || rv->key != victim)) {
+			mp_log(d, 0, "takeover lost: key 0x%016llx took the LU meanwhile (%s)",
+			       (unsigned long long)rv->key, prpath_pr_type_name(rv->type));
+			return PRPATH_ERR_RESERVED;
+		}
 		if (!rv->reserved) {
 			rc = reserve_one(d, type);
 			if (rc == 0)

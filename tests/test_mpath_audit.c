@@ -370,6 +370,87 @@ static void test_retained_reopen_raced_takeover(void **state)
 
 /* ---- our own PREEMPT must not fence or unreserve our other paths ------------ */
 
+/* ---- a write that timed out must not land after its retry (issue 8 #7) ----- */
+
+/* The first WRITE on path 0 "times out": the host sees no answer, but its
+ * bytes are held (as by the network) and delivered to path 0's nexus later,
+ * after the retry and after a newer write to the same block. */
+static struct {
+	bool have;
+	struct pp_io io;
+	uint8_t data[BS];
+} held;
+
+static bool hold_first_write_on_path0(struct host *h, unsigned path,
+				      struct pp_io *io, int *rc)
+{
+	(void)h;
+	if (path != 0 || !is_write(io) || held.have || io->dout_len != BS)
+		return false;
+	held.io = *io;
+	memcpy(held.data, io->dout, BS);
+	held.io.dout = held.data;
+	held.have = true;
+	*rc = -ETIMEDOUT;
+	return true;
+}
+
+static void test_timed_out_write_never_lands_late(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_dev_status st;
+	struct pp_io late;
+	uint8_t buf[BS];
+	unsigned i;
+
+	memset(&held, 0, sizeof(held));
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	set_hook(&f->a, hold_first_write_on_path0, NULL);
+	memset(buf, 0x11, sizeof(buf));
+	/* round robin reaches path 0 within NP writes; that one is retried */
+	for (i = 0; i < NP && !held.have; i++)
+		assert_int_equal(prpath_dev_write(f->a.d, 5, 1, buf, -1), 0);
+	set_hook(&f->a, NULL, NULL);
+	assert_true(held.have);
+	/* a newer write of the same block, acknowledged */
+	memset(buf, 0x22, sizeof(buf));
+	assert_int_equal(prpath_dev_write(f->a.d, 5, 1, buf, -1), 0);
+	/* now the first attempt reaches the target on path 0's nexus: it
+	 * must not execute */
+	late = held.io;
+	late.status = 0;
+	late.sense_len = 0;
+	assert_int_equal(pp_execute(pp_sim_conn(f->a.p[0]), &late), 0);
+	/* refused: the nexus's 2A/05 first (a unit attention goes before
+	 * anything else), then, like anything else it sends until the
+	 * checker registers it again, RESERVATION CONFLICT */
+	assert_int_equal(late.status, SCSI_STATUS_CHECK_CONDITION);
+	assert_true(late.sense_len >= 14 && (late.sense[2] & 0xf) == 0x6 &&
+		    late.sense[12] == 0x2a && late.sense[13] == 0x05);
+	late = held.io;
+	late.status = 0;
+	late.sense_len = 0;
+	assert_int_equal(pp_execute(pp_sim_conn(f->a.p[0]), &late), 0);
+	assert_int_equal(late.status, SCSI_STATUS_RESERVATION_CONFLICT);
+	assert_block(&f->a, 5, 0x22);
+	/* the host still holds the LU on its other paths, nothing fenced */
+	st = status(&f->a, NULL);
+	assert_true(st.we_hold);
+	assert_false(st.fenced);
+	assert_int_equal(f->a.nfenced, 0);
+	/* the checker brings path 0 back, registered, and it carries I/O */
+	assert_int_equal(check_count(f->a.d), 1);
+	write_every_path(&f->a, 40, 0x33);
+	st = status(&f->a, NULL);
+	assert_int_equal(st.nkey_registrations, NP);
+	assert_int_equal(f->a.nfenced, 0);
+	/* B still cannot write */
+	assert_int_equal(prpath_dev_open(f->b.d, PRPATH_MODE_NORESERVE, 0), 0);
+	assert_int_equal(prpath_dev_write(f->b.d, 5, 1, buf, -1), PRPATH_ERR_CONFLICT);
+	assert_int_equal(prpath_dev_close(f->b.d), 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+}
+
 /* An open never converts or drops what this host holds: asked for another
  * type or mode, it is refused and the LU stays exactly as it was. */
 static void assert_still_wero(struct fx *f)
@@ -1279,6 +1360,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_retained_reopen_raced_takeover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retained_type_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timed_out_write_never_lands_late, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_over_own_reservation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_force_own_retained_type_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_force_other_type, setup, teardown),

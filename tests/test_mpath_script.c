@@ -1035,6 +1035,16 @@ static void test_failover(void **state)
 	exclusive_open(f);
 	read_capacity(f, 0);
 	pp_script_reply_err(write10(f, 0, 3, 1), -EIO);
+	/* the write got no answer and may still arrive: path 0's nexus loses
+	 * its registration first (PREEMPT of our own key on path 1), paths 2
+	 * and 3 are registered again ("K present"), then the retry */
+	prout(f, 1, SA_PREEMPT, 0x05, K, K);
+	read_keys(f, 2, 20, (const uint64_t[]){ K }, 1);
+	regi(f, 2, K);
+	read_keys(f, 2, 21, (const uint64_t[]){ K, K }, 2);
+	read_keys(f, 3, 21, (const uint64_t[]){ K, K }, 2);
+	regi(f, 3, K);
+	read_keys(f, 3, 22, (const uint64_t[]){ K, K, K }, 3);
 	write10(f, 1, 3, 1);
 	assert_int_equal(prpath_dev_write(f->d, 3, 1, wbuf, -1), 0);
 	script_ok(f);
@@ -1077,8 +1087,11 @@ static void test_all_paths_fail(void **state)
 
 	exclusive_open(f);
 	read_capacity(f, 0);
-	for (i = 0; i < NP; i++)
-		pp_script_reply_err(write10(f, (int)i, 3, 1), -ETIMEDOUT);
+	/* the write times out on path 0; the PREEMPT that would fence that
+	 * attempt gets no answer on any other path: not retried */
+	pp_script_reply_err(write10(f, 0, 3, 1), -ETIMEDOUT);
+	for (i = 1; i < NP; i++)
+		pp_script_reply_err(prout(f, (int)i, SA_PREEMPT, 0x05, K, K), -ETIMEDOUT);
 	assert_int_equal(prpath_dev_write(f->d, 3, 1, wbuf, -1), PRPATH_ERR_NO_PATH);
 	script_ok(f);
 }

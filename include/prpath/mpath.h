@@ -217,15 +217,21 @@ int prpath_dev_close(struct prpath_dev *dev);
  * its path again (the safety rule "K present, this path not registered").
  *
  * A write that fails with a transport error (a timeout, a connection
- * reset) may or may not have reached the device; it is retried on the
- * next path like any transport failure. The transports have no ABORT
- * TASK, so the first attempt is not cancelled: on a target that keeps
- * executing a lost session's commands it could still land after the
- * retry. The retry writes the same data, so this only matters if the
- * caller writes the same blocks again while the lost attempt is still
- * pending inside the target (it would then overwrite the newer data); when
- * every path fails, PRPATH_ERR_NO_PATH means "outcome unknown", not "not
- * written". Another host's PREEMPT AND ABORT does abort such commands. */
+ * reset) may or may not have reached the device, and bytes held in the
+ * network may still reach it later. Before it is retried on another path,
+ * the failed path's I_T nexus loses its registration: a PREEMPT of this
+ * host's own key from another registered path (the reservation stays with
+ * this host; our other paths are registered again at once, the failed one
+ * by the path checker). Whatever of the first attempt arrives afterwards
+ * meets RESERVATION CONFLICT and never executes, so it cannot overwrite a
+ * newer write. Not covered: a command the target had already admitted,
+ * but not yet executed, when the PREEMPT arrived (inside the target, not in
+ * the network); PREEMPT AND ABORT would cover it but would also end, with
+ * no answer, the commands our healthy paths have in flight. With no other
+ * registered path that answers, the write is not retried and
+ * PRPATH_ERR_NO_PATH means "outcome unknown", not "not written". In
+ * PRPATH_MODE_NORESERVE nothing can be fenced: a write is retried as
+ * before. */
 int prpath_dev_read(struct prpath_dev *dev, uint64_t lba, uint32_t count,
 		    void *buf, int via);
 int prpath_dev_write(struct prpath_dev *dev, uint64_t lba, uint32_t count,

@@ -738,7 +738,7 @@ static int run_story(struct demo *d)
 			if (host_write(d, &d->A, pick_lba(d), -1, NULL) == 0)
 				ok_writes++;
 		step_end(d);
-		note(d, "%u of %u writes succeeded (the one sent on the dead path failed over)",
+		note(d, "%u of %u writes succeeded (the one sent on the dead path failed over, after a PREEMPT of A's own key took the dead nexus's registration, so that write can never land late)",
 		     ok_writes, d->npaths + 1);
 		check(d, "I/O continued while a path was down", ok_writes == d->npaths + 1,
 		      "%u of %u writes", ok_writes, d->npaths + 1);

@@ -56,10 +56,13 @@ struct mp_path {
 	bool maybe_registered;  /* a REGISTER may have reached the device */
 	bool wrong_lu;
 	int last_error;
-	/* Our own PREEMPT of K (see fence_lost_attempt()) removed this path's
-	 * registration: a 2A/05 here is ours, not a fence. Cleared when the
-	 * path is registered again. */
-	bool own_preempt;
+	/* Unit attentions our own PREEMPTs of K (fence_lost_attempt()) may
+	 * have queued on this path's nexus: that many 2A/05 (or 2A/03) here
+	 * are ours, not a fence. Each one seen counts down; one never seen
+	 * (the device coalesced them, or the nexus had no registration)
+	 * only costs the shortcut: a real fence is still found by READ KEYS
+	 * after the next RESERVATION CONFLICT. */
+	unsigned own_preempt;
 	/* identity, learnt by probe (VPD 0x83) */
 	bool rtp_known;
 	uint16_t rtp;
@@ -400,8 +403,6 @@ static void path_set_registered(struct mp_path *p, bool reg)
 	pthread_mutex_lock(&p->dev->lock);
 	p->registered = reg;
 	p->maybe_registered = reg;
-	if (reg)
-		p->own_preempt = false;
 	pthread_mutex_unlock(&p->dev->lock);
 }
 
@@ -410,12 +411,19 @@ static bool path_usable_locked(const struct mp_path *p)
 	return p->state == PRPATH_PATH_UP && !p->wrong_lu;
 }
 
-static bool own_preempted(struct mp_path *p)
+/* Whether @ua, just seen on @p, comes from our own PREEMPT
+ * (fence_lost_attempt()): 2A/05, or 2A/03 from targets that send that
+ * instead (tgt). Counts it off: call once per unit attention. */
+static bool take_own_ua(struct mp_path *p, uint16_t ua)
 {
 	bool r;
 
+	if (ua != UA_REG_PREEMPTED && ua != UA_RES_PREEMPTED)
+		return false;
 	pthread_mutex_lock(&p->dev->lock);
-	r = p->own_preempt;
+	r = p->own_preempt > 0;
+	if (r)
+		p->own_preempt--;
 	pthread_mutex_unlock(&p->dev->lock);
 	return r;
 }
@@ -579,8 +587,7 @@ static void note_pr_ua(struct prpath_dev *d, struct mp_path *p, uint16_t ua)
 		return;
 	pthread_mutex_lock(&d->lock);
 	ours = reg_mode_locked(d) && !d->closing &&
-	       (p->registered || p->maybe_registered) &&
-	       !(p->own_preempt && ua == UA_REG_PREEMPTED);
+	       (p->registered || p->maybe_registered);
 	pthread_mutex_unlock(&d->lock);
 	if (!ours)
 		return;
@@ -601,6 +608,7 @@ static int path_cmd(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
 
 	for (tries = 0;; tries++) {
 		uint16_t ua;
+		bool own;
 
 		rc = path_exec(d, p, io, false);
 		if (rc < 0)
@@ -610,8 +618,8 @@ static int path_cmd(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
 		if (r->cat != PRPATH_SENSE_UNIT_ATTENTION)
 			return 0;
 		ua = sense_ascq(&r->sense);
-		if (pol == UA_FENCE && reg_mode(d) &&
-		    !(ua == UA_REG_PREEMPTED && own_preempted(p))) {
+		own = take_own_ua(p, ua);
+		if (pol == UA_FENCE && reg_mode(d) && !own) {
 			if (ua == UA_REG_PREEMPTED || ua == UA_RES_PREEMPTED) {
 				set_fenced(d, (int)p->index, PRPATH_ERR_UNIT_ATTENTION);
 				return PRPATH_ERR_FENCED;
@@ -622,7 +630,7 @@ static int path_cmd(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
 					return rc;
 			}
 		} else {
-			if (pol == UA_RETRY)
+			if (pol == UA_RETRY && !own)
 				note_pr_ua(d, p, ua);
 			mp_log(d, 1, "path %u: unit attention %02x/%02x (%s), retrying",
 			       p->index + 1, r->sense.asc, r->sense.ascq,
@@ -2501,12 +2509,102 @@ static void io_exit(struct prpath_dev *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* A write whose path failed without an answer (timeout, connection
+ * lost) may still be on its way: bytes held in the network reach the
+ * target later and execute there, after a retry on another path and even
+ * after a newer write to the same blocks. Before such a write is retried,
+ * the failed path's nexus loses the right to write: PREEMPT of this host's
+ * own key from another registered path q removes every registration of K
+ * but q's, the failed nexus's included, so whatever of the first attempt
+ * arrives later meets RESERVATION CONFLICT (registrants-only and
+ * all-registrants types let no unregistered nexus write). The reservation
+ * stays with this host (it moves to q). Our other paths are registered
+ * again at once (the "K present" rule holds: q is registered); the failed
+ * path when the checker brings it back. Their 2A/05 is ours, not a fence.
+ *
+ * Plain PREEMPT, not PREEMPT AND ABORT: the abort would also end the
+ * commands our healthy paths have in flight, which (TAS=0) get no answer
+ * and would time out in turn. What remains: a command the target had
+ * already admitted before the PREEMPT and not yet executed (inside the
+ * target, not in the network) can still execute. Returns 0 (retry), or an
+ * error (no other registered path: do not retry). */
+static int fence_lost_attempt(struct prpath_dev *d, struct mp_path *p)
+{
+	struct mp_path *v[PRPATH_DEV_MAX_PATHS], *q = NULL;
+	struct mp_res r;
+	unsigned type;
+	size_t i, n;
+	int rc;
+
+	if (!reg_mode(d))
+		return 0; /* nothing registered to take away (noreserve) */
+	pthread_mutex_lock(&d->rereg_lock);
+	pthread_mutex_lock(&d->lock);
+	type = d->type;
+	/* the path checker may have brought @p back (a new session, the old
+	 * one ended) since the write failed: then it is registered again
+	 * below like the others */
+	if (p->state != PRPATH_PATH_UP) {
+		p->registered = false;
+		p->maybe_registered = false;
+	}
+	pthread_mutex_unlock(&d->lock);
+	/* from the first registered path that answers */
+	for (;;) {
+		n = usable_paths(d, v, true);
+		for (q = NULL, i = 0; i < n && !q; i++)
+			if (v[i] != p)
+				q = v[i];
+		if (!q) {
+			pthread_mutex_unlock(&d->rereg_lock);
+			mp_log(d, 0, "path %u: a write got no answer and no other registered path can fence it: not retried",
+			       p->index + 1);
+			return PRPATH_ERR_NO_PATH;
+		}
+		pthread_mutex_lock(&d->lock);
+		for (i = 0; i < d->npaths; i++)
+			if (d->paths[i] != q)
+				d->paths[i]->own_preempt++;
+		pthread_mutex_unlock(&d->lock);
+		mp_log(d, 1, "path %u: a write got no answer: PREEMPT of our own key on path %u before it is retried",
+		       p->index + 1, q->index + 1);
+		rc = pr_out(d, q, PR_OUT_PREEMPT, type, d->key, d->key, &r);
+		if (rc >= 0)
+			break;
+		/* no answer there either: q is failed now, try the next */
+	}
+	if (rc) {
+		pthread_mutex_unlock(&d->rereg_lock);
+		mp_log(d, 0, "path %u: PREEMPT of our own key failed (%s): the write is not retried",
+		       q->index + 1, prpath_strerror(rc));
+		return rc;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i] == q)
+			continue;
+		pthread_mutex_lock(&d->lock);
+		v[i]->registered = false;
+		pthread_mutex_unlock(&d->lock);
+		rc = reregister_path_locked(d, v[i]);
+		if (rc == PRPATH_ERR_FENCED) {
+			pthread_mutex_unlock(&d->rereg_lock);
+			return rc;
+		}
+		/* not registered again now: the checker does it, as for a
+		 * path that comes back (I/O never uses it unregistered) */
+		if (rc > 0)
+			path_set_failed(v[i], rc);
+	}
+	pthread_mutex_unlock(&d->rereg_lock);
+	return 0;
+}
+
 static int dev_io_run(struct prpath_dev *d, bool write, uint64_t lba,
 		      uint32_t count, void *buf, int via)
 {
 	bool tried[PRPATH_DEV_MAX_PATHS] = { false };
 	struct mp_path *retry_on = NULL;
-	bool conflict_retried = false;
+	bool conflicted[PRPATH_DEV_MAX_PATHS] = { false };
 	unsigned ua_tries = 0;
 	struct pp_io io;
 	uint64_t len;
@@ -2577,6 +2675,12 @@ static int dev_io_run(struct prpath_dev *d, bool write, uint64_t lba,
 			if (via >= 0)
 				return rc;
 			tried[p->index] = true;
+			if (write) {
+				int frc = fence_lost_attempt(d, p);
+
+				if (frc)
+					return frc;
+			}
 			rc = 0;
 			continue;
 		}
@@ -2593,17 +2697,28 @@ static int dev_io_run(struct prpath_dev *d, bool write, uint64_t lba,
 				return PRPATH_ERR_CONFLICT;
 			if (is_fenced(d))
 				return PRPATH_ERR_FENCED;
-			if (conflict_retried)
+			/* once per path: our own PREEMPT (fence_lost_attempt())
+			 * may have taken several of our paths' registrations;
+			 * a second conflict on a path registered again is real */
+			if (conflicted[p->index])
 				return PRPATH_ERR_CONFLICT;
-			conflict_retried = true;
+			conflicted[p->index] = true;
 			rc = io_conflict(d, p);
+			if (rc < 0 && via < 0) {
+				/* the path failed while being registered again:
+				 * the conflicted command did not execute, so it
+				 * goes to another path like any failed one */
+				tried[p->index] = true;
+				continue;
+			}
 			if (rc)
 				return rc;
 			retry_on = p;
 			continue;
 		case PRPATH_SENSE_UNIT_ATTENTION:
 			ua = sense_ascq(&r.sense);
-			if (reg_mode(d)) {
+			if (reg_mode(d) &&
+			    !take_own_ua(p, ua)) {
 				if (ua == UA_REG_PREEMPTED || ua == UA_RES_PREEMPTED) {
 					set_fenced(d, (int)p->index,
 						   PRPATH_ERR_UNIT_ATTENTION);

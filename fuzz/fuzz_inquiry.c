@@ -52,6 +52,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret != 0 && ret != -ENOENT && ret != -ENODATA && ret != -EBADMSG)
 		abort();
 
+	{
+		struct prpath_block_limits bl;
+
+		ret = prpath_decode_vpd_b0(data, size, &bl);
+		if (ret != 0 && ret != -ENODATA && ret != -EBADMSG)
+			abort();
+		/* nothing is read beyond 4 + PAGE LENGTH or the buffer */
+		if (ret == 0 && size < 12 && bl.max_xfer_len)
+			abort();
+	}
 	ret = prpath_decode_read_capacity16(data, size, &c);
 	if (ret != 0 && ret != -ENODATA && ret != -EBADMSG)
 		abort();

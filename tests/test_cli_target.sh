@@ -24,7 +24,7 @@ for try in 1 2 3 4 5 6 7 8; do
 	P2=$(( P1 + 1 ))
 	port_free "$P1" && port_free "$P2" || continue
 	"$PRPATH" target --portal "127.0.0.1:$P1" --portal "127.0.0.1:$P2" \
-		--lun "$TMP/lu0:16M" --lun "$TMP/lu1:1M" >"$TMP/target.log" 2>&1 &
+		--lun "$TMP/lu0:16M" --lun "$TMP/lu1:1M" --lun "$TMP/lu2:40M" >"$TMP/target.log" 2>&1 &
 	TPID=$!
 	for i in $(seq 1 50); do
 		if ! kill -0 "$TPID" 2>/dev/null; then break; fi
@@ -234,6 +234,17 @@ jq_py 'assert d["data_hex"] != "11"*512, d["data_hex"][:16]' "the refused write 
 expect 0 "A writes with --unprotected" -- "$PRPATH" $A write --unprotected --lba 1 --pattern 0x11 "$U1" "$U2"
 expect 0 "nothing registered by unprotected I/O" -- "$PRPATH" -o json pr in --read-keys "$U1"
 jq_py 'assert d["keys"] == [], d' "keys after unprotected I/O"
+
+# ---- transfers above the device's maximum are split (item 11) --------------
+# prpath target's VPD B0 says 65536 blocks (32 MiB) per command
+U5="iscsi://127.0.0.1:$P1/$IQN/2"
+U6="iscsi://127.0.0.1:$P2/$IQN/2"
+head -c $((70000 * 512)) /dev/urandom >"$TMP/big.in"
+expect 0 "write --count 70000 (above the 65536-block maximum)" -- "$PRPATH" $A write --unprotected --lba 7 --count 70000 --in "$TMP/big.in" "$U5" "$U6"
+expect 0 "read --count 70000" -- "$PRPATH" $A read --unprotected --lba 7 --count 70000 --out "$TMP/big.out" "$U5" "$U6"
+cmp -s "$TMP/big.in" "$TMP/big.out" || fail "70000 blocks read back differ"
+echo "ok: 70000 blocks written and read back in pieces"
+rm -f "$TMP/big.in" "$TMP/big.out"
 
 # ---- WE / EA belong to one nexus (item 12) ----------------------------------
 expect 1 "acquire --type we over two paths" -- "$PRPATH" $A acquire --type we "$U1" "$U2"

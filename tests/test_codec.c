@@ -1486,6 +1486,42 @@ static void test_vpd83(void **state)
 	assert_int_equal(prpath_vpd83_rel_tgt_port(b, sizeof(b), &rtp), -ENOENT);
 }
 
+static void test_vpd_b0(void **state)
+{
+	/* page B0, PAGE LENGTH 0x3c, granularity 8, max 65536, optimal 2048 */
+	uint8_t pg[64] = { 0x00, 0xb0, 0x00, 0x3c, 0, 0, 0x00, 0x08,
+			   0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x08, 0x00 };
+	struct prpath_block_limits bl;
+
+	(void)state;
+	assert_int_equal(prpath_decode_vpd_b0(pg, sizeof(pg), &bl), 0);
+	assert_int_equal(bl.opt_xfer_granularity, 8);
+	assert_int_equal(bl.max_xfer_len, 65536);
+	assert_int_equal(bl.opt_xfer_len, 2048);
+	/* cut at every length: fields past the end read as "no limit" */
+	for (size_t n = 0; n <= sizeof(pg); n++) {
+		uint8_t *p = dup_exact(pg, n);
+		int ret = prpath_decode_vpd_b0(p, n, &bl);
+
+		if (n < 4) {
+			assert_int_equal(ret, -ENODATA);
+		} else {
+			assert_int_equal(ret, 0);
+			assert_int_equal(bl.max_xfer_len, n >= 12 ? 65536u : 0u);
+			assert_int_equal(bl.opt_xfer_len, n >= 16 ? 2048u : 0u);
+		}
+		free(p);
+	}
+	/* PAGE LENGTH shorter than the buffer: the rest is not the page's */
+	pg[3] = 6;
+	assert_int_equal(prpath_decode_vpd_b0(pg, sizeof(pg), &bl), 0);
+	assert_int_equal(bl.max_xfer_len, 0);
+	/* another page */
+	pg[1] = 0x83;
+	assert_int_equal(prpath_decode_vpd_b0(pg, sizeof(pg), &bl), -EBADMSG);
+	assert_int_equal(prpath_decode_vpd_b0(NULL, 10, &bl), -ENODATA);
+}
+
 static void test_read_capacity16(void **state)
 {
 	struct prpath_capacity c;
@@ -1554,6 +1590,7 @@ int main(void)
 		cmocka_unit_test(test_inquiry),
 		cmocka_unit_test(test_vpd83),
 		cmocka_unit_test(test_read_capacity16),
+		cmocka_unit_test(test_vpd_b0),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

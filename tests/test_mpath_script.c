@@ -1176,8 +1176,15 @@ static void test_probe_wrong_lu(void **state)
 		page[23] = i == 2 ? 0x99 : 0x11;
 		pp_script_reply_din(pp_script_expect(f->s, (int)i, inq, 6),
 				    page, sizeof(page));
-		if (i == 0)
+		if (i == 0) {
+			/* geometry and block limits from the first path */
+			static const uint8_t inq_b0[6] = { 0x12, 0x01, 0xb0, 0x00, 0x40, 0x00 };
+			uint8_t b0[64] = { 0, 0xb0, 0, 0x3c };
+
 			read_capacity(f, 0);
+			b0[11] = 3;  /* MAXIMUM TRANSFER LENGTH: 3 blocks */
+			pp_script_reply_din(pp_script_expect(f->s, 0, inq_b0, 6), b0, sizeof(b0));
+		}
 	}
 	assert_int_equal(prpath_dev_probe(f->d), -EXDEV);
 	script_ok(f);
@@ -1190,6 +1197,12 @@ static void test_probe_wrong_lu(void **state)
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_NORESERVE, 0), 0);
 	assert_int_equal(prpath_dev_write(f->d, 0, 1, wbuf, 2), PRPATH_ERR_NO_PATH);
 	assert_int_equal(check_count(f->d), 0);
+	/* I/O above MAXIMUM TRANSFER LENGTH goes out in pieces of at most
+	 * 3 blocks, in order */
+	write10(f, 0, 10, 3);
+	write10(f, 0, 13, 1);
+	assert_int_equal(prpath_dev_write(f->d, 10, 4, wbuf, 0), 0);
+	script_ok(f);
 	assert_int_equal(prpath_dev_close(f->d), 0);
 }
 

@@ -170,7 +170,10 @@ int prpath_dev_set_observer(struct prpath_dev *d);
 int prpath_dev_add_url(struct prpath_dev *dev, const char *url);
 
 /* Sends INQUIRY VPD 0x83 on every path and checks that all paths lead to
- * the same LU, then READ CAPACITY(16) for the geometry. A path that cannot
+ * the same LU, then READ CAPACITY(16) for the geometry and INQUIRY VPD 0xB0
+ * for the largest transfer one command may carry (reads and writes above
+ * it are split into several commands; a device without the page sets no
+ * limit). A path that cannot
  * be reached is marked failed (not an error while one path works).
  * Returns 0, -EXDEV when a path leads to a different LU (logged with both
  * identifiers; that path is marked failed and never used),

@@ -417,6 +417,18 @@ struct prpath_capacity {
 int prpath_decode_read_capacity16(const uint8_t *buf, size_t len,
 				  struct prpath_capacity *out);
 
+/* VPD 0xB0 Block Limits (SBC-3). Lengths in logical blocks; 0 = the
+ * device reports no limit (or the page is too short to hold the field). */
+struct prpath_block_limits {
+	uint32_t max_xfer_len;       /* MAXIMUM TRANSFER LENGTH */
+	uint32_t opt_xfer_len;       /* OPTIMAL TRANSFER LENGTH */
+	uint16_t opt_xfer_granularity;
+};
+/* 0, -ENODATA (no buffer or shorter than the 4-byte header), -EBADMSG
+ * (not page 0xB0). Fields past the end of @len or of PAGE LENGTH are 0. */
+int prpath_decode_vpd_b0(const uint8_t *buf, size_t len,
+			 struct prpath_block_limits *out);
+
 /* ---- byte order helpers ------------------------------------------------- */
 static inline uint16_t prpath_get_be16(const uint8_t *p)
 {

@@ -1070,7 +1070,7 @@ int cmd_demo(struct cli *c, int argc, char **argv)
 		       (uint64_t)(DEMO_LU_BYTES >> 20), d->blocks, DEMO_BS, prpath_lu_naa_hex(d->lu),
 		       d->npaths, d->npaths == 1 ? "" : "s", d->seed);
 	}
-	step_begin(d, 0, "A and B find their paths (INQUIRY VPD 0x83: one LU; READ CAPACITY)");
+	step_begin(d, 0, "A and B find their paths (INQUIRY VPD 0x83: one LU; READ CAPACITY; VPD 0xB0: the transfer limit)");
 	rc = host_setup(d, &d->A, 'A');
 	if (rc == 0)
 		rc = host_setup(d, &d->B, 'B');

@@ -12,6 +12,7 @@
  * registered flags and the device flags; it is never held across I/O.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,6 +115,7 @@ struct prpath_dev {
 	char lu_id[80];
 	uint32_t block_size;
 	uint64_t blocks;
+	uint32_t max_xfer_blocks;   /* VPD B0 MAXIMUM TRANSFER LENGTH, 0 = none */
 };
 
 /* ---- context and logging ----------------------------------------------- */
@@ -1228,6 +1230,36 @@ static struct mp_path *first_usable(struct prpath_dev *d, bool registered)
 
 /* ---- probe ----------------------------------------------------------------------- */
 
+#define MP_VPD_B0_ALLOC 64
+
+/* INQUIRY VPD 0xB0: the largest transfer the device takes in one command
+ * (reads and writes above it are split). A device without the page, or
+ * an answer that does not decode, sets no limit. */
+static void block_limits(struct prpath_dev *d, struct mp_path *p, uint8_t *buf)
+{
+	struct prpath_block_limits bl;
+	struct pp_io io;
+	struct mp_res r;
+	int rc;
+
+	io_init(d, &io);
+	rc = prpath_cdb_inquiry(io.cdb, sizeof(io.cdb), true, 0xb0, MP_VPD_B0_ALLOC);
+	if (rc < 0)
+		return;
+	io.cdb_len = (size_t)rc;
+	io.din = buf;
+	io.din_cap = MP_VPD_B0_ALLOC;
+	if (res_err(path_cmd(d, p, &io, UA_RETRY, &r), &r) ||
+	    prpath_decode_vpd_b0(buf, io.din_len, &bl) < 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->max_xfer_blocks = bl.max_xfer_len;
+	pthread_mutex_unlock(&d->lock);
+	if (bl.max_xfer_len)
+		mp_log(d, 1, "maximum transfer length %" PRIu32 " blocks (VPD B0)",
+		       bl.max_xfer_len);
+}
+
 static int geometry(struct prpath_dev *d, struct mp_path *p)
 {
 	struct prpath_capacity cap;
@@ -1331,6 +1363,7 @@ int prpath_dev_probe(struct prpath_dev *d)
 					ret = rc;
 				continue;
 			}
+			block_limits(d, p, buf);
 		}
 		any = true;
 	}
@@ -2750,6 +2783,7 @@ static int dev_io_run(struct prpath_dev *d, bool write, uint64_t lba,
 static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
 		  uint32_t count, void *buf, int via)
 {
+	uint32_t max, bs;
 	int rc;
 
 	if (!d || !buf || !count)
@@ -2759,7 +2793,21 @@ static int dev_io(struct prpath_dev *d, bool write, uint64_t lba,
 	rc = io_enter(d);
 	if (rc)
 		return rc;
-	rc = dev_io_run(d, write, lba, count, buf, via);
+	pthread_mutex_lock(&d->lock);
+	max = d->max_xfer_blocks;
+	bs = d->block_size;
+	pthread_mutex_unlock(&d->lock);
+	/* one command at most MAXIMUM TRANSFER LENGTH blocks (VPD B0): the
+	 * device refuses more; a failed piece ends the I/O (the pieces before
+	 * it are done, as with any failed multi-block write) */
+	do {
+		uint32_t n = max && count > max ? max : count;
+
+		rc = dev_io_run(d, write, lba, n, buf, via);
+		lba += n;
+		count -= n;
+		buf = (uint8_t *)buf + (size_t)n * bs;
+	} while (rc == 0 && count);
 	io_exit(d);
 	return rc;
 }

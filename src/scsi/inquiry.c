@@ -182,6 +182,31 @@ int prpath_vpd83_rel_tgt_port(const uint8_t *buf, size_t len, uint16_t *rtp)
 	return ret < 0 ? ret : -ENOENT;
 }
 
+int prpath_decode_vpd_b0(const uint8_t *buf, size_t len,
+			 struct prpath_block_limits *out)
+{
+	size_t n;
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!buf || len < 4)
+		return -ENODATA;
+	if (buf[1] != 0xb0)
+		return -EBADMSG;
+	/* what both the buffer and PAGE LENGTH cover */
+	n = 4 + (size_t)prpath_get_be16(buf + 2);
+	if (n > len)
+		n = len;
+	if (n >= 8)
+		out->opt_xfer_granularity = prpath_get_be16(buf + 6);
+	if (n >= 12)
+		out->max_xfer_len = prpath_get_be32(buf + 8);
+	if (n >= 16)
+		out->opt_xfer_len = prpath_get_be32(buf + 12);
+	return 0;
+}
+
 int prpath_decode_read_capacity16(const uint8_t *buf, size_t len,
 				  struct prpath_capacity *out)
 {

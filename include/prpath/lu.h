@@ -39,8 +39,18 @@ struct prpath_lu_config {
 	 * CAPABILITIES says PTPL_C=0 and APTPL=1 is refused). */
 	const char *state_path;
 	/* 64-bit identifier used for the NAA-6 designator and the unit
-	 * serial number; 0 = derived from path (or random for memory). */
+	 * serial number (its 16 hex digits). 0 = the one stored with the
+	 * backing file (extended attribute user.prpath.serial), or, the
+	 * first time, one derived from the file's real path and then stored
+	 * there, so renaming or moving the file keeps the LU's identity (on a
+	 * file system without user xattrs it follows the path); random for a
+	 * memory-backed LU. */
 	uint64_t lu_id;
+	/* APTPL state directory: the state file is DIR/lu-<serial>.pr, bound
+	 * to the LU's identity, not to a LUN number or a path. Ignored when
+	 * state_path is given. A lock file beside it (flock) refuses a second
+	 * device server with the same identity. */
+	const char *state_dir;
 	const char *vendor;         /* 8 chars max, default "PRPATH" */
 	const char *product;        /* 16 chars max, default "prpath-lu" */
 	/* Target ports this LU is reachable through (relative target port
@@ -72,6 +82,12 @@ uint64_t prpath_lu_blocks(const struct prpath_lu *lu);
 uint32_t prpath_lu_block_size(const struct prpath_lu *lu);
 /* NAA identifier as 32 lower-case hex digits (NAA-6, 16 bytes). */
 const char *prpath_lu_naa_hex(const struct prpath_lu *lu);
+/* The unit serial number (VPD 0x80): the 16 hex digits of the LU id. */
+const char *prpath_lu_serial(const struct prpath_lu *lu);
+/* Whether the identity is kept with the backing file (see lu_id): false
+ * for a memory LU, a given lu_id, or a file system without user xattrs
+ * (then renaming the file changes the LU's identity). */
+bool prpath_lu_id_stored(const struct prpath_lu *lu);
 
 /* Opens an I_T nexus. @port_name is the initiator port name (max
  * PRPATH_PORT_NAME_MAX-1 chars), @rel_tgt_port one of the LU's target

@@ -28,6 +28,8 @@ enum prpath_target_log_level {
 struct prpath_target_lun {
 	const char *path;      /* backing file, created if missing */
 	uint64_t size;         /* bytes; 0 = the existing file's size */
+	uint64_t lu_id;        /* 0 = kept with the backing file, see
+				  prpath_lu_config.lu_id */
 };
 
 struct prpath_target_config {
@@ -37,7 +39,10 @@ struct prpath_target_config {
 	const char *iqn;       /* NULL = "iqn.2026-11.io.prpath:target" */
 	const struct prpath_target_lun *luns;
 	size_t nluns;          /* at least 1 */
-	/* directory for the APTPL state files lun<N>.pr; NULL: no APTPL */
+	/* directory for the APTPL state files lu-<serial>.pr, one per LU
+	 * identity (see prpath_lu_config.state_dir); state files there that
+	 * belong to no LU served now are reported, never loaded or removed;
+	 * NULL: no APTPL */
 	const char *state_dir;
 	/* initiator names allowed to log in to the normal session;
 	 * 0 entries = everyone */

@@ -154,7 +154,7 @@ static int read_secret(const char *opt, const char *path,
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: prpath target [--portal ADDR:PORT]... [--iqn IQN] --lun FILE[:SIZE]...\n"
+		"usage: prpath target [--portal ADDR:PORT]... [--iqn IQN] --lun FILE[:SIZE][,serial=HEX]...\n"
 		"                     [--state-dir DIR] [--allow IQN]...\n"
 		"                     [--chap-user NAME --chap-secret-file FILE\n"
 		"                      [--chap-mutual-user NAME --chap-mutual-secret-file FILE]]\n"
@@ -162,9 +162,12 @@ static void usage(FILE *f)
 		"  --portal ADDR:PORT   listen here (repeatable; default 127.0.0.1:3260,\n"
 		"                       IPv6 as [::1]:3260); portal N is target port N\n"
 		"  --iqn IQN            target name (default iqn.2026-11.io.prpath:target)\n"
-		"  --lun FILE[:SIZE]    LUN 0, 1, ... backed by FILE (created with SIZE,\n"
-		"                       suffix K/M/G/T, when missing)\n"
-		"  --state-dir DIR      keep APTPL state in DIR/lun<N>.pr\n"
+		"  --lun FILE[:SIZE][,serial=HEX]\n"
+		"                       LUN 0, 1, ... backed by FILE (created with SIZE,\n"
+		"                       suffix K/M/G/T, when missing); the LU's identity\n"
+		"                       (serial, NAA) is kept with FILE (xattr), or given\n"
+		"                       as 16 hex digits\n"
+		"  --state-dir DIR      keep APTPL state in DIR/lu-<serial>.pr, per LU\n"
 		"  --allow IQN          only these initiators may log in (repeatable)\n"
 		"  --chap-user NAME     require CHAP (MD5): initiators log in as NAME\n"
 		"  --chap-secret-file FILE\n"
@@ -237,8 +240,8 @@ int cmd_target_v(int argc, char **argv, int verbose0)
 			cfg.iqn = optarg;
 			break;
 		case 'l': {
-			char *path, *colon;
-			uint64_t size = 0;
+			char *path, *colon, *sfx;
+			uint64_t size = 0, id = 0;
 			struct stat st;
 
 			if (nl >= MAX_ITEMS) {
@@ -251,6 +254,20 @@ int cmd_target_v(int argc, char **argv, int verbose0)
 				goto out;
 			}
 			lun_paths[nl] = path;
+			/* FILE[:SIZE][,serial=HEX]: the LU's identity */
+			sfx = strstr(path, ",serial=");
+			if (sfx) {
+				char *end;
+
+				errno = 0;
+				id = strtoull(sfx + 8, &end, 16);
+				if (errno || *end || end - (sfx + 8) != 16 || !id) {
+					fprintf(stderr, "prpath target: bad serial in --lun '%s' (16 hex digits, not all 0)\n",
+						optarg);
+					goto out;
+				}
+				*sfx = '\0';
+			}
 			colon = strrchr(path, ':');
 			if (colon && colon != path && parse_size(colon + 1, &size) == 0) {
 				*colon = '\0';
@@ -271,6 +288,7 @@ int cmd_target_v(int argc, char **argv, int verbose0)
 			}
 			luns[nl].path = path;
 			luns[nl].size = size;
+			luns[nl].lu_id = id;
 			nl++;
 			break;
 		}

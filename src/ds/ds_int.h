@@ -64,6 +64,8 @@ struct prpath_lu {
 
 	/* backing store */
 	int fd;                      /* -1 when memory-backed */
+	int state_lock_fd;           /* flock of <state>.lock, -1 if none */
+	bool id_stored;              /* lu_id is kept in the file's xattr */
 	uint8_t *mem;
 	pthread_rwlock_t data_lock;
 

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "util/compiler.h"
@@ -30,8 +32,12 @@ const char *prpath_lu_last_error(void)
 /* Records "<what><arg><tail>" as the reason prpath_lu_new() failed. */
 static int fail3(int err, const char *what, const char *arg, const char *tail)
 {
-	snprintf(last_error, sizeof(last_error), "%s%s%s", what, arg ? arg : "",
-		 tail ? tail : "");
+	int n = snprintf(last_error, sizeof(last_error), "%s", what);
+
+	/* a long path is cut, the tail (the reason) is kept */
+	if (n >= 0 && (size_t)n < sizeof(last_error))
+		snprintf(last_error + n, sizeof(last_error) - (size_t)n, "%.*s%s",
+			 (int)(sizeof(last_error) / 2), arg ? arg : "", tail ? tail : "");
 	return err;
 }
 
@@ -262,6 +268,62 @@ static uint64_t derive_lu_id(const struct prpath_lu_config *cfg)
 	return h ? h : 1;
 }
 
+#define LU_ID_XATTR "user.prpath.serial"
+
+/* The identity stored with the backing file; derived and stored the
+ * first time. Sets *stored when it is (or now is) in the xattr. */
+static uint64_t file_lu_id(struct prpath_lu *lu, const struct prpath_lu_config *cfg,
+			   bool *stored)
+{
+	char v[32];
+	ssize_t n;
+	uint64_t id;
+
+	*stored = false;
+	n = fgetxattr(lu->fd, LU_ID_XATTR, v, sizeof(v) - 1);
+	if (n > 0) {
+		char *end;
+
+		v[n] = '\0';
+		errno = 0;
+		id = strtoull(v, &end, 16);
+		if (!errno && *end == '\0' && n == 16 && id) {
+			*stored = true;
+			return id;
+		}
+	}
+	id = derive_lu_id(cfg);
+	snprintf(v, sizeof(v), "%016llx", (unsigned long long)id);
+	*stored = fsetxattr(lu->fd, LU_ID_XATTR, v, 16, 0) == 0;
+	return id;
+}
+
+/* DIR/lu-<serial>.pr, locked (DIR/lu-<serial>.pr.lock) for this LU's
+ * lifetime. */
+static int bind_state(struct prpath_lu *lu, const char *dir)
+{
+	char path[PATH_MAX], lock[PATH_MAX + 8];
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/lu-%s.pr", dir, lu->serial);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return fail3(-ENAMETOOLONG, "state directory path too long: ", dir, NULL);
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	lu->state_lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lu->state_lock_fd < 0)
+		return fail3(-errno, "cannot create ", lock, NULL);
+	if (flock(lu->state_lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(lu->state_lock_fd);
+		lu->state_lock_fd = -1;
+		return fail3(err, "reservation state ", path,
+			     err == -EBUSY ? " is in use by another device server (two LUs with one serial?)" : NULL);
+	}
+	lu->state_path = strdup(path);
+	return lu->state_path ? 0 : -ENOMEM;
+}
+
 int prpath_lu_new(const struct prpath_lu_config *cfg, struct prpath_lu **out)
 {
 	struct prpath_lu *lu;
@@ -284,6 +346,7 @@ int prpath_lu_new(const struct prpath_lu_config *cfg, struct prpath_lu **out)
 	if (!lu)
 		return -ENOMEM;
 	lu->fd = -1;
+	lu->state_lock_fd = -1;
 	pthread_mutex_init(&lu->lock, NULL);
 	pthread_cond_init(&lu->drained, NULL);
 	pthread_rwlock_init(&lu->data_lock, NULL);
@@ -309,7 +372,26 @@ int prpath_lu_new(const struct prpath_lu_config *cfg, struct prpath_lu **out)
 		lu->nports = 1;
 	}
 
-	id = cfg->lu_id ? cfg->lu_id : derive_lu_id(cfg);
+	lu->hsize = 64;
+	lu->htab = calloc(lu->hsize, sizeof(*lu->htab));
+	if (!lu->htab) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	rc = ds_block_open(lu, cfg);
+	if (rc < 0) {
+		if (!last_error[0])
+			fail3(rc, "cannot open backing store ", cfg->path,
+			      backing_store_why(rc));
+		goto err;
+	}
+	if (cfg->lu_id) {
+		id = cfg->lu_id;
+	} else if (lu->fd >= 0) {
+		id = file_lu_id(lu, cfg, &lu->id_stored);
+	} else {
+		id = derive_lu_id(cfg);
+	}
 	lu->lu_id = id;
 	/* NAA 6 (IEEE registered extended): NAA nibble, a 24-bit company id
 	 * (0x00000E: locally chosen, not an IEEE assignment), then 100 bits of
@@ -328,25 +410,16 @@ int prpath_lu_new(const struct prpath_lu_config *cfg, struct prpath_lu **out)
 		snprintf(lu->naa_hex + 2 * i, 3, "%02x", lu->naa[i]);
 	snprintf(lu->serial, sizeof(lu->serial), "%016llx", (unsigned long long)id);
 
-	lu->hsize = 64;
-	lu->htab = calloc(lu->hsize, sizeof(*lu->htab));
-	if (!lu->htab) {
-		rc = -ENOMEM;
-		goto err;
-	}
 	if (cfg->state_path) {
 		lu->state_path = strdup(cfg->state_path);
 		if (!lu->state_path) {
 			rc = -ENOMEM;
 			goto err;
 		}
-	}
-	rc = ds_block_open(lu, cfg);
-	if (rc < 0) {
-		if (!last_error[0])
-			fail3(rc, "cannot open backing store ", cfg->path,
-			      backing_store_why(rc));
-		goto err;
+	} else if (cfg->state_dir) {
+		rc = bind_state(lu, cfg->state_dir);
+		if (rc)
+			goto err;
 	}
 	if (lu->state_path) {
 		pthread_mutex_lock(&lu->lock);
@@ -384,6 +457,8 @@ void prpath_lu_free(struct prpath_lu *lu)
 	if (lu->fd >= 0 || lu->mem)
 		ds_block_close(lu);
 	free(lu->state_path);
+	if (lu->state_lock_fd >= 0)
+		close(lu->state_lock_fd);
 	pthread_rwlock_destroy(&lu->data_lock);
 	pthread_cond_destroy(&lu->drained);
 	pthread_mutex_destroy(&lu->lock);
@@ -398,6 +473,16 @@ uint64_t prpath_lu_blocks(const struct prpath_lu *lu)
 uint32_t prpath_lu_block_size(const struct prpath_lu *lu)
 {
 	return lu->block_size;
+}
+
+const char *prpath_lu_serial(const struct prpath_lu *lu)
+{
+	return lu->serial;
+}
+
+bool prpath_lu_id_stored(const struct prpath_lu *lu)
+{
+	return lu->id_stored;
 }
 
 const char *prpath_lu_naa_hex(const struct prpath_lu *lu)

@@ -19,6 +19,7 @@
  * in the middle of a PDU for that long, is dropped.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -1996,6 +1997,40 @@ static int open_portal(struct portal *po, const char *spec, char *err, size_t er
 	return 0;
 }
 
+/* State files in @dir that belong to no LU served now: said, not loaded,
+ * not removed (another target may serve that LU, or it comes back). */
+static void report_foreign_state(struct prpath_target *t, const char *dir)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+
+	if (!dh)
+		return;
+	while ((de = readdir(dh))) {
+		const char *n = de->d_name;
+		size_t len = strlen(n), i;
+		bool ours = false;
+
+		if (len < 4 || strcmp(n + len - 3, ".pr") != 0)
+			continue;
+		if (strncmp(n, "lun", 3) == 0) {
+			tlog(t, PRPATH_TARGET_LOG_WARN,
+			     "%s/%s: state from prpath 0.1, keyed by LUN number: not loaded (state now follows the LU: lu-<serial>.pr)",
+			     dir, n);
+			continue;
+		}
+		if (strncmp(n, "lu-", 3) != 0 || len != 3 + 16 + 3)
+			continue;
+		for (i = 0; i < t->nluns && !ours; i++)
+			ours = t->lus[i] && strncmp(n + 3, prpath_lu_serial(t->lus[i]), 16) == 0;
+		if (!ours)
+			tlog(t, PRPATH_TARGET_LOG_WARN,
+			     "%s/%s: reservation state of an LU (serial %.16s) this target does not serve: left as is",
+			     dir, n, n + 3);
+	}
+	closedir(dh);
+}
+
 static bool chap_name_ok(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
@@ -2164,18 +2199,14 @@ int prpath_target_new(const struct prpath_target_config *cfg,
 	t->nluns = cfg->nluns;
 	for (i = 0; i < cfg->nluns; i++) {
 		struct prpath_lu_config lc = { 0 };
-		char state[4096];
 
 		lc.path = cfg->luns[i].path;
 		lc.size = cfg->luns[i].size;
+		lc.lu_id = cfg->luns[i].lu_id;
 		lc.block_size = 512;
 		lc.target_ports = t->ports;
 		lc.ntarget_ports = np;
-		if (cfg->state_dir) {
-			snprintf(state, sizeof(state), "%s/lun%zu.pr",
-				 cfg->state_dir, i);
-			lc.state_path = state;
-		}
+		lc.state_dir = cfg->state_dir;
 		r = prpath_lu_new(&lc, &t->lus[i]);
 		if (r) {
 			const char *why = prpath_lu_last_error();
@@ -2186,7 +2217,13 @@ int prpath_target_new(const struct prpath_target_config *cfg,
 			t->lus[i] = NULL;
 			goto fail;
 		}
+		tlog(t, PRPATH_TARGET_LOG_INFO, "LUN %zu: %s, serial %s%s", i,
+		     lc.path ? lc.path : "memory", prpath_lu_serial(t->lus[i]),
+		     lc.path && !lc.lu_id && !prpath_lu_id_stored(t->lus[i])
+		     ? " (not kept with the file: no user xattrs here; renaming the file changes the LU's identity, give ,serial=)" : "");
 	}
+	if (cfg->state_dir)
+		report_foreign_state(t, cfg->state_dir);
 	for (i = 0; i < np; i++)
 		tlog(t, PRPATH_TARGET_LOG_INFO, "%s: portal %s%s%s:%u tpgt %u",
 		     t->iqn, t->portals[i].family == AF_INET6 ? "[" : "",

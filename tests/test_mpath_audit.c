@@ -2,7 +2,7 @@
 /*
  * Audit tests of the multipath device's safety rules on prpath's own
  * device server (pp_sim), each one a scenario that broke a rule of
- * DESIGN.md before it was fixed:
+ * docs/design/MODES-AND-SAFETY.md before it was fixed:
  *
  *  - reopening over our own retained reservation while another host takes
  *    the LU over must not re-register the fenced key (data loss: a

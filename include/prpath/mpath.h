@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * prpath multipath device: one logical unit reached over several paths,
- * opened in one of the open modes of DESIGN.md ("Open modes: what is sent")
+ * opened in one of the open modes of docs/design/MODES-AND-SAFETY.md
  * which map onto SCSI-3 persistent reservation sequences.
  *
  * Error convention (see prpath.h): 0 success, negative errno for a local or
@@ -184,7 +184,7 @@ const char *prpath_dev_lu_id(const struct prpath_dev *dev);
 uint32_t prpath_dev_block_size(const struct prpath_dev *dev);
 uint64_t prpath_dev_blocks(const struct prpath_dev *dev);
 
-/* Opens the device in @mode (see DESIGN.md). Returns 0,
+/* Opens the device in @mode (see docs/design/MODES-AND-SAFETY.md). Returns 0,
  * PRPATH_ERR_RESERVED (another host holds the LU; nothing of ours is left
  * registered), PRPATH_ERR_PARTIAL (a registration failed on some path with
  * a SCSI error; the others were rolled back; or undoing a failed open

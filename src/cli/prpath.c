@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * prpath: the command. A table of subcommands and one block of global
- * options (see DESIGN.md, "CLI contract", and prpath(8)).
+ * options (prpath(8) is the contract).
  */
 #include <errno.h>
 #include <stdio.h>

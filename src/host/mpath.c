@@ -2,7 +2,7 @@
 /*
  * The multipath device: paths of one LU, path states, round-robin path
  * selection with failover, the path checker, and the open modes mapped
- * onto persistent reservation sequences with the safety rules of DESIGN.md.
+ * onto persistent reservation sequences with the safety rules of docs/design/MODES-AND-SAFETY.md.
  *
  * Concurrency model. A transport connection runs one command at a time, so
  * every path has an exec_lock held around pp_execute(). Commands that go to

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Path URLs (DESIGN.md, CLI contract):
+ * Path URLs (prpath(8), PATHS):
  *
  *   iscsi://[USER[%SECRET]@]HOST[:PORT]/TARGET-IQN/LUN
  *                                        HOST: name, IPv4 or [IPv6];

@@ -47,13 +47,14 @@ def check(cond, what):
 class Host:
     """One e2e_host process and its line protocol."""
 
-    def __init__(self, name, binary, iqn, key, urls, logdir, scenario):
+    def __init__(self, name, binary, iqn, key, urls, logdir, scenario,
+                 timeout_ms=8000):
         self.name = name
         self.log = os.path.join(logdir, "host-%s-%s.log" % (name, scenario))
         self.logf = open(self.log, "w")
         self.p = subprocess.Popen(
             [binary, "--initiator", iqn, "--key", hex(key), "--timeout",
-             "8000"] + urls,
+             str(timeout_ms)] + urls,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.logf, bufsize=0)
         self.buf = b""
@@ -148,6 +149,7 @@ class Env:
         self.hosts = []
         self.notes = []
         self.scenario = ""
+        self.host_timeout_ms = 8000
 
     def urls(self, lun):
         portals = self.args.portal
@@ -159,10 +161,10 @@ class Env:
         lun = self.luns.pop(0)
         urls = self.urls(lun)
         a = Host("A", self.args.host_bin, "iqn.2026-11.io.prpath:e2e-host-a",
-                 KA, urls, self.logdir, self.scenario)
+                 KA, urls, self.logdir, self.scenario, self.host_timeout_ms)
         self.hosts.append(a)
         b = Host("B", self.args.host_bin, "iqn.2026-11.io.prpath:e2e-host-b",
-                 KB, urls, self.logdir, self.scenario)
+                 KB, urls, self.logdir, self.scenario, self.host_timeout_ms)
         self.hosts.append(b)
         return a, b
 

@@ -35,6 +35,7 @@
  *   quit
  */
 #include <errno.h>
+#include <signal.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -854,6 +855,9 @@ int main(int argc, char **argv)
 	char line[512];
 	int i, rc, timeout = 5000;
 
+	/* a write to a session the target reset must be an error, not the
+	 * end of the process (the soak found this) */
+	signal(SIGPIPE, SIG_IGN);
 	for (i = 1; i < argc && argv[i][0] == '-'; i += 2) {
 		if (i + 1 >= argc)
 			usage();

@@ -234,7 +234,10 @@ int prpath_dev_close(struct prpath_dev *dev);
  * registered path that answers, the write is not retried and
  * PRPATH_ERR_NO_PATH means "outcome unknown", not "not written". In
  * PRPATH_MODE_NORESERVE nothing can be fenced: a write is retried as
- * before. */
+ * before. A write pinned to a path (@via >= 0) is not retried and not
+ * fenced: its error means "outcome unknown", and a caller that writes the
+ * same blocks again should do so without @via (or through
+ * prpath_dev_fail_path() and a retry) so that the fence applies. */
 int prpath_dev_read(struct prpath_dev *dev, uint64_t lba, uint32_t count,
 		    void *buf, int via);
 int prpath_dev_write(struct prpath_dev *dev, uint64_t lba, uint32_t count,

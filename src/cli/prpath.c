@@ -4,6 +4,7 @@
  * options (prpath(8) is the contract).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&c, 0, sizeof(c));
+	/* a path whose connection the target reset is a path failure, not the
+	 * end of the command (a socket write would raise SIGPIPE) */
+	signal(SIGPIPE, SIG_IGN);
 	rc = run(&c, argc, argv);
 	/* -o json: a failure is a JSON document too */
 	out_json_error(&c, rc);

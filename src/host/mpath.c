@@ -2343,16 +2343,27 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 	       prpath_open_mode_name(mode),
 	       type ? prpath_pr_type_name(type) : "none",
 	       (unsigned long long)d->key, d->npaths);
-	switch (mode) {
-	case PRPATH_MODE_NORESERVE:
-		rc = 0;
-		break;
-	case PRPATH_MODE_ATTACH:
-		rc = open_attach(d);
-		break;
-	default:
-		rc = open_reserving(d, mode, type);
-		break;
+	for (unsigned attempt = 0;; attempt++) {
+		unsigned back = 0;
+
+		switch (mode) {
+		case PRPATH_MODE_NORESERVE:
+			rc = 0;
+			break;
+		case PRPATH_MODE_ATTACH:
+			rc = open_attach(d);
+			break;
+		default:
+			rc = open_reserving(d, mode, type);
+			break;
+		}
+		/* Every path failed before anything was done on it: sessions
+		 * a target dropped while this host stood by idle (a standby
+		 * about to take over). Log in again, once, and open again. */
+		if (rc != PRPATH_ERR_NO_PATH || attempt ||
+		    prpath_dev_check_paths(d, &back) != 0 || !back)
+			break;
+		mp_log(d, 1, "no path answered: %u path(s) logged in again, opening again", back);
 	}
 	if (rc == 0) {
 		pthread_mutex_lock(&d->lock);
@@ -2706,7 +2717,7 @@ static int dev_io_run(struct prpath_dev *d, bool write, uint64_t lba,
 			return rc;
 		if (rc < 0) {
 			if (via >= 0)
-				return rc;
+				return rc; /* pinned: not retried, not fenced */
 			tried[p->index] = true;
 			if (write) {
 				int frc = fence_lost_attempt(d, p);

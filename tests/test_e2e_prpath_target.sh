@@ -9,53 +9,12 @@ set -u
 PRPATH=${PRPATH:?PRPATH must point at the prpath binary}
 BUILDDIR=${BUILDDIR:?BUILDDIR not set}
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-HOST="$BUILDDIR/tests/e2e_host"
 IQN=iqn.2026-11.io.prpath:e2e
 NLUN=9
 
-if [ ! -x "$HOST" ]; then
-	echo "SKIP: $HOST not built (libiscsi missing?)"
-	exit 77
-fi
-command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 missing"; exit 77; }
-
-TMP=$(mktemp -d)
-TPID=
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-	if [ -n "$TPID" ]; then kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null; fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-LUNARGS=()
-for i in $(seq 0 $((NLUN - 1))); do LUNARGS+=(--lun "$TMP/lu$i:4M"); done
-
-started=
-for _ in 1 2 3 4 5 6 7 8; do
-	P=$(( 20000 + (RANDOM % 10000) * 4 ))
-	if ! { port_free "$P" && port_free $((P + 1)) && port_free $((P + 2)) &&
-	       port_free $((P + 3)); }; then
-		continue
-	fi
-	"$PRPATH" target --iqn "$IQN" --portal "127.0.0.1:$P" \
-		--portal "127.0.0.1:$((P + 1))" --portal "127.0.0.1:$((P + 2))" \
-		--portal "127.0.0.1:$((P + 3))" "${LUNARGS[@]}" >"$TMP/target.log" 2>&1 &
-	TPID=$!
-	for _ in $(seq 1 50); do
-		kill -0 "$TPID" 2>/dev/null || break
-		if ! port_free "$P" && ! port_free $((P + 3)); then started=1; break; fi
-		sleep 0.1
-	done
-	[ -n "$started" ] && break
-	kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null; TPID=
-done
-if [ -z "$started" ]; then
-	echo "SKIP: prpath target could not start"; cat "$TMP/target.log" 2>/dev/null
-	exit 77
-fi
+# shellcheck source=tests/e2e_target.sh
+. "$SRCDIR/tests/e2e_target.sh"
+e2e_target_start "$IQN" "$NLUN" 4M
 
 ARGS=(--host-bin "$HOST" --kind prpath --iqn "$IQN")
 for i in 0 1 2 3; do ARGS+=(--portal "127.0.0.1:$((P + i))"); done

@@ -1107,18 +1107,32 @@ static void hexdump(const uint8_t *b, size_t len, uint64_t base)
 	printf("%08" PRIx64 "\n", base + len);
 }
 
+/* "this host's key is not registered (fenced?) and the LU is reserved by
+ * KEY (TYPE)" into @buf when that is the state of the LU (@st), else "". */
+static const char *fenced_phrase(const struct prpath_dev_status *st, char *buf,
+				 size_t cap)
+{
+	char ks[19];
+
+	buf[0] = '\0';
+	if (!st->device_valid || st->nkey_registrations || !st->reserved)
+		return buf;
+	out_key_str(st->holder_key, ks);
+	snprintf(buf, cap, "this host's key is not registered (fenced?) and the LU is reserved by %s (%s)",
+		 prpath_pr_type_all_registrants(st->holder_type) ? "all registrants" : ks,
+		 prpath_pr_type_name(st->holder_type));
+	return buf;
+}
+
 /* Why a write/read got a reservation conflict. */
 static void explain_io_conflict(struct cli *c, struct hdev *h, const char *what, int err)
 {
 	struct prpath_dev_status st;
-	char ks[19];
+	char why[160];
 
 	if (prpath_dev_status(h->dev, &st, NULL, 0) == 0 && st.device_valid) {
-		out_key_str(st.holder_key, ks);
-		if (!st.nkey_registrations && st.reserved)
-			cli_err(c, "%s: reservation conflict: this host's key is not registered (fenced?) and the LU is reserved by %s (%s)",
-				what, prpath_pr_type_all_registrants(st.holder_type)
-				? "all registrants" : ks, prpath_pr_type_name(st.holder_type));
+		if (fenced_phrase(&st, why, sizeof(why))[0])
+			cli_err(c, "%s: reservation conflict: %s", what, why);
 		else if (!st.nkey_registrations)
 			cli_err(c, "%s: reservation conflict: this host's key is not registered", what);
 		else
@@ -1262,20 +1276,14 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 			     PRPATH_OPEN_RETAIN);
 	if (rc == PRPATH_ERR_NOT_HOLDER || rc == PRPATH_ERR_RESERVED) {
 		struct prpath_dev_status st;
-		char why[160], ks[19];
+		char why[160];
 
-		snprintf(why, sizeof(why), "%s", rc == PRPATH_ERR_NOT_HOLDER
-			 ? "this host does not hold the LU's reservation"
-			 : "the LU is reserved by another host");
-		if (rc == PRPATH_ERR_RESERVED &&
-		    prpath_dev_status(h.dev, &st, NULL, 0) == 0 && st.device_valid &&
-		    st.reserved && !st.nkey_registrations) {
-			out_key_str(st.holder_key, ks);
-			snprintf(why, sizeof(why),
-				 "this host's key is not registered (fenced?) and the LU is reserved by %s (%s)",
-				 prpath_pr_type_all_registrants(st.holder_type) ? "all registrants" : ks,
-				 prpath_pr_type_name(st.holder_type));
-		}
+		if (rc != PRPATH_ERR_RESERVED ||
+		    prpath_dev_status(h.dev, &st, NULL, 0) != 0 ||
+		    !fenced_phrase(&st, why, sizeof(why))[0])
+			snprintf(why, sizeof(why), "%s", rc == PRPATH_ERR_NOT_HOLDER
+				 ? "this host does not hold the LU's reservation"
+				 : "the LU is reserved by another host");
 		cli_err(c, "%s: %s: nothing was %s (acquire the LU first, or --unprotected for I/O without a reservation)",
 			c->cmd, why, write ? "written" : "read");
 		rc = EXIT_CONFLICT;

@@ -103,13 +103,10 @@ struct prpath_dev {
 	bool stale_keys;        /* K is registered through a nexus that is
 				   none of our paths (a target that ties
 				   registrations to the session: tgt) */
-	bool opening;           /* prpath_dev_open() is running */
 	bool already_held;      /* the last open found the LU held as asked */
-	bool full_status;       /* the device answered READ FULL STATUS */
 	/* APTPL bit of every REGISTER we send (aptpl_bit()) */
 	bool aptpl;
 	bool aptpl_known;
-	bool aptpl_refused;     /* APTPL asked, the device cannot persist */
 	bool observer;          /* paths log in as observers: never register */
 
 	char lu_id[80];
@@ -726,10 +723,7 @@ again:
 		 * 26/00; tgt answers 24/00 (docs/tgt-deviations.md). Once
 		 * more without: a second refusal is the answer. */
 		pthread_mutex_lock(&d->lock);
-		if (d->aptpl) {
-			d->aptpl = false;
-			d->aptpl_refused = true;
-		}
+		d->aptpl = false; /* prpath_dev_status() says so */
 		pthread_mutex_unlock(&d->lock);
 		mp_log(d, 0, "path %u: the device cannot persist registrations through power loss (APTPL refused): registering without",
 		       p->index + 1);
@@ -1620,7 +1614,6 @@ static int full_status(struct prpath_dev *d, struct mp_path *p)
 		d->paths[i]->dev_reg = -1;
 		d->paths[i]->dev_holder = false;
 	}
-	d->full_status = false;
 	pthread_mutex_unlock(&d->lock);
 	buf = malloc(MP_FS_ALLOC);
 	desc = calloc(MP_FS_ALLOC / 24 + 1, sizeof(*desc));
@@ -1642,7 +1635,6 @@ static int full_status(struct prpath_dev *d, struct mp_path *p)
 		goto out;
 	}
 	pthread_mutex_lock(&d->lock);
-	d->full_status = true;
 	for (i = 0; i < d->npaths; i++) {
 		struct mp_path *q = d->paths[i];
 		const char *pn = q->conn->ops->port_name ?
@@ -2325,7 +2317,6 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 	d->closing = false;
 	d->stale_keys = false;
 	d->already_held = false;
-	d->aptpl_refused = false;
 	d->aptpl = (flags & PRPATH_OPEN_APTPL) != 0;
 	d->aptpl_known = mode != PRPATH_MODE_ATTACH ||
 			 (flags & (PRPATH_OPEN_APTPL | PRPATH_OPEN_NO_APTPL));

@@ -134,6 +134,13 @@ expect 1 "--initiator" -- "$PRPATH" -i "a,b" status "$URL"
 expect 1 "--timeout: '0'" -- "$PRPATH" --timeout 0 status "$URL"
 expect 1 "--type: 'wrex' is not a reservation type" -- "$PRPATH" acquire --type wrex "$URL"
 expect 1 "--mode: 'forced'" -- "$PRPATH" acquire --mode forced "$URL"
+# mode and type agree (issue 20, item 4): refused before any path is opened
+expect 1 "--mode exclusive/single takes a registrants-only or one-nexus type (wero, earo, we or ea), not wear" -- "$PRPATH" acquire --mode exclusive --type wear "$URL"
+expect 1 "not eaar: under eaar every registered host may write" -- "$PRPATH" acquire --type eaar "$URL"
+expect 1 "--mode exclusive/single takes" -- "$PRPATH" acquire --type wear --mode single "$URL"
+expect 1 "--mode shared takes an all-registrants type (wear or eaar), not wero" -- "$PRPATH" acquire --mode shared --type wero "$URL"
+expect 1 "--mode shared takes an all-registrants type (wear or eaar), not we" -- "$PRPATH" acquire --type we --mode shared "$URL"
+expect 1 "takeover takes a registrants-only or one-nexus type" -- "$PRPATH" takeover --type wear "$URL"
 expect 1 "unknown option" -- "$PRPATH" takeover --mode shared "$URL"
 expect 1 "give at least one PATH" -- "$PRPATH" acquire
 expect 1 "unknown path syntax" -- "$PRPATH" status http://example/x

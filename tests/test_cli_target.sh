@@ -255,6 +255,58 @@ expect 0 "A releases the single hold" -- "$PRPATH" $A release "$U1" "$U2"
 expect 0 "nothing left after the single release" -- "$PRPATH" -o json pr in --read-keys "$U1"
 jq_py 'assert d["keys"] == [], d' "keys after the single release"
 
+# ---- exclusive means exclusive (issue 20, items 1 and 2) --------------------
+keys_are() { # keys_are DESCRIPTION PYTHON-CONDITION-ON-k
+	expect 0 "$1: read keys" -- "$PRPATH" -o json pr in --read-keys "$U1"
+	python3 -c "import json,sys; k=json.load(open(sys.argv[1]))['keys']; assert $2, k" "$TMP/out" ||
+		fail "$1: keys $(cat "$TMP/out")"
+}
+expect 0 "B registers only (key 0xb2, no reservation)" -- "$PRPATH" $B -k 0xb2 pr out --register-ignore "$U2"
+expect 24 "A's exclusive acquire with B's key registered" -- "$PRPATH" $A acquire "$U1" "$U2"
+grep -q "acquire: other hosts' keys are registered on the LU, 1 registration(s) of other key (0x00000000000000b2): under an exclusive reservation they could write; nothing was changed; 'prpath takeover' fences them" "$TMP/err" ||
+	fail "other keys message: $(cat "$TMP/err")"
+keys_are "refused acquire sent nothing" 'k == ["0x00000000000000b2"]'
+expect 24 "A's single acquire with B's key registered" -- "$PRPATH" $A acquire --mode single "$U1"
+expect 0 "A takes over: B's registration is preempted" -- "$PRPATH" $A -o json takeover "$U1" "$U2"
+jq_py 'assert d["preempted_keys"] == ["0x00000000000000b2"] and d["device"]["registrations"] == 2 and d["device"]["key_registrations"] == 2, d' "takeover JSON"
+keys_are "after the takeover only A" 'len(k) == 2 and "0x00000000000000b2" not in k and len(set(k)) == 1'
+expect 24 "B cannot write through its old nexus" -- "$PRPATH" $B -k 0xb2 write --unprotected --lba 3 --pattern 0xb2 "$U2"
+# A already holds; B registers again: re-running acquire keeps A's hold
+# but says B could write (exit 24)
+expect 0 "B registers again" -- "$PRPATH" $B -k 0xb2 pr out --register-ignore "$U2"
+expect 24 "A's acquire over its own hold with B registered" -- "$PRPATH" $A acquire "$U1" "$U2"
+grep -q "this host keeps the reservation it held, nothing was changed" "$TMP/err" || fail "held + other keys: $(cat "$TMP/err")"
+expect 0 "A takes over again (text)" -- "$PRPATH" $A takeover "$U1" "$U2"
+grep -q "takeover: preempted 1 registration(s) of other key (0x00000000000000b2): they can no longer write" "$TMP/out" ||
+	fail "takeover text: $(cat "$TMP/out")"
+# a shared acquire may join other registrants: that is what shared means;
+# a takeover of the all-registrants reservation removes every other key
+expect 0 "A releases its wero" -- "$PRPATH" $A release "$U1" "$U2"
+expect 0 "B registers again" -- "$PRPATH" $B -k 0xb2 pr out --register-ignore "$U2"
+expect 0 "A's shared acquire with B registered" -- "$PRPATH" $A acquire --mode shared "$U1" "$U2"
+expect 0 "A releases the shared hold" -- "$PRPATH" $A release "$U1" "$U2"
+keys_are "A's shared release" 'k == ["0x00000000000000b2"]'
+expect 0 "A takes over the all-registrants reservation" -- "$PRPATH" $A takeover "$U1" "$U2"
+keys_are "after the takeover of wear only A" 'len(k) == 2 and "0x00000000000000b2" not in k and len(set(k)) == 1'
+expect 0 "A releases" -- "$PRPATH" $A release "$U1" "$U2"
+keys_are "A's release" 'k == []'
+# item 1: path lists that shrink and grow between commands leave no key
+# of a released host behind
+expect 0 "A acquires P1 P2" -- "$PRPATH" $A acquire "$U1" "$U2"
+expect 0 "A acquires P2 only: already held" -- "$PRPATH" $A acquire "$U2"
+expect 0 "A releases P1 P2" -- "$PRPATH" $A release "$U1" "$U2"
+keys_are "nothing of A after shrink and release" 'k == []'
+expect 0 "A acquires P2 P1" -- "$PRPATH" $A acquire "$U2" "$U1"
+expect 4 "A releases P2 only: P1 still registered" -- "$PRPATH" $A release "$U2"
+keys_are "after the partial release: A's key on P1" 'len(k) == 1'
+expect 24 "B's acquire with A's key left on P1" -- "$PRPATH" $B acquire "$U1" "$U2"
+grep -q "other hosts' keys are registered on the LU, 1 registration(s)" "$TMP/err" || fail "B's acquire: $(cat "$TMP/err")"
+expect 0 "B takes over instead" -- "$PRPATH" $B takeover "$U1" "$U2"
+keys_are "B's takeover leaves only B" 'len(k) == 2 and len(set(k)) == 1'
+expect 24 "A cannot write through P1 under B's reservation" -- "$PRPATH" $A write --unprotected --lba 5 --pattern 0xa1 "$U1"
+expect 0 "B releases" -- "$PRPATH" $B release "$U1" "$U2"
+keys_are "nothing left" 'k == []'
+
 # ---- two takeovers at once: at most one says it holds the LU (item 6) -------
 KA=0x00000000000000a1
 KB=0x00000000000000b2

@@ -511,9 +511,14 @@ static void test_shared_over_own_reservation(void **state)
 	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED, 0),
 			 PRPATH_ERR_HELD_OTHERWISE);
 	assert_still_wero(f);
-	/* with the type held (the device knows types, not modes): joined */
+	/* shared with a registrants-only type: mode and type disagree
+	 * (issue 20, item 4), refused before anything is sent */
 	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED,
-					 PRPATH_OPEN_TYPE(PR_TYPE_WERO) | PRPATH_OPEN_RETAIN), 0);
+					 PRPATH_OPEN_TYPE(PR_TYPE_WERO) | PRPATH_OPEN_RETAIN),
+			 -EINVAL);
+	assert_still_wero(f);
+	/* attach joins what is held */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_ATTACH, 0), 0);
 	st = status(&f->a, NULL);
 	assert_true(st.already_held);
 	assert_int_equal(prpath_dev_close(f->a.d), 0);

@@ -243,12 +243,30 @@ static void close_release(struct fx *f, unsigned n, uint8_t type)
 	pp_script_group_end(f->s);
 }
 
+/* An exclusive open looks for other hosts' keys before it sends anything
+ * (READ KEYS: none registered) */
+static void look_keys(struct fx *f)
+{
+	read_keys(f, 0, 1, NULL, 0);
+}
+
+/* ... and once it holds the LU, for keys that registered meanwhile: K on
+ * @n paths only, seen on @path */
+static void after_keys(struct fx *f, int path, size_t n)
+{
+	static const uint64_t kk[NP] = { K, K, K, K };
+
+	read_keys(f, path, 2, kk, n);
+}
+
 /* the exclusive open sequence, WERO */
 static void exclusive_open(struct fx *f)
 {
 	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
 	all_regi(f, NP, K);
 	prout(f, 0, SA_RESERVE, 0x05, K, 0);
+	after_keys(f, 0, NP);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0), 0);
 	script_ok(f);
 }
@@ -334,19 +352,22 @@ static void test_exclusive_earo_retain(void **state)
 	struct fx *f = *state;
 
 	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
 	all_regi(f, NP, K);
 	prout(f, 0, SA_RESERVE, 0x06, K, 0);
+	after_keys(f, 0, NP);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE,
 					 PRPATH_OPEN_EA | PRPATH_OPEN_RETAIN), 0);
 	script_ok(f);
 	assert_int_equal(prpath_dev_close(f->d), 0);
-	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + 1 + NP + 1 + 1);
 
 	/* re-open over our own retained reservation, as asked: already held.
 	 * No RESERVE, no PREEMPT; a device without READ FULL STATUS cannot
 	 * say which nexuses carry K, so each path is registered under the
 	 * "K present" rule (READ KEYS, REGISTER AND IGNORE, READ KEYS) */
 	read_resv(f, 0, true, K, 0x06);
+	after_keys(f, 0, NP); /* no other host's key */
 	rfs_unsupported(f, 0);
 	for (unsigned i = 0; i < NP; i++) {
 		read_keys(f, (int)i, 10 + i, (const uint64_t[]){ K, K, K, K }, 4);
@@ -379,16 +400,18 @@ static void test_exclusive_retained_raced_preempt(void **state)
 	 * before the join registers a path: READ KEYS finds K gone, so this
 	 * host is fenced and registers nothing */
 	read_resv(f, 0, true, K, 0x05);
+	after_keys(f, 0, 1);
 	rfs_unsupported(f, 0);
 	read_keys(f, 0, 12, (const uint64_t[]){ H }, 1);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0),
 			 PRPATH_ERR_FENCED);
 	script_ok(f);
-	assert_int_equal(pp_script_ncommands(f->s), 3);
+	assert_int_equal(pp_script_ncommands(f->s), 4);
 
 	/* H preempts between our READ KEYS and our REGISTER: the READ KEYS
 	 * after shows only our fresh registration, which is removed again */
 	read_resv(f, 0, true, K, 0x05);
+	after_keys(f, 0, 1);
 	rfs_unsupported(f, 0);
 	read_keys(f, 0, 12, (const uint64_t[]){ K }, 1);
 	regi(f, 0, K);
@@ -424,6 +447,122 @@ static void test_exclusive_retained_type_change(void **state)
 	assert_int_equal(f->nev, 0);
 }
 
+static void test_mode_type_disagree(void **state)
+{
+	struct fx *f = *state;
+	static const struct { enum prpath_open_mode mode; unsigned type; } bad[] = {
+		{ PRPATH_MODE_EXCLUSIVE, PR_TYPE_WEAR },
+		{ PRPATH_MODE_EXCLUSIVE, PR_TYPE_EAAR },
+		{ PRPATH_MODE_FORCE, PR_TYPE_WEAR },
+		{ PRPATH_MODE_SINGLE, PR_TYPE_EAAR },
+		{ PRPATH_MODE_SHARED, PR_TYPE_WERO },
+		{ PRPATH_MODE_SHARED, PR_TYPE_EARO },
+		{ PRPATH_MODE_SHARED, PR_TYPE_WE },
+	};
+	size_t i;
+
+	/* "exclusive" that lets every registrant write, or "shared" that the
+	 * next shared host cannot join (issue 20, item 4): refused, nothing
+	 * sent on any path */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(prpath_dev_open(f->d, bad[i].mode,
+						 PRPATH_OPEN_TYPE(bad[i].type)),
+				 -EINVAL);
+	script_ok(f);
+	assert_int_equal(pp_script_ncommands(f->s), 0);
+	/* PRPATH_OPEN_EA picks the mode's own type: always agrees */
+	read_resv(f, 0, true, K, 0x05);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SHARED, PRPATH_OPEN_EA),
+			 PRPATH_ERR_HELD_OTHERWISE);
+	script_ok(f);
+	assert_int_equal(pp_script_ncommands(f->s), 1);
+}
+
+static void test_exclusive_other_keys(void **state)
+{
+	struct fx *f = *state;
+	struct pp_script_step *pre;
+	uint64_t keys[4];
+	size_t nregs = 0;
+	bool pre_d = true;
+
+	/* another host's key is registered (it released through fewer paths
+	 * than it registered, or only registered): under WERO it could write.
+	 * Refused, nothing sent after looking (issue 20, items 1 and 2) */
+	read_resv(f, 0, false, 0, 0);
+	read_keys(f, 0, 3, (const uint64_t[]){ H, H, 0x77 }, 3);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0),
+			 PRPATH_ERR_OTHER_KEYS);
+	script_ok(f);
+	assert_int_equal(pp_script_ncommands(f->s), 2);
+	assert_int_equal(prpath_dev_other_keys(f->d, keys, 4, &nregs, &pre_d), 2);
+	assert_true(keys[0] == H && keys[1] == 0x77);
+	assert_int_equal(nregs, 3);
+	assert_false(pre_d);
+	/* single mode too */
+	read_resv(f, 0, false, 0, 0);
+	read_keys(f, 0, 3, (const uint64_t[]){ H }, 1);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SINGLE, 0),
+			 PRPATH_ERR_OTHER_KEYS);
+	/* and when this host already holds the LU: nothing changed */
+	read_resv(f, 0, true, K, 0x05);
+	read_keys(f, 0, 3, (const uint64_t[]){ K, H }, 2);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0),
+			 PRPATH_ERR_OTHER_KEYS);
+	script_ok(f);
+	assert_int_equal(pp_script_ncommands(f->s), 6);
+
+	/* a key that registers while the open runs is preempted once this
+	 * host holds the LU; one that went away by itself meanwhile answers
+	 * the PREEMPT with a conflict, and the open looks again */
+	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
+	all_regi(f, NP, K);
+	prout(f, 0, SA_RESERVE, 0x05, K, 0);
+	read_keys(f, 0, 7, (const uint64_t[]){ K, H, K, K, 0x77, K }, 6);
+	prout(f, 0, SA_PREEMPT_ABORT, 0x05, K, H);
+	pre = prout(f, 0, SA_PREEMPT_ABORT, 0x05, K, 0x77);
+	pp_script_reply_status(pre, RES_CONFLICT);
+	after_keys(f, 0, NP);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	script_ok(f);
+	assert_int_equal(prpath_dev_other_keys(f->d, keys, 4, &nregs, &pre_d), 2);
+	assert_true(keys[0] == H && keys[1] == 0x77 && nregs == 2 && pre_d);
+	close_release(f, NP, 0x05);
+	assert_int_equal(prpath_dev_close(f->d), 0);
+	script_ok(f);
+}
+
+static void test_force_other_registrants(void **state)
+{
+	struct fx *f = *state;
+	uint64_t keys[2];
+	size_t nregs = 0;
+	bool pre_d = false;
+	unsigned i;
+
+	/* the holder H and a host that only registered (0x77): the takeover
+	 * preempts H, then 0x77, so that only K is left to write */
+	pp_script_group_begin(f->s);
+	read_resv(f, 1, true, H, 0x05);
+	for (i = 0; i < NP; i++)
+		regi(f, (int)i, K);
+	prout(f, PP_SCRIPT_ANY_PATH, SA_PREEMPT_ABORT, 0x05, K, H);
+	pp_script_group_end(f->s);
+	read_resv(f, 0, true, K, 0x05);
+	read_keys(f, 0, 9, (const uint64_t[]){ 0x77, K, K, K, K, 0x77 }, 6);
+	prout(f, 0, SA_PREEMPT_ABORT, 0x05, K, 0x77);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0), 0);
+	script_ok(f);
+	assert_int_equal(prpath_dev_other_keys(f->d, keys, 2, &nregs, &pre_d), 1);
+	assert_true(keys[0] == 0x77);
+	assert_int_equal(nregs, 2);
+	assert_true(pre_d);
+	close_release(f, NP, 0x05);
+	assert_int_equal(prpath_dev_close(f->d), 0);
+	script_ok(f);
+}
+
 static void test_exclusive_undo_fails_partial(void **state)
 {
 	struct fx *f = *state;
@@ -435,6 +574,7 @@ static void test_exclusive_undo_fails_partial(void **state)
 	 * answers): K is left registered there, so this is PARTIAL, not
 	 * "reserved by another host, nothing of ours left" */
 	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
 	all_regi(f, NP, K);
 	pp_script_reply_status(prout(f, 0, SA_RESERVE, 0x05, K, 0), RES_CONFLICT);
 	read_resv(f, 0, true, H, 0x05);
@@ -470,8 +610,10 @@ static void test_exclusive_explicit_type(void **state)
 					 PRPATH_OPEN_TYPE(0x03)), -EINVAL);
 	assert_int_equal(pp_script_ncommands(f->s), 0);
 	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
 	all_regi(f, NP, K);
 	prout(f, 0, SA_RESERVE, 0x06, K, 0);
+	after_keys(f, 0, NP);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE,
 					 PRPATH_OPEN_TYPE(0x06)), 0);
 	script_ok(f);
@@ -489,6 +631,7 @@ static void test_exclusive_lost_race(void **state)
 	struct pp_script_step *st;
 
 	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
 	all_regi(f, NP, K);
 	st = prout(f, 0, SA_RESERVE, 0x05, K, 0);
 	pp_script_reply_status(st, RES_CONFLICT);
@@ -507,6 +650,7 @@ static void test_exclusive_partial_rolls_back(void **state)
 	struct pp_script_step *s;
 
 	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
 	pp_script_group_begin(f->s);
 	regi(f, 0, K);
 	regi(f, 1, K);
@@ -559,14 +703,15 @@ static void test_force_takeover(void **state)
 		reg[i] = regi(f, (int)i, K);
 	pre = prout(f, PP_SCRIPT_ANY_PATH, SA_PREEMPT_ABORT, 0x05, K, H);
 	pp_script_group_end(f->s);
-	/* every registration done: still ours? */
+	/* every registration done: still ours? Then no other key left */
 	read_resv(f, 0, true, K, 0x05);
+	after_keys(f, 0, NP);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0), 0);
 	script_ok(f);
 	check_preempt_order(rr, reg, pre);
 	/* READ RESERVATION before the registration on path 1 */
 	assert_true(pp_script_step_seq(rr) < pp_script_step_seq(reg[1]));
-	assert_int_equal(pp_script_ncommands(f->s), NP + 3);
+	assert_int_equal(pp_script_ncommands(f->s), NP + 4);
 
 	close_release(f, NP, 0x05);
 	assert_int_equal(prpath_dev_close(f->d), 0);
@@ -588,6 +733,7 @@ static void test_force_preempt_fallback(void **state)
 	pre2 = prout(f, PP_SCRIPT_ANY_PATH, SA_PREEMPT, 0x06, K, H);
 	pp_script_group_end(f->s);
 	read_resv(f, 0, true, K, 0x06);
+	after_keys(f, 0, NP);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, PRPATH_OPEN_EA), 0);
 	script_ok(f);
 	check_preempt_order(rr, reg, pre);
@@ -611,6 +757,7 @@ static void test_force_unreserved(void **state)
 	res = prout(f, PP_SCRIPT_ANY_PATH, SA_RESERVE, 0x05, K, 0);
 	pp_script_group_end(f->s);
 	read_resv(f, 0, true, K, 0x05);
+	after_keys(f, 0, NP);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0), 0);
 	script_ok(f);
 	check_preempt_order(rr, reg, res);
@@ -649,6 +796,7 @@ static void test_force_holder_changed(void **state)
 	prout(f, PP_SCRIPT_ANY_PATH, SA_RESERVE, 0x05, K, 0);
 	pp_script_group_end(f->s);
 	read_resv(f, 0, true, K, 0x05);
+	after_keys(f, 0, NP);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0), 0);
 	script_ok(f);
 }
@@ -720,8 +868,10 @@ static void test_single(void **state)
 	struct fx *f = *state;
 
 	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
 	regi(f, 0, K);
 	prout(f, 0, SA_RESERVE, 0x01, K, 0);
+	after_keys(f, 0, 1);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SINGLE, 0), 0);
 	script_ok(f);
 	read_capacity(f, 0);
@@ -738,6 +888,7 @@ static void test_single(void **state)
 
 	/* RESERVE conflict: the one registration is undone */
 	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
 	regi(f, 0, K);
 	pp_script_reply_status(prout(f, 0, SA_RESERVE, 0x03, K, 0), RES_CONFLICT);
 	regi(f, 0, 0);
@@ -755,9 +906,11 @@ static void test_single_register_timeout_tracked(void **state)
 	 * dead path: our own PREEMPT removes K from it, then RELEASE and
 	 * unregister on the live path */
 	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
 	pp_script_reply_err(regi(f, 0, K), -ETIMEDOUT);
 	regi(f, 1, K);
 	prout(f, 1, SA_RESERVE, 0x01, K, 0);
+	after_keys(f, 1, 1);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_SINGLE, 0), 0);
 	script_ok(f);
 	read_resv(f, 1, true, K, 0x01);
@@ -827,7 +980,7 @@ static void test_conflict_key_gone_fences(void **state)
 	/* every later I/O fails at once, on no path */
 	assert_int_equal(prpath_dev_write(f->d, 8, 1, wbuf, -1), PRPATH_ERR_FENCED);
 	assert_int_equal(prpath_dev_read(f->d, 8, 1, wbuf, 3), PRPATH_ERR_FENCED);
-	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 1 + 1 + 1);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + 1 + NP + 1 + 1 + 1 + 1 + 1);
 	assert_int_equal(f->nev, 1);
 }
 
@@ -898,7 +1051,7 @@ static void test_ua_retry_bounded(void **state)
 	assert_int_equal(prpath_dev_write(f->d, 1, 1, wbuf, -1),
 			 PRPATH_ERR_UNIT_ATTENTION);
 	script_ok(f);
-	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 1 + 8);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + 1 + NP + 1 + 1 + 1 + 8);
 	assert_int_equal(f->nev, 0);
 }
 
@@ -938,10 +1091,10 @@ static void test_fenced_checker_sends_no_pr(void **state)
 	pp_script_expect(f->s, 2, (const uint8_t[]){ 0, 0, 0, 0, 0, 0 }, 6);
 	assert_int_equal(prpath_dev_check_paths(f->d, NULL), PRPATH_ERR_FENCED);
 	script_ok(f);
-	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 1 + 1 + 1);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + 1 + NP + 1 + 1 + 1 + 1 + 1);
 	/* no I/O on any path */
 	assert_int_equal(prpath_dev_read(f->d, 1, 1, wbuf, 2), PRPATH_ERR_FENCED);
-	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 1 + 1 + 1);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + 1 + NP + 1 + 1 + 1 + 1 + 1);
 }
 
 static void test_status_ua_preempted_not_swallowed(void **state)
@@ -965,7 +1118,7 @@ static void test_status_ua_preempted_not_swallowed(void **state)
 	assert_int_equal(f->nev, 1);
 	assert_int_equal(f->ev[0].type, PRPATH_EVENT_FENCED);
 	assert_int_equal(prpath_dev_write(f->d, 1, 1, wbuf, -1), PRPATH_ERR_FENCED);
-	assert_int_equal(pp_script_ncommands(f->s), 1 + NP + 1 + 4);
+	assert_int_equal(pp_script_ncommands(f->s), 1 + 1 + NP + 1 + 1 + 4);
 }
 
 static void test_close_own_ua_no_event(void **state)
@@ -1292,6 +1445,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exclusive_earo_retain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_retained_raced_preempt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_retained_type_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_type_disagree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive_other_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_force_other_registrants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_undo_fails_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_explicit_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_lost_race, setup, teardown),

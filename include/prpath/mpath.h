@@ -190,7 +190,17 @@ uint64_t prpath_dev_blocks(const struct prpath_dev *dev);
  * a SCSI error; the others were rolled back; or undoing a failed open
  * could not unregister K on a path that still answers: see status),
  * PRPATH_ERR_NO_PATH, or the error of the failing command. -EBUSY when
- * already open. */
+ * already open. -EINVAL when mode and type disagree: exclusive, force and
+ * single take a registrants-only or one-nexus type (WERO, EARO, WE, EA),
+ * shared an all-registrants type (WEAR, EAAR).
+ *
+ * Exclusive modes and other hosts' keys: exclusive and single look first
+ * (READ KEYS) and fail with PRPATH_ERR_OTHER_KEYS, nothing sent, when a
+ * key other than K is registered (also when this host already holds the
+ * LU: nothing is changed then); keys that register while the open runs
+ * are preempted once it holds the reservation. A takeover (force)
+ * preempts every other key. So an exclusive open that returns 0 leaves K
+ * the only key registered (prpath_dev_other_keys() tells what was seen). */
 int prpath_dev_open(struct prpath_dev *dev, enum prpath_open_mode mode,
 		    unsigned flags);
 /* Closes: first marks the device closing, so that no new read/write starts
@@ -204,6 +214,27 @@ int prpath_dev_open(struct prpath_dev *dev, enum prpath_open_mode mode,
  * close is running. The device is closed in every case (0 for a device
  * that is not open). */
 int prpath_dev_close(struct prpath_dev *dev);
+
+/* Gives up what this host holds, whichever process opened it: joins the
+ * reservation as PRPATH_MODE_ATTACH does (registering paths of ours that
+ * carry no registration, under the "K present" rule), then closes as the
+ * holder would: RELEASE (not for an all-registrants type) and unregister on
+ * every path, moving the reservation off a dead holder path first.
+ * Returns what prpath_dev_open(PRPATH_MODE_ATTACH) or prpath_dev_close()
+ * return (PRPATH_ERR_NOT_HOLDER: the LU is not reserved; PRPATH_ERR_RESERVED:
+ * another host holds it); -EBUSY when open. */
+int prpath_dev_release(struct prpath_dev *dev);
+
+/* Other hosts' keys seen by the last prpath_dev_open() in an exclusive mode
+ * (exclusive, single, force): the distinct keys other than K (up to @cap of
+ * them into @keys; NULL ok) and in *@nregs (NULL ok) how many registrations
+ * they had. *@preempted (NULL ok) says whether the open removed them (a
+ * takeover preempts every other key; an exclusive open preempts those that
+ * registered while it ran) or found them and refused
+ * (PRPATH_ERR_OTHER_KEYS: under a registrants-only reservation every
+ * registrant may write). Returns the number of distinct keys. */
+size_t prpath_dev_other_keys(struct prpath_dev *dev, uint64_t *keys, size_t cap,
+			     size_t *nregs, bool *preempted);
 
 /* Block I/O of @count blocks of prpath_dev_block_size() bytes at @lba.
  * @via: -1 lets the device choose (round robin over usable registered

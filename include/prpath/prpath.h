@@ -43,6 +43,9 @@ enum prpath_err {
 					LU's reservation (PRPATH_MODE_ATTACH) */
 	PRPATH_ERR_HELD_OTHERWISE,   /* this host already holds the LU with
 					another mode or reservation type */
+	PRPATH_ERR_OTHER_KEYS,       /* other hosts' keys are registered: under
+					a registrants-only reservation they
+					could write (exclusive opens refuse) */
 	PRPATH_ERR__MAX
 };
 

@@ -491,6 +491,41 @@ static void explain_reserved(struct cli *c, struct hdev *h, const char *what)
 	}
 }
 
+/* "N registration(s) of other keys (K1, K2 and N more)" */
+static void other_keys_str(struct prpath_dev *dev, char *out, size_t cap)
+{
+	uint64_t keys[8];
+	size_t n, i, nregs = 0, off;
+
+	n = prpath_dev_other_keys(dev, keys, 8, &nregs, NULL);
+	off = (size_t)snprintf(out, cap, "%zu registration(s) of other key%s (", nregs,
+			       n == 1 ? "" : "s");
+	for (i = 0; i < n && i < 8 && off < cap; i++)
+		off += (size_t)snprintf(out + off, cap - off, "%s0x%016" PRIx64,
+					i ? ", " : "", keys[i]);
+	if (off < cap && n > 8)
+		off += (size_t)snprintf(out + off, cap - off, " and %zu more", n - 8);
+	if (off < cap)
+		snprintf(out + off, cap - off, ")");
+}
+
+/* An exclusive acquire found other hosts' keys registered: under a
+ * registrants-only reservation they could write. */
+static void explain_other_keys(struct cli *c, struct hdev *h)
+{
+	struct prpath_dev_status st;
+	char list[320];
+	bool ours;
+
+	other_keys_str(h->dev, list, sizeof(list));
+	ours = prpath_dev_status(h->dev, &st, NULL, 0) == 0 && st.device_valid &&
+	       st.we_hold;
+	cli_err(c, "%s: other hosts' keys are registered on the LU, %s: under an exclusive reservation they could write; %s; 'prpath takeover' fences them",
+		c->cmd, list,
+		ours ? "this host keeps the reservation it held, nothing was changed"
+		     : "nothing was changed");
+}
+
 /* ---- acquire / takeover ----------------------------------------------------- */
 
 enum {
@@ -560,8 +595,9 @@ static void acquire_usage(FILE *f)
 		"restart (APTPL); 'prpath release' gives it up. Already held as asked: nothing\n"
 		"is changed. Held by this host with another mode or type: refused (24).\n"
 		"  --mode MODE   exclusive (default), shared or single (one path only)\n"
-		"  --type TYPE   wero (exclusive default), earo, wear (shared default), eaar,\n"
-		"                we (single default), ea; we and ea need --mode single or one PATH\n"
+		"  --type TYPE   exclusive, single: wero (exclusive default), earo, we (single\n"
+		"                default), ea; we and ea need --mode single or one PATH.\n"
+		"                shared: wear (default), eaar\n"
 		"  --no-aptpl    do not ask the device to persist the registrations (APTPL=0)\n");
 }
 
@@ -574,7 +610,7 @@ static void takeover_usage(FILE *f)
 		"aborts the commands of) the current holder, fencing it on every path, and\n"
 		"takes the reservation. The reservation stays when prpath exits and, by\n"
 		"default, through a power loss or target restart (APTPL).\n"
-		"  --type TYPE   wero (default), earo, wear, eaar, we, ea (we, ea: one PATH)\n"
+		"  --type TYPE   wero (default), earo, we, ea (we, ea: one PATH)\n"
 		"  --no-aptpl    do not ask the device to persist the registrations (APTPL=0)\n");
 }
 
@@ -604,7 +640,7 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	unsigned flags = PRPATH_OPEN_RETAIN;
 	struct prpath_path_status ps[HOST_MAX_PATHS];
 	struct prpath_dev_status st;
-	char head[256], ks[19];
+	char head[768], ks[19];
 	char badlist[HOST_MAX_PATHS * 4];
 	size_t off = 0;
 	int first, rc, derr, i, bad = 0, srs;
@@ -618,6 +654,19 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	/* persist through power loss unless told not to (the Linux sd
 	 * driver's default too); never cleared behind the user's back */
 	flags |= a.no_aptpl ? PRPATH_OPEN_NO_APTPL : PRPATH_OPEN_APTPL;
+	if (a.type > 0 &&
+	    prpath_pr_type_all_registrants((unsigned)a.type) != (a.mode == PRPATH_MODE_SHARED)) {
+		if (a.mode == PRPATH_MODE_SHARED)
+			cli_err(c, "%s: --mode shared takes an all-registrants type (wear or eaar), not %s: other hosts could not join a %s reservation",
+				c->cmd, prpath_pr_type_name((unsigned)a.type),
+				prpath_pr_type_name((unsigned)a.type));
+		else
+			cli_err(c, "%s: %s takes a registrants-only or one-nexus type (wero, earo, we or ea), not %s: under %s every registered host may write",
+				c->cmd, takeover ? "takeover" : "--mode exclusive/single",
+				prpath_pr_type_name((unsigned)a.type),
+				prpath_pr_type_name((unsigned)a.type));
+		return EXIT_USAGE;
+	}
 	if ((a.type == PR_TYPE_WE || a.type == PR_TYPE_EA) &&
 	    a.mode != PRPATH_MODE_SINGLE && argc - first > 1) {
 		cli_err(c, "%s: a %s reservation belongs to one I_T nexus: writes through the other paths would conflict; give one PATH or --mode single",
@@ -651,6 +700,11 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	}
 	if (rc == PRPATH_ERR_RESERVED) {
 		explain_reserved(c, &h, c->cmd);
+		hdev_free(&h);
+		return EXIT_CONFLICT;
+	}
+	if (rc == PRPATH_ERR_OTHER_KEYS) {
+		explain_other_keys(c, &h);
 		hdev_free(&h);
 		return EXIT_CONFLICT;
 	}
@@ -715,6 +769,29 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 		 c->cmd, st.already_held ? "already held" : "reserved",
 		 prpath_open_mode_name(a.mode), ks,
 		 st.aptpl ? " and through a target restart" : "");
+	{
+		bool pre = false;
+		size_t nk = prpath_dev_other_keys(h.dev, NULL, 0, NULL, &pre);
+
+		if (nk && pre) {
+			char list[320];
+			struct json_object *arr = json_object_new_array();
+			uint64_t *keys = calloc(nk, sizeof(*keys));
+			size_t k;
+
+			nk = keys ? prpath_dev_other_keys(h.dev, keys, nk, NULL, NULL) : 0;
+			for (k = 0; k < nk; k++) {
+				out_key_str(keys[k], ks);
+				json_object_array_add(arr, json_object_new_string(ks));
+			}
+			free(keys);
+			json_object_object_add(doc, "preempted_keys", arr);
+			out_key_str(prpath_dev_key(h.dev), ks);
+			other_keys_str(h.dev, list, sizeof(list));
+			snprintf(head + strlen(head), sizeof(head) - strlen(head),
+				 "\n%s: preempted %s: they can no longer write", c->cmd, list);
+		}
+	}
 	prpath_dev_close(h.dev); /* retain: sends nothing */
 	emit_doc(c, doc, head);
 	hdev_free(&h);
@@ -816,22 +893,14 @@ int cmd_release(struct cli *c, int argc, char **argv)
 	}
 	if (st.reserved && !prpath_pr_type_all_registrants(st.holder_type) &&
 	    st.holder_key == st.key) {
-		/* ours: re-open exclusively (keeps the reservation, registers
-		 * every path) and close: RELEASE + unregister on every path */
+		/* ours: join it (registers every path) and close as its
+		 * holder: RELEASE + unregister on every path */
 		did = "released the reservation and unregistered";
-		rc = prpath_dev_open(h.dev, st.holder_type == PR_TYPE_WE ||
-					    st.holder_type == PR_TYPE_EA
-					    ? PRPATH_MODE_SINGLE : PRPATH_MODE_EXCLUSIVE,
-				     PRPATH_OPEN_TYPE(st.holder_type));
-		if (rc == 0)
-			rc = prpath_dev_close(h.dev);
+		rc = prpath_dev_release(h.dev);
 	} else if (st.reserved && prpath_pr_type_all_registrants(st.holder_type) &&
 		   st.nkey_registrations) {
 		did = "unregistered (all-registrants reservation)";
-		rc = prpath_dev_open(h.dev, PRPATH_MODE_SHARED,
-				     PRPATH_OPEN_TYPE(st.holder_type));
-		if (rc == 0)
-			rc = prpath_dev_close(h.dev);
+		rc = prpath_dev_release(h.dev);
 	} else if (st.nkey_registrations) {
 		did = "unregistered";
 		rc = raw_unregister(c, &h);

@@ -104,6 +104,13 @@ struct prpath_dev {
 				   none of our paths (a target that ties
 				   registrations to the session: tgt) */
 	bool already_held;      /* the last open found the LU held as asked */
+	/* Other hosts' keys the last open saw (distinct; refused by an
+	 * exclusive open, preempted by a takeover or by an exclusive open
+	 * they raced with) and how many registrations they had. */
+	uint64_t *others;
+	size_t nothers;
+	size_t nother_regs;
+	bool others_preempted;
 	/* APTPL bit of every REGISTER we send (aptpl_bit()) */
 	bool aptpl;
 	bool aptpl_known;
@@ -794,9 +801,70 @@ struct mp_keys {
 	uint32_t generation;
 	size_t n;       /* registrations listed */
 	size_t nk;      /* of which are K */
+	/* read_keys_on(..., true): the distinct other keys listed (malloc'd,
+	 * the caller frees) */
+	uint64_t *cur;
+	size_t ncur;
 };
 
+/* Adds the distinct keys other than K of a READ KEYS list to the keys the
+ * current open has seen ("others"), and gives them to @k->cur. 0 or
+ * -ENOMEM. */
+static int note_others(struct prpath_dev *d, const uint64_t *keys, size_t n,
+		       struct mp_keys *k)
+{
+	uint64_t *o;
+	size_t i, j, regs = 0;
+	int rc = 0;
+
+	k->ncur = 0;
+	k->cur = malloc((n + 1) * sizeof(*k->cur));
+	if (!k->cur)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (keys[i] == d->key)
+			continue;
+		for (j = 0; j < k->ncur && k->cur[j] != keys[i]; j++)
+			;
+		if (j == k->ncur)
+			k->cur[k->ncur++] = keys[i];
+	}
+
+	pthread_mutex_lock(&d->lock);
+	o = realloc(d->others, (d->nothers + n + 1) * sizeof(*o));
+	if (!o) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	d->others = o;
+	for (i = 0; i < n; i++) {
+		if (keys[i] == d->key)
+			continue;
+		regs++;
+		for (j = 0; j < d->nothers && o[j] != keys[i]; j++)
+			;
+		if (j == d->nothers)
+			o[d->nothers++] = keys[i];
+	}
+	if (regs > d->nother_regs)
+		d->nother_regs = regs;
+out:
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+static int read_keys_on(struct prpath_dev *d, struct mp_path *p,
+			struct mp_keys *out, bool others);
+
 static int read_keys(struct prpath_dev *d, struct mp_path *p, struct mp_keys *out)
+{
+	return read_keys_on(d, p, out, false);
+}
+
+/* READ KEYS on @p; with @others the keys other than K are remembered
+ * (note_others()). */
+static int read_keys_on(struct prpath_dev *d, struct mp_path *p,
+			struct mp_keys *out, bool others)
 {
 	struct prpath_read_keys rk;
 	uint8_t *buf;
@@ -830,6 +898,8 @@ static int read_keys(struct prpath_dev *d, struct mp_path *p, struct mp_keys *ou
 	for (i = 0; i < rk.nkeys; i++)
 		if (keys[i] == d->key)
 			out->nk++;
+	if (others)
+		rc = note_others(d, keys, rk.nkeys, out);
 out:
 	free(buf);
 	free(keys);
@@ -1039,6 +1109,7 @@ void prpath_dev_free(struct prpath_dev *d)
 	pthread_mutex_destroy(&d->lock);
 	pthread_mutex_destroy(&d->rereg_lock);
 	pthread_cond_destroy(&d->idle);
+	free(d->others);
 	free(d->initiator);
 	free(d);
 }
@@ -1694,6 +1765,134 @@ static int full_status_any(struct prpath_dev *d)
 	}
 }
 
+/* ---- other hosts' keys ------------------------------------------------------ */
+
+static int preempt(struct prpath_dev *d, struct mp_path *p, uint64_t victim,
+		   unsigned type, bool abort);
+
+/* READ KEYS on the first usable path (registered ones only with
+ * @registered), remembering the keys other than K. Returns the path it
+ * answered on through @on (may be NULL). */
+static int read_others_any(struct prpath_dev *d, bool registered,
+			   struct mp_keys *k, struct mp_path **on)
+{
+	for (;;) {
+		struct mp_path *p = first_usable(d, registered);
+		int rc;
+
+		if (!p)
+			return PRPATH_ERR_NO_PATH;
+		rc = read_keys_on(d, p, k, true);
+		if (rc >= 0) {
+			if (on)
+				*on = p;
+			return rc;
+		}
+	}
+}
+
+static void log_others(struct prpath_dev *d, const char *what)
+{
+	char list[160];
+	size_t i, off = 0;
+
+	list[0] = 0;
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->nothers && off + 24 < sizeof(list); i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s0x%016llx",
+					i ? ", " : "", (unsigned long long)d->others[i]);
+	if (i < d->nothers)
+		snprintf(list + off, sizeof(list) - off, " and %zu more", d->nothers - i);
+	mp_log(d, 0, "%zu registration(s) of other keys (%s): %s",
+	       d->nother_regs, list, what);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* An exclusive open looks before it sends anything: another host's key
+ * registered on the LU could write under the registrants-only reservation
+ * the open would take (a host that released through fewer paths than it
+ * registered, a host that only registered). Refused; a takeover is what
+ * removes them. Returns 0, PRPATH_ERR_OTHER_KEYS or an error. */
+static int refuse_others(struct prpath_dev *d)
+{
+	struct mp_keys k = { 0 };
+	int rc = read_others_any(d, false, &k, NULL);
+
+	free(k.cur);
+	if (rc)
+		return rc;
+	if (k.n == k.nk)
+		return 0;
+	log_others(d, "not opening (a takeover preempts them)");
+	return PRPATH_ERR_OTHER_KEYS;
+}
+
+/* This host has just taken the reservation: every other key still
+ * registered is preempted (PREEMPT AND ABORT: their queued commands go
+ * too), so that only this host can write. A takeover meets them (the old
+ * owner's other registrations, hosts that only registered); an exclusive
+ * open meets those that registered while it ran. Returns 0 or an error. */
+static int preempt_others(struct prpath_dev *d, unsigned type)
+{
+	unsigned tries;
+	bool sent = false;
+	int rc = 0;
+
+	/* a path that fails on the way (a transport error: its command
+	 * may have been aborted) is marked failed: look again on the next */
+	for (tries = 0; tries < MP_RACE_RETRIES; tries++) {
+		struct mp_path *p = NULL;
+		struct mp_keys k = { 0 };
+		size_t i;
+
+		rc = read_others_any(d, true, &k, &p);
+		if (rc || k.n == k.nk) {
+			free(k.cur);
+			if (rc)
+				return rc;
+			break;
+		}
+		log_others(d, "preempting them");
+		for (i = 0; i < k.ncur && rc == 0; i++)
+			rc = preempt(d, p, k.cur[i], type, true);
+		free(k.cur);
+		sent = true;
+		if (rc == 0)
+			break;
+		/* RESERVATION CONFLICT: the key went away by itself since
+		 * READ KEYS (its host unregistered; SPC-4 answers a PREEMPT of
+		 * a key nobody holds with a conflict), or we were preempted:
+		 * look again */
+		if (rc > 0 && rc != PRPATH_ERR_CONFLICT)
+			return rc;
+	}
+	if (rc == 0 && sent) {
+		pthread_mutex_lock(&d->lock);
+		d->others_preempted = true;
+		pthread_mutex_unlock(&d->lock);
+	}
+	return rc;
+}
+
+size_t prpath_dev_other_keys(struct prpath_dev *d, uint64_t *keys, size_t cap,
+			     size_t *nregs, bool *preempted)
+{
+	size_t n;
+
+	if (!d)
+		return 0;
+	pthread_mutex_lock(&d->lock);
+	n = d->nothers;
+	if (keys)
+		memcpy(keys, d->others, (cap < n ? cap : n) * sizeof(*keys));
+	if (nregs)
+		*nregs = d->nother_regs;
+	if (preempted)
+		*preempted = d->others_preempted;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
 /* ---- open ------------------------------------------------------------------------ */
 
 static unsigned open_type(enum prpath_open_mode mode, unsigned flags)
@@ -1839,6 +2038,12 @@ static int open_exclusive(struct prpath_dev *d, unsigned type)
 	if (rc) {
 		mp_log(d, 0, "RESERVE failed (%s): undoing registrations",
 		       prpath_strerror(rc));
+		return open_undo(d, rc);
+	}
+	rc = preempt_others(d, type);
+	if (rc) {
+		mp_log(d, 0, "could not remove other hosts' keys (%s): undoing",
+		       prpath_strerror(rc));
 		rc = open_undo(d, rc);
 	}
 	return rc;
@@ -1957,6 +2162,19 @@ static int open_force(struct prpath_dev *d, unsigned type)
 	rc = registration_result(d, f);
 	verify = f->njobs > 1;
 	fan_free(f);
+	if (acq < 0) {
+		/* our command was aborted (or the path failed): another
+		 * takeover's PREEMPT AND ABORT ends the commands of the host it
+		 * preempts. Who holds the LU now says whether we lost. */
+		struct mp_resv now;
+
+		if (read_resv_any(d, false, &now) == 0 && now.reserved &&
+		    now.key != d->key) {
+			mp_log(d, 0, "takeover lost: key 0x%016llx took the LU meanwhile (%s)",
+			       (unsigned long long)now.key, prpath_pr_type_name(now.type));
+			acq = PRPATH_ERR_RESERVED;
+		}
+	}
 	if (acq) {
 		mp_log(d, 0, "takeover failed (%s): undoing registrations",
 		       prpath_strerror(acq));
@@ -1966,8 +2184,10 @@ static int open_force(struct prpath_dev *d, unsigned type)
 		return rc; /* rolled back */
 	if (rc && rc != PRPATH_ERR_NO_PATH)
 		return rc;
-	if (!verify)
-		return 0;
+	if (!verify) {
+		rc = preempt_others(d, type);
+		return rc ? open_undo(d, rc) : 0;
+	}
 	if (own_ua) {
 		/* our PREEMPT changed the type (2A/04 to our paths registered
 		 * before it) or preempted our own key (2A/05 and K removed
@@ -1982,8 +2202,13 @@ static int open_force(struct prpath_dev *d, unsigned type)
 	/* Registrations that completed after the PREEMPT went out may have
 	 * landed after another host preempted us in turn: they would leave
 	 * K registered behind that host's reservation. Check who holds the
-	 * LU now that every registration is done. */
+	 * LU now that every registration is done. Then other hosts' keys
+	 * still registered go: once we hold, a PREEMPT of a key that is not
+	 * the holder's removes its registrations only, and should a rival
+	 * take the LU in between, our key is gone and our PREEMPT conflicts. */
 	rc = check_holder(d, type);
+	if (rc == 0)
+		rc = preempt_others(d, type);
 	return rc ? open_undo(d, rc) : 0;
 }
 
@@ -2062,6 +2287,12 @@ static int open_single(struct prpath_dev *d, unsigned type)
 	rc = pr_out(d, p, PR_OUT_RESERVE, type, d->key, 0, &r);
 	if (rc) {
 		mp_log(d, 0, "RESERVE failed (%s): undoing registration",
+		       prpath_strerror(rc));
+		return open_undo(d, rc);
+	}
+	rc = preempt_others(d, type);
+	if (rc) {
+		mp_log(d, 0, "could not remove other hosts' keys (%s): undoing",
 		       prpath_strerror(rc));
 		return open_undo(d, rc);
 	}
@@ -2273,7 +2504,11 @@ static int open_reserving(struct prpath_dev *d, enum prpath_open_mode mode,
 		return rc;
 	if (rv.reserved) {
 		rc = held_check(d, &rv, type, mode == PRPATH_MODE_SHARED);
-		if (rc == 1)
+		if (rc == 1 && mode != PRPATH_MODE_SHARED)
+			rc = refuse_others(d);
+		else if (rc == 1)
+			rc = 0;
+		if (rc == 0)
 			return open_join(d, type);
 		if (rc == 2)
 			return open_shared(d, type);
@@ -2281,13 +2516,34 @@ static int open_reserving(struct prpath_dev *d, enum prpath_open_mode mode,
 	}
 	switch (mode) {
 	case PRPATH_MODE_EXCLUSIVE:
-		return open_exclusive(d, type);
+		rc = refuse_others(d);
+		return rc ? rc : open_exclusive(d, type);
 	case PRPATH_MODE_SHARED:
 		return open_shared(d, type);
 	case PRPATH_MODE_SINGLE:
-		return open_single(d, type);
+		rc = refuse_others(d);
+		return rc ? rc : open_single(d, type);
 	default:
 		return -EINVAL;
+	}
+}
+
+/* Exclusive modes take a type under which only this host may write
+ * (registrants only, or one nexus); shared takes an all-registrants type
+ * that other hosts can join. Anything else says one thing and does
+ * another: "exclusive" that lets every registrant write, or "shared"
+ * that the next shared host cannot join. */
+static bool mode_type_agree(enum prpath_open_mode mode, unsigned type)
+{
+	switch (mode) {
+	case PRPATH_MODE_EXCLUSIVE:
+	case PRPATH_MODE_FORCE:
+	case PRPATH_MODE_SINGLE:
+		return !prpath_pr_type_all_registrants(type);
+	case PRPATH_MODE_SHARED:
+		return prpath_pr_type_all_registrants(type);
+	default:
+		return true;
 	}
 }
 
@@ -2307,6 +2563,14 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 	if (mode != PRPATH_MODE_NORESERVE && mode != PRPATH_MODE_ATTACH &&
 	    !prpath_pr_type_valid(type))
 		return -EINVAL;
+	if (!mode_type_agree(mode, type)) {
+		mp_log(d, 0, "mode %s does not go with a %s reservation: %s",
+		       prpath_open_mode_name(mode), prpath_pr_type_name(type),
+		       mode == PRPATH_MODE_SHARED
+		       ? "shared takes an all-registrants type (wear, eaar)"
+		       : "an exclusive mode takes a registrants-only or one-nexus type (wero, earo, we, ea)");
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&d->lock);
 	if (d->open) {
 		pthread_mutex_unlock(&d->lock);
@@ -2317,6 +2581,11 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 	d->closing = false;
 	d->stale_keys = false;
 	d->already_held = false;
+	free(d->others);
+	d->others = NULL;
+	d->nothers = 0;
+	d->nother_regs = 0;
+	d->others_preempted = false;
 	d->aptpl = (flags & PRPATH_OPEN_APTPL) != 0;
 	d->aptpl_known = mode != PRPATH_MODE_ATTACH ||
 			 (flags & (PRPATH_OPEN_APTPL | PRPATH_OPEN_NO_APTPL));
@@ -2452,6 +2721,29 @@ done:
 	pthread_mutex_unlock(&d->lock);
 	mp_log(d, 1, "closed%s", rc ? " (some paths could not be cleaned up)" : "");
 	return rc;
+}
+
+int prpath_dev_release(struct prpath_dev *d)
+{
+	enum prpath_open_mode as;
+	int rc;
+
+	if (!d)
+		return -EINVAL;
+	if (d->observer)
+		return -EPERM;
+	rc = prpath_dev_open(d, PRPATH_MODE_ATTACH, 0);
+	if (rc)
+		return rc;
+	/* close as the mode that takes this type would: RELEASE unless
+	 * all-registrants, then unregister on every path */
+	pthread_mutex_lock(&d->lock);
+	as = prpath_pr_type_all_registrants(d->type) ? PRPATH_MODE_SHARED
+						     : PRPATH_MODE_EXCLUSIVE;
+	d->mode = as;
+	d->flags = 0;
+	pthread_mutex_unlock(&d->lock);
+	return prpath_dev_close(d);
 }
 
 /* ---- I/O --------------------------------------------------------------------------- */

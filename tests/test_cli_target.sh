@@ -307,6 +307,60 @@ expect 24 "A cannot write through P1 under B's reservation" -- "$PRPATH" $A writ
 expect 0 "B releases" -- "$PRPATH" $B release "$U1" "$U2"
 keys_are "nothing left" 'k == []'
 
+# ---- two hosts with one key (issue 20, item 3) ------------------------------
+KS="-k 0x1234"
+AI=iqn.2026-11.io.prpath:test-a
+expect 0 "A acquires with key 0x1234" -- "$PRPATH" $A $KS acquire "$U1" "$U2"
+expect 24 "B with A's key: acquire refused" -- "$PRPATH" $B $KS acquire "$U1" "$U2"
+grep -q "acquire: this host's key 0x0000000000001234 is registered by initiator $AI too: two hosts with one key are one host to the LU" "$TMP/err" ||
+	fail "B's acquire with A's key: $(cat "$TMP/err")"
+keys_are "B's refused acquire registered nothing" 'len(k) == 2'
+expect 24 "B with A's key cannot write" -- "$PRPATH" $B $KS write --lba 6 --pattern 0xbb "$U1" "$U2"
+grep -q "write: this host's key 0x0000000000001234 is registered by initiator $AI too.*nothing was written" "$TMP/err" ||
+	fail "B's write with A's key: $(cat "$TMP/err")"
+expect 24 "B with A's key: status says so" -- "$PRPATH" $B $KS -o json status "$U1" "$U2"
+jq_py 'dv = d["device"]; assert dv["key_registrations_other_initiators"] == 2 and dv["other_initiator"] == "'$AI'" and dv["reservation"]["ours"] is False and [p["registered"] for p in d["paths"]] == [False, False], d' "B's status"
+grep -q "status: this host's key 0x0000000000001234 is registered by initiator $AI too" "$TMP/err" || fail "B's status message: $(cat "$TMP/err")"
+expect 24 "B with A's key: takeover refused" -- "$PRPATH" $B $KS takeover "$U1" "$U2"
+grep -q "takeover: this host's key 0x0000000000001234 is registered by initiator $AI too.*nothing of this host is left registered" "$TMP/err" ||
+	fail "B's takeover with A's key: $(cat "$TMP/err")"
+keys_are "after B's refused takeover only A's two" 'len(k) == 2'
+expect 0 "A still holds and writes" -- "$PRPATH" $A $KS write --lba 6 --pattern 0xaa "$U1" "$U2"
+expect 0 "A's status: no other initiator" -- "$PRPATH" $A $KS -o json status "$U1" "$U2"
+jq_py 'dv = d["device"]; assert dv["key_registrations_other_initiators"] == 0 and dv["key_registrations_elsewhere"] == 0 and dv["reservation"]["ours"], d' "A's status"
+expect 0 "A releases" -- "$PRPATH" $A $KS release "$U1" "$U2"
+expect 0 "B registers with 0x1234 first" -- "$PRPATH" $B $KS pr out --register-ignore "$U2"
+expect 24 "A's acquire with B registered under A's key" -- "$PRPATH" $A $KS acquire "$U1" "$U2"
+grep -q "registered by initiator iqn.2026-11.io.prpath:test-b too" "$TMP/err" || fail "A's acquire: $(cat "$TMP/err")"
+keys_are "A's refused acquire registered nothing" 'len(k) == 1'
+expect 0 "B unregisters" -- "$PRPATH" $B $KS pr out --register-ignore --param-sark 0 "$U2"
+keys_are "no key left" 'k == []'
+# this host's own key through a nexus that is none of the PATHs (a path
+# not given this time): an exclusive acquire removes it
+expect 0 "A registers through path 2 only" -- "$PRPATH" $A pr out --register-ignore "$U2"
+expect 0 "A acquires through path 1 only" -- "$PRPATH" $A -o json acquire "$U1"
+jq_py 'dv = d["device"]; assert dv["key_registrations"] == 1 and dv["registrations"] == 1 and dv["key_registrations_elsewhere"] == 0, d' "A's acquire through path 1"
+expect 0 "A releases through path 1" -- "$PRPATH" $A release "$U1"
+keys_are "nothing left after A's release" 'k == []'
+
+# ---- hundreds of registrants: every PR IN read whole (issue 20, item 6) -----
+expect 0 "A acquires" -- "$PRPATH" $A acquire "$U1" "$U2"
+for i in $(seq 100 299); do
+	if [ $(( i % 2 )) -eq 0 ]; then u=$U1; else u=$U2; fi
+	"$PRPATH" -i "iqn.2026-11.io.prpath:registrant-$i" -k 0xcc pr out --register-ignore "$u" >/dev/null 2>&1 ||
+		fail "registrant $i could not register"
+done
+expect 0 "A's status with 202 registrations (json)" -- "$PRPATH" $A -o json status "$U1" "$U2"
+jq_py 'assert d["device"]["registrations"] == 202 and [p["registered"] for p in d["paths"]] == [True, True] and sum(p["reservation_holder"] for p in d["paths"]) == 1, d["paths"]' "status with 202 registrations"
+expect 0 "pr in --read-full-status with 202 registrations" -- "$PRPATH" -o json pr in --read-full-status "$U1"
+jq_py 'assert len(d["registrations"]) == 202 and d["truncated"] is False, len(d["registrations"])' "full status of 202"
+expect 0 "pr in --read-full-status (text)" -- "$PRPATH" pr in --read-full-status "$U1"
+[ "$(grep -c "Key=0x" "$TMP/out")" -eq 202 ] || fail "full status text lists $(grep -c "Key=0x" "$TMP/out") of 202"
+expect 0 "A takes over: 200 registrations of 0xcc preempted" -- "$PRPATH" $A -o json takeover "$U1" "$U2"
+jq_py 'assert d["preempted_keys"] == ["0x00000000000000cc"] and d["device"]["registrations"] == 2, d["device"]' "takeover of 200 registrants"
+expect 0 "A releases" -- "$PRPATH" $A release "$U1" "$U2"
+keys_are "nothing left after the registrants" 'k == []'
+
 # ---- two takeovers at once: at most one says it holds the LU (item 6) -------
 KA=0x00000000000000a1
 KB=0x00000000000000b2

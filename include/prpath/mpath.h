@@ -225,6 +225,16 @@ int prpath_dev_close(struct prpath_dev *dev);
  * another host holds it); -EBUSY when open. */
 int prpath_dev_release(struct prpath_dev *dev);
 
+/* Two hosts with one key: K registered through another initiator name
+ * (READ FULL STATUS) makes every reserving open and attach fail with
+ * PRPATH_ERR_KEY_SHARED; an open that registered undoes its registrations
+ * first. Registrations of K through this host's initiator on nexuses
+ * that are none of the paths (a lost session, a path not given this time)
+ * are removed by exclusive opens and takeovers once they hold the LU (a
+ * PREEMPT of K from one of our paths, then our other paths register
+ * again). Devices without READ FULL STATUS cannot tell either: nothing is
+ * checked there. */
+
 /* Other hosts' keys seen by the last prpath_dev_open() in an exclusive mode
  * (exclusive, single, force): the distinct keys other than K (up to @cap of
  * them into @keys; NULL ok) and in *@nregs (NULL ok) how many registrations
@@ -331,6 +341,17 @@ struct prpath_dev_status {
 	bool already_held;
 	bool aptpl;              /* registrations of this open carry APTPL=1 */
 	bool full_status;        /* the device answered READ FULL STATUS */
+	/* From READ FULL STATUS (0 and "" without it): registrations of K
+	 * through another initiator name (two hosts configured with one key:
+	 * the LU cannot tell them apart) and the first such name; and
+	 * registrations of K through this host's initiator name on nexuses
+	 * that are none of the device's paths (a lost session, a path not
+	 * given). */
+	size_t nkey_foreign;
+	char key_foreign_initiator[PRPATH_DESC_MAX];
+	size_t nkey_elsewhere;
+	bool holder_foreign;     /* the holder nexus carries K but belongs to
+				    another initiator: we_hold is false */
 };
 
 /* Fills @st and up to @cap entries of @paths (may be NULL). Queries the

@@ -46,6 +46,9 @@ enum prpath_err {
 	PRPATH_ERR_OTHER_KEYS,       /* other hosts' keys are registered: under
 					a registrants-only reservation they
 					could write (exclusive opens refuse) */
+	PRPATH_ERR_KEY_SHARED,       /* this host's key is registered by another
+					initiator too: the LU cannot tell the
+					two hosts apart */
 	PRPATH_ERR__MAX
 };
 

@@ -30,7 +30,6 @@
 #include "host/url.h"
 
 #define HOST_MAX_PATHS PRPATH_DEV_MAX_PATHS
-#define FS_ALLOC 16384
 #define IO_MAX_BYTES (64u << 20)
 /* read_file_all(): not a regular file (a FIFO, a device) */
 #define EFTYPE_NOT_REGULAR ENOTSUP
@@ -224,54 +223,12 @@ wipe:
 
 /* ---- status document --------------------------------------------------------- */
 
-struct path_id {
-	bool known;
-	char port[PRPATH_PORT_NAME_MAX];
-	uint16_t rtp;
-	bool rtp_known;
-};
-
-/* The initiator port and relative target port of a path, for matching
- * READ FULL STATUS descriptors. */
-static void path_identity(struct cli *c, struct pp_conn *conn, unsigned idx,
-			  struct path_id *id)
-{
-	uint8_t buf[512];
-	struct pp_io io;
-	const char *pn;
-	int rc;
-
-	memset(id, 0, sizeof(*id));
-	/* the port that carries this host's registrations on this path (not
-	 * the observer port status looks through) */
-	pn = pp_iscsi_port_name(conn) && conn->ops->port_name ?
-	     conn->ops->port_name(conn) : NULL;
-	if (!pn)
-		return;
-	snprintf(id->port, sizeof(id->port), "%s", pn);
-	memset(&io, 0, sizeof(io));
-	rc = prpath_cdb_inquiry(io.cdb, sizeof(io.cdb), true, 0x83, sizeof(buf));
-	if (rc < 0)
-		return;
-	io.cdb_len = (size_t)rc;
-	io.din = buf;
-	io.din_cap = sizeof(buf);
-	if (cli_raw_exec(c, conn, idx, &io) < 0 || cli_io_result(&io))
-		return;
-	if (prpath_vpd83_rel_tgt_port(buf, io.din_len, &id->rtp) == 0)
-		id->rtp_known = true;
-	id->known = id->rtp_known;
-}
-
 static struct json_object *status_doc(struct cli *c, struct hdev *h,
 				      const char *cmd, int *err_out)
 {
-	static struct prpath_full_status_desc desc[256];
 	struct prpath_path_status ps[HOST_MAX_PATHS];
-	struct prpath_full_status fs = { .desc = desc, .desc_cap = 256 };
 	struct prpath_dev_status st;
 	struct json_object *doc, *dev, *arr, *res;
-	bool fs_ok = false;
 	int i, rc;
 
 	doc = out_doc(cmd);
@@ -302,36 +259,22 @@ static struct json_object *status_doc(struct cli *c, struct hdev *h,
 		} else {
 			json_object_object_add(dev, "reservation", NULL);
 		}
+		out_add_bool(dev, "full_status", st.full_status);
+		if (st.full_status) {
+			/* registrations of our key that are not this host's
+			 * paths: another initiator's (one key, two hosts) or
+			 * nexuses of ours that are none of these PATHs */
+			out_add_int(dev, "key_registrations_other_initiators",
+				    (int64_t)st.nkey_foreign);
+			if (st.nkey_foreign)
+				out_add_str(dev, "other_initiator", st.key_foreign_initiator);
+			out_add_int(dev, "key_registrations_elsewhere",
+				    (int64_t)st.nkey_elsewhere);
+		}
 	} else {
 		out_add_str(dev, "error", prpath_strerror(rc));
 	}
 	json_object_object_add(doc, "device", dev);
-
-	/* READ FULL STATUS on the first usable path: which nexus is registered */
-	for (i = 0; i < h->n && rc == 0; i++) {
-		int di = h->dev_index[i];
-		uint8_t *buf;
-		struct pp_io io;
-
-		if (di < 0 || ps[di].state != PRPATH_PATH_UP)
-			continue;
-		buf = calloc(1, FS_ALLOC);
-		if (!buf)
-			break;
-		memset(&io, 0, sizeof(io));
-		io.cdb_len = (size_t)prpath_cdb_pr_in(io.cdb, sizeof(io.cdb),
-						      PR_IN_READ_FULL_STATUS,
-						      FS_ALLOC);
-		io.din = buf;
-		io.din_cap = FS_ALLOC;
-		if (cli_raw_exec(c, prpath_dev_conn(h->dev, (unsigned)di),
-				 (unsigned)i, &io) == 0 &&
-		    cli_io_result(&io) == 0 &&
-		    prpath_decode_read_full_status(buf, io.din_len, &fs) == 0)
-			fs_ok = true;
-		free(buf);
-		break;
-	}
 
 	arr = json_object_new_array();
 	for (i = 0; i < h->n; i++) {
@@ -348,42 +291,21 @@ static struct json_object *status_doc(struct cli *c, struct hdev *h,
 			continue;
 		}
 		out_add_str(p, "state", prpath_path_state_name(ps[di].state));
-		if (ps[di].state == PRPATH_PATH_UP) {
-			struct path_id id;
-			bool reg = false, holder = false;
-			size_t k;
-
-			path_identity(c, prpath_dev_conn(h->dev, (unsigned)di),
-				      (unsigned)i, &id);
-			if (id.known) {
-				out_add_str(p, "initiator_port", id.port);
-				out_add_int(p, "relative_target_port", id.rtp);
-			}
-			if (id.known && fs_ok) {
-				for (k = 0; k < fs.ndesc; k++) {
-					char pn[PRPATH_PORT_NAME_MAX];
-
-					if (!desc[k].tid_valid ||
-					    prpath_tid_port_name(&desc[k].tid, pn, sizeof(pn)) < 0)
-						continue;
-					if (strcasecmp(pn, id.port) != 0 ||
-					    (!desc[k].all_tg_pt && desc[k].rel_tgt_port != id.rtp))
-						continue;
-					if (desc[k].key == prpath_dev_key(h->dev))
-						reg = true;
-					if (desc[k].r_holder && desc[k].key == prpath_dev_key(h->dev))
-						holder = true;
-				}
-				out_add_bool(p, "registered", reg);
-				out_add_bool(p, "reservation_holder", holder);
-			} else {
-				/* what this host knows (sg paths: no port name) */
-				if (st.open)
-					out_add_bool(p, "registered", ps[di].registered);
-				else
-					json_object_object_add(p, "registered", NULL);
-			}
+		if (ps[di].initiator_port[0] && ps[di].rel_tgt_port >= 0) {
+			out_add_str(p, "initiator_port", ps[di].initiator_port);
+			out_add_int(p, "relative_target_port", ps[di].rel_tgt_port);
+		}
+		if (ps[di].state != PRPATH_PATH_UP) {
+			json_object_object_add(p, "registered", NULL);
+		} else if (ps[di].device_registered >= 0) {
+			/* what the device said (READ FULL STATUS, read whole) */
+			out_add_bool(p, "registered", ps[di].device_registered == 1);
+			out_add_bool(p, "reservation_holder", ps[di].device_holder);
+		} else if (st.open) {
+			/* what this host knows (sg paths: no port name) */
+			out_add_bool(p, "registered", ps[di].registered);
 		} else {
+			/* not seen: unknown, never "no" */
 			json_object_object_add(p, "registered", NULL);
 		}
 		if (ps[di].last_error)
@@ -489,6 +411,21 @@ static void explain_reserved(struct cli *c, struct hdev *h, const char *what)
 	} else {
 		cli_err(c, "%s: the LU is reserved by another host", what);
 	}
+}
+
+/* Two hosts configured with one key. */
+static void explain_key_shared(struct cli *c, struct hdev *h, const char *nothing)
+{
+	struct prpath_dev_status st;
+	char ks[19];
+
+	out_key_str(prpath_dev_key(h->dev), ks);
+	if (prpath_dev_status(h->dev, &st, NULL, 0) == 0 && st.nkey_foreign)
+		cli_err(c, "%s: this host's key %s is registered by initiator %s too: two hosts with one key are one host to the LU (both may write, a takeover fences neither); give each host its own key (-k); %s",
+			c->cmd, ks, st.key_foreign_initiator, nothing);
+	else
+		cli_err(c, "%s: this host's key %s is registered by another initiator too; give each host its own key (-k); %s",
+			c->cmd, ks, nothing);
 }
 
 /* "N registration(s) of other keys (K1, K2 and N more)" */
@@ -705,6 +642,11 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	}
 	if (rc == PRPATH_ERR_OTHER_KEYS) {
 		explain_other_keys(c, &h);
+		hdev_free(&h);
+		return EXIT_CONFLICT;
+	}
+	if (rc == PRPATH_ERR_KEY_SHARED) {
+		explain_key_shared(c, &h, "nothing of this host is left registered");
 		hdev_free(&h);
 		return EXIT_CONFLICT;
 	}
@@ -936,6 +878,7 @@ int cmd_release(struct cli *c, int argc, char **argv)
 int cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct cli_cmd_opts co = { "", NULL, NULL, NULL, plain_usage_status };
+	char shared[PRPATH_DESC_MAX] = "";
 	struct json_object *doc;
 	struct hdev h;
 	int first, rc, derr;
@@ -947,12 +890,31 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	doc = status_doc(c, &h, "status", &derr);
+	{
+		struct json_object *dev = NULL, *v = NULL;
+
+		if (json_object_object_get_ex(doc, "device", &dev) &&
+		    json_object_object_get_ex(dev, "key_registrations_other_initiators", &v) &&
+		    json_object_get_int64(v) > 0)
+			snprintf(shared, sizeof(shared), "%s",
+				 jstr(dev, "other_initiator") ? jstr(dev, "other_initiator") : "?");
+	}
 	emit_doc(c, doc, NULL);
-	hdev_free(&h);
 	if (derr) {
+		hdev_free(&h);
 		cli_err(c, "status: cannot read the LU's PR state: %s", prpath_strerror(derr));
 		return cli_exit_code(derr);
 	}
+	if (shared[0]) {
+		char ks[19];
+
+		out_key_str(prpath_dev_key(h.dev), ks);
+		cli_err(c, "status: this host's key %s is registered by initiator %s too: two hosts with one key are one host to the LU; give each host its own key (-k)",
+			ks, shared);
+		hdev_free(&h);
+		return EXIT_CONFLICT;
+	}
+	hdev_free(&h);
 	return 0;
 }
 
@@ -1355,6 +1317,11 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 				 : "the LU is reserved by another host");
 		cli_err(c, "%s: %s: nothing was %s (acquire the LU first, or --unprotected for I/O without a reservation)",
 			c->cmd, why, write ? "written" : "read");
+		rc = EXIT_CONFLICT;
+		goto out;
+	}
+	if (rc == PRPATH_ERR_KEY_SHARED) {
+		explain_key_shared(c, &h, write ? "nothing was written" : "nothing was read");
 		rc = EXIT_CONFLICT;
 		goto out;
 	}

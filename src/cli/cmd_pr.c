@@ -20,7 +20,10 @@
 #include "host/url.h"
 
 #define RAW_UA_RETRIES 8
-#define PRIN_ALLOC 16384
+/* PR IN data: the largest allocation length the CDB can carry (16 bits),
+ * so that every list the device can return is read whole in one go */
+#define PRIN_ALLOC 65536
+#define PRIN_LEN 65535
 #define MAX_TIDS 8
 
 /* ---- raw execution -------------------------------------------------------- */
@@ -327,8 +330,11 @@ static int show_read_keys(struct cli *c, struct json_object *doc,
 	}
 	json_object_object_add(doc, "keys", arr);
 	out_add_bool(doc, "truncated", rk.truncated);
+	if (rk.truncated)
+		cli_err(c, "pr in: the device lists %zu keys, more than one PR IN can return (%d bytes): %zu shown, the list is incomplete",
+			rk.nkeys_total, PRIN_LEN, rk.nkeys);
 	if (c->output == OUT_JSON)
-		return 0;
+		return rk.truncated ? EXIT_PARTIAL : 0;
 	printf("  PR generation=0x%" PRIx32 ", ", rk.generation);
 	if (!rk.nkeys_total) {
 		printf("there are NO registered reservation keys\n");
@@ -340,7 +346,7 @@ static int show_read_keys(struct cli *c, struct json_object *doc,
 		printf("    0x%" PRIx64 "\n", keys[i]);
 	if (rk.truncated)
 		printf("    (list truncated)\n");
-	return 0;
+	return rk.truncated ? EXIT_PARTIAL : 0;
 }
 
 static int show_read_reservation(struct cli *c, struct json_object *doc,
@@ -427,8 +433,10 @@ static int show_capabilities(struct cli *c, struct json_object *doc,
 static int show_full_status(struct cli *c, struct json_object *doc,
 			    const uint8_t *buf, size_t len)
 {
-	static struct prpath_full_status_desc desc[256];
-	struct prpath_full_status fs = { .desc = desc, .desc_cap = 256 };
+	/* a descriptor takes at least 24 + 24 bytes: room for all of them */
+	static struct prpath_full_status_desc desc[PRIN_ALLOC / 48 + 1];
+	struct prpath_full_status fs = { .desc = desc,
+					 .desc_cap = sizeof(desc) / sizeof(desc[0]) };
 	struct json_object *arr;
 	char port[PRPATH_PORT_NAME_MAX];
 	size_t i;
@@ -482,6 +490,11 @@ static int show_full_status(struct cli *c, struct json_object *doc,
 	}
 	json_object_object_add(doc, "registrations", arr);
 	out_add_bool(doc, "truncated", fs.truncated);
+	if (fs.truncated) {
+		cli_err(c, "pr in: the device has %" PRIu32 " bytes of full status, more than one PR IN can return (%d): %zu registrations shown, the list is incomplete",
+			fs.additional_length + 8, PRIN_LEN, fs.ndesc);
+		return EXIT_PARTIAL;
+	}
 	return 0;
 }
 
@@ -525,10 +538,10 @@ static int pr_in(struct cli *c, int argc, char **argv)
 		return EXIT_DEVICE;
 	}
 	memset(&io, 0, sizeof(io));
-	rc = prpath_cdb_pr_in(io.cdb, sizeof(io.cdb), (unsigned)a.sa, PRIN_ALLOC - 8);
+	rc = prpath_cdb_pr_in(io.cdb, sizeof(io.cdb), (unsigned)a.sa, PRIN_LEN);
 	io.cdb_len = (size_t)rc;
 	io.din = buf;
-	io.din_cap = PRIN_ALLOC - 8;
+	io.din_cap = PRIN_LEN;
 	rc = cli_raw_exec(c, conn, a.path_index - 1, &io);
 	conn->ops->close(conn);
 	if (rc < 0) {
@@ -560,7 +573,7 @@ static int pr_in(struct cli *c, int argc, char **argv)
 		break;
 	}
 	free(buf);
-	if (rc == 0 && c->output == OUT_JSON)
+	if ((rc == 0 || rc == EXIT_PARTIAL) && c->output == OUT_JSON)
 		out_json(doc);
 	else
 		json_object_put(doc);

@@ -85,6 +85,7 @@ int cli_exit_code(int err)
 	case PRPATH_ERR_NOT_HOLDER:
 	case PRPATH_ERR_HELD_OTHERWISE:
 	case PRPATH_ERR_OTHER_KEYS:
+	case PRPATH_ERR_KEY_SHARED:
 		return EXIT_CONFLICT;
 	case PRPATH_ERR_PARTIAL:
 		return EXIT_PARTIAL;

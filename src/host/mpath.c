@@ -111,6 +111,11 @@ struct prpath_dev {
 	size_t nothers;
 	size_t nother_regs;
 	bool others_preempted;
+	/* READ FULL STATUS, last read (full_status()) */
+	size_t key_foreign;     /* K through another initiator name */
+	char foreign_name[PRPATH_DESC_MAX];
+	size_t key_elsewhere;   /* K through our name, none of our paths */
+	bool holder_foreign;
 	/* APTPL bit of every REGISTER we send (aptpl_bit()) */
 	bool aptpl;
 	bool aptpl_known;
@@ -1666,6 +1671,22 @@ static int reregister_path(struct prpath_dev *d, struct mp_path *p)
 
 #define MP_FS_ALLOC 65535       /* READ FULL STATUS allocation length */
 
+/* Whether READ FULL STATUS descriptor @fd names @q's I_T nexus
+ * (initiator port name and relative target port). False for a path
+ * without an identity. Under d->lock. */
+static bool nexus_is(const struct mp_path *q,
+		     const struct prpath_full_status_desc *fd)
+{
+	const char *pn = q->conn->ops->port_name ?
+			 q->conn->ops->port_name(q->conn) : NULL;
+	char name[PRPATH_PORT_NAME_MAX];
+
+	return pn && *pn && q->rtp_known && fd->tid_valid &&
+	       prpath_tid_port_name(&fd->tid, name, sizeof(name)) >= 0 &&
+	       strcasecmp(name, pn) == 0 &&
+	       (fd->all_tg_pt || fd->rel_tgt_port == q->rtp);
+}
+
 /* READ FULL STATUS on @p: marks every path whose nexus (initiator port
  * name + relative target port) is registered with K (dev_reg) and which
  * one holds the reservation (dev_holder). Paths without an identity stay
@@ -1685,6 +1706,10 @@ static int full_status(struct prpath_dev *d, struct mp_path *p)
 		d->paths[i]->dev_reg = -1;
 		d->paths[i]->dev_holder = false;
 	}
+	d->key_foreign = 0;
+	d->key_elsewhere = 0;
+	d->holder_foreign = false;
+	d->foreign_name[0] = 0;
 	pthread_mutex_unlock(&d->lock);
 	buf = malloc(MP_FS_ALLOC);
 	desc = calloc(MP_FS_ALLOC / 24 + 1, sizeof(*desc));
@@ -1706,6 +1731,24 @@ static int full_status(struct prpath_dev *d, struct mp_path *p)
 		goto out;
 	}
 	pthread_mutex_lock(&d->lock);
+	for (k = 0; k < fs.ndesc; k++) {
+		bool mine = false;
+
+		if (!desc[k].tid_valid || desc[k].key != d->key)
+			continue;
+		if (strcasecmp(desc[k].tid.name, d->initiator) != 0) {
+			if (!d->key_foreign++)
+				snprintf(d->foreign_name, sizeof(d->foreign_name), "%s",
+					 desc[k].tid.name);
+			if (desc[k].r_holder)
+				d->holder_foreign = true;
+			continue;
+		}
+		for (i = 0; i < d->npaths && !mine; i++)
+			mine = nexus_is(d->paths[i], &desc[k]);
+		if (!mine)
+			d->key_elsewhere++;
+	}
 	for (i = 0; i < d->npaths; i++) {
 		struct mp_path *q = d->paths[i];
 		const char *pn = q->conn->ops->port_name ?
@@ -1715,12 +1758,7 @@ static int full_status(struct prpath_dev *d, struct mp_path *p)
 			continue;
 		q->dev_reg = 0;
 		for (k = 0; k < fs.ndesc; k++) {
-			char name[PRPATH_PORT_NAME_MAX];
-
-			if (!desc[k].tid_valid || desc[k].key != d->key ||
-			    prpath_tid_port_name(&desc[k].tid, name, sizeof(name)) < 0 ||
-			    strcasecmp(name, pn) != 0 ||
-			    (!desc[k].all_tg_pt && desc[k].rel_tgt_port != q->rtp))
+			if (desc[k].key != d->key || !nexus_is(q, &desc[k]))
 				continue;
 			q->dev_reg = 1;
 			if (desc[k].r_holder)
@@ -1769,6 +1807,7 @@ static int full_status_any(struct prpath_dev *d)
 
 static int preempt(struct prpath_dev *d, struct mp_path *p, uint64_t victim,
 		   unsigned type, bool abort);
+static int key_accounted(struct prpath_dev *d, size_t nk, size_t nreg);
 
 /* READ KEYS on the first usable path (registered ones only with
  * @registered), remembering the keys other than K. Returns the path it
@@ -1813,7 +1852,7 @@ static void log_others(struct prpath_dev *d, const char *what)
  * the open would take (a host that released through fewer paths than it
  * registered, a host that only registered). Refused; a takeover is what
  * removes them. Returns 0, PRPATH_ERR_OTHER_KEYS or an error. */
-static int refuse_others(struct prpath_dev *d)
+static int refuse_others(struct prpath_dev *d, bool fresh)
 {
 	struct mp_keys k = { 0 };
 	int rc = read_others_any(d, false, &k, NULL);
@@ -1821,6 +1860,14 @@ static int refuse_others(struct prpath_dev *d)
 	free(k.cur);
 	if (rc)
 		return rc;
+	/* K registered before this open registered anything: ours (a lost
+	 * session, a path not given: removed once we hold) or another
+	 * initiator's (refused now) */
+	if (fresh && k.nk) {
+		rc = key_accounted(d, k.nk, 0);
+		if (rc < 0 || rc > 1)
+			return rc;
+	}
 	if (k.n == k.nk)
 		return 0;
 	log_others(d, "not opening (a takeover preempts them)");
@@ -1832,7 +1879,7 @@ static int refuse_others(struct prpath_dev *d)
  * too), so that only this host can write. A takeover meets them (the old
  * owner's other registrations, hosts that only registered); an exclusive
  * open meets those that registered while it ran. Returns 0 or an error. */
-static int preempt_others(struct prpath_dev *d, unsigned type)
+static int preempt_others(struct prpath_dev *d, unsigned type, size_t *nk)
 {
 	unsigned tries;
 	bool sent = false;
@@ -1850,6 +1897,7 @@ static int preempt_others(struct prpath_dev *d, unsigned type)
 			free(k.cur);
 			if (rc)
 				return rc;
+			*nk = k.nk;
 			break;
 		}
 		log_others(d, "preempting them");
@@ -1871,6 +1919,113 @@ static int preempt_others(struct prpath_dev *d, unsigned type)
 		d->others_preempted = true;
 		pthread_mutex_unlock(&d->lock);
 	}
+	return rc;
+}
+
+static size_t count_registered(struct prpath_dev *d)
+{
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->npaths; i++)
+		if (d->paths[i]->registered)
+			n++;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+/* Logs, and returns PRPATH_ERR_KEY_SHARED, when the last READ FULL STATUS
+ * showed K registered through another initiator; else 0. */
+static int key_shared(struct prpath_dev *d)
+{
+	size_t n;
+	char name[PRPATH_DESC_MAX];
+
+	pthread_mutex_lock(&d->lock);
+	n = d->key_foreign;
+	snprintf(name, sizeof(name), "%s", d->foreign_name);
+	pthread_mutex_unlock(&d->lock);
+	if (!n)
+		return 0;
+	mp_log(d, 0, "key 0x%016llx is registered by initiator %s too (%zu registration(s)): two hosts with one key are one host to the LU; give each host its own key",
+	       (unsigned long long)d->key, name, n);
+	return PRPATH_ERR_KEY_SHARED;
+}
+
+/* K is registered @nk times (READ KEYS) and through @nreg of our paths:
+ * more means registrations of K we do not account for. READ FULL STATUS
+ * tells whose: another initiator's: PRPATH_ERR_KEY_SHARED; ours, through
+ * nexuses that are none of our paths: 1. 0 when every one is ours, or
+ * when the device cannot say (no READ FULL STATUS: logged). */
+static int key_accounted(struct prpath_dev *d, size_t nk, size_t nreg)
+{
+	size_t elsewhere;
+	int rc;
+
+	if (nk <= nreg)
+		return 0;
+	rc = full_status_any(d);
+	if (rc) {
+		mp_log(d, 1, "key registered %zu times for %zu path(s) of ours; the device cannot say through which nexuses (%s)",
+		       nk, nreg, prpath_strerror(rc));
+		return 0;
+	}
+	rc = key_shared(d);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&d->lock);
+	elsewhere = d->key_elsewhere;
+	pthread_mutex_unlock(&d->lock);
+	return elsewhere ? 1 : 0;
+}
+
+/* Removes K's registrations through nexuses that are none of our paths
+ * (a lost session's, a path not given this time): a PREEMPT of K from our
+ * first registered path keeps that nexus and the reservation (of @type)
+ * and drops every other registration of K, ours included; our other
+ * usable paths then register again at once (not in single mode: one
+ * path). The unit attentions it queues for our own nexuses are ours. */
+static int own_key_only_on(struct prpath_dev *d, unsigned type)
+{
+	struct mp_path *q = first_usable(d, true);
+	struct mp_res r;
+	bool single;
+	size_t i;
+	int rc;
+
+	if (!q)
+		return PRPATH_ERR_NO_PATH;
+	pthread_mutex_lock(&d->lock);
+	single = d->mode == PRPATH_MODE_SINGLE;
+	for (i = 0; i < d->npaths; i++) {
+		struct mp_path *p = d->paths[i];
+
+		if (p == q || !(p->registered || p->maybe_registered))
+			continue;
+		p->own_preempt++;
+		p->registered = false;
+	}
+	pthread_mutex_unlock(&d->lock);
+	mp_log(d, 1, "key 0x%016llx is registered through nexuses that are none of these paths: PREEMPT of our own key on path %u",
+	       (unsigned long long)d->key, q->index + 1);
+	rc = pr_out(d, q, PR_OUT_PREEMPT, type, d->key, d->key, &r);
+	if (rc)
+		return rc;
+	return single ? 0 : register_all(d);
+}
+
+/* The last step of an exclusive open (exclusive, single, force) once it
+ * holds the LU: every other key preempted, and K registered through our
+ * paths only. */
+static int make_exclusive(struct prpath_dev *d, unsigned type)
+{
+	size_t nk = 0;
+	int rc = preempt_others(d, type, &nk);
+
+	if (rc == 0)
+		rc = key_accounted(d, nk, count_registered(d));
+	if (rc == 1)
+		rc = own_key_only_on(d, type);
 	return rc;
 }
 
@@ -2040,9 +2195,9 @@ static int open_exclusive(struct prpath_dev *d, unsigned type)
 		       prpath_strerror(rc));
 		return open_undo(d, rc);
 	}
-	rc = preempt_others(d, type);
+	rc = make_exclusive(d, type);
 	if (rc) {
-		mp_log(d, 0, "could not remove other hosts' keys (%s): undoing",
+		mp_log(d, 0, "could not make the LU this host's alone (%s): undoing",
 		       prpath_strerror(rc));
 		rc = open_undo(d, rc);
 	}
@@ -2185,7 +2340,7 @@ static int open_force(struct prpath_dev *d, unsigned type)
 	if (rc && rc != PRPATH_ERR_NO_PATH)
 		return rc;
 	if (!verify) {
-		rc = preempt_others(d, type);
+		rc = make_exclusive(d, type);
 		return rc ? open_undo(d, rc) : 0;
 	}
 	if (own_ua) {
@@ -2208,7 +2363,7 @@ static int open_force(struct prpath_dev *d, unsigned type)
 	 * take the LU in between, our key is gone and our PREEMPT conflicts. */
 	rc = check_holder(d, type);
 	if (rc == 0)
-		rc = preempt_others(d, type);
+		rc = make_exclusive(d, type);
 	return rc ? open_undo(d, rc) : 0;
 }
 
@@ -2290,9 +2445,9 @@ static int open_single(struct prpath_dev *d, unsigned type)
 		       prpath_strerror(rc));
 		return open_undo(d, rc);
 	}
-	rc = preempt_others(d, type);
+	rc = make_exclusive(d, type);
 	if (rc) {
-		mp_log(d, 0, "could not remove other hosts' keys (%s): undoing",
+		mp_log(d, 0, "could not make the LU this host's alone (%s): undoing",
 		       prpath_strerror(rc));
 		return open_undo(d, rc);
 	}
@@ -2320,6 +2475,8 @@ static int join_held(struct prpath_dev *d, unsigned type)
 	int rc, last = PRPATH_ERR_NO_PATH;
 
 	fs = full_status_any(d) == 0;
+	if (fs && (rc = key_shared(d)) != 0)
+		return rc;
 	n = usable_paths(d, v, false);
 	if (!n)
 		return PRPATH_ERR_NO_PATH;
@@ -2505,7 +2662,7 @@ static int open_reserving(struct prpath_dev *d, enum prpath_open_mode mode,
 	if (rv.reserved) {
 		rc = held_check(d, &rv, type, mode == PRPATH_MODE_SHARED);
 		if (rc == 1 && mode != PRPATH_MODE_SHARED)
-			rc = refuse_others(d);
+			rc = refuse_others(d, false);
 		else if (rc == 1)
 			rc = 0;
 		if (rc == 0)
@@ -2516,12 +2673,12 @@ static int open_reserving(struct prpath_dev *d, enum prpath_open_mode mode,
 	}
 	switch (mode) {
 	case PRPATH_MODE_EXCLUSIVE:
-		rc = refuse_others(d);
+		rc = refuse_others(d, true);
 		return rc ? rc : open_exclusive(d, type);
 	case PRPATH_MODE_SHARED:
 		return open_shared(d, type);
 	case PRPATH_MODE_SINGLE:
-		rc = refuse_others(d);
+		rc = refuse_others(d, true);
 		return rc ? rc : open_single(d, type);
 	default:
 		return -EINVAL;
@@ -3274,6 +3431,16 @@ int prpath_dev_status(struct prpath_dev *d, struct prpath_dev_status *st,
 	/* which of our nexuses the device counts (READ FULL STATUS) */
 	st->full_status = full_status(d, p) == 0;
 	pthread_mutex_lock(&d->lock);
+	if (st->full_status) {
+		st->nkey_foreign = d->key_foreign;
+		snprintf(st->key_foreign_initiator, sizeof(st->key_foreign_initiator),
+			 "%s", d->foreign_name);
+		st->nkey_elsewhere = d->key_elsewhere;
+		/* K holds through another initiator's nexus: not this host */
+		st->holder_foreign = d->holder_foreign;
+		if (d->holder_foreign && !prpath_pr_type_all_registrants(rv.type))
+			st->we_hold = false;
+	}
 	for (i = 0; paths && i < cap && i < d->npaths; i++) {
 		struct mp_path *q = d->paths[i];
 		const char *pn = q->conn->ops->port_name ?

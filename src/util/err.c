@@ -31,6 +31,7 @@ static const char *const prpath_err_text[PRPATH_ERR__MAX] = {
 	[PRPATH_ERR_NOT_HOLDER] = "this host does not hold the LU's reservation",
 	[PRPATH_ERR_HELD_OTHERWISE] = "this host already holds the LU with another mode or reservation type",
 	[PRPATH_ERR_OTHER_KEYS] = "other hosts' keys are registered on the LU",
+	[PRPATH_ERR_KEY_SHARED] = "this host's key is registered by another initiator too",
 };
 
 #if !(defined(__GLIBC__) && \

@@ -8,7 +8,9 @@ set -u
 PRPATH=${PRPATH:?PRPATH must point at the prpath binary}
 TMP=$(mktemp -d)
 TPID=
+PROXY=
 cleanup() {
+	if [ -n "$PROXY" ]; then kill "$PROXY" 2>/dev/null; wait "$PROXY" 2>/dev/null; fi
 	if [ -n "$TPID" ]; then kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null; fi
 	rm -rf "$TMP"
 }
@@ -297,8 +299,12 @@ expect 0 "A acquires P2 only: already held" -- "$PRPATH" $A acquire "$U2"
 expect 0 "A releases P1 P2" -- "$PRPATH" $A release "$U1" "$U2"
 keys_are "nothing of A after shrink and release" 'k == []'
 expect 0 "A acquires P2 P1" -- "$PRPATH" $A acquire "$U2" "$U1"
-expect 4 "A releases P2 only: P1 still registered" -- "$PRPATH" $A release "$U2"
-keys_are "after the partial release: A's key on P1" 'len(k) == 1'
+expect 0 "A releases P2 only: the reservation held through P1 is moved and released" -- "$PRPATH" $A -o json release "$U2"
+jq_py 'assert d["result"] == "released the reservation and unregistered" and d["device"]["registrations"] == 0 and d["device"]["reservation"] is None, d' "release through P2 only"
+keys_are "nothing of A after releasing through P2 only" 'k == []'
+# a key of A left through P1 (registered, not reserved): B's acquire is
+# refused, B's takeover fences it
+expect 0 "A registers through P1 (pr out)" -- "$PRPATH" $A pr out --register-ignore "$U1"
 expect 24 "B's acquire with A's key left on P1" -- "$PRPATH" $B acquire "$U1" "$U2"
 grep -q "other hosts' keys are registered on the LU, 1 registration(s)" "$TMP/err" || fail "B's acquire: $(cat "$TMP/err")"
 expect 0 "B takes over instead" -- "$PRPATH" $B takeover "$U1" "$U2"
@@ -306,6 +312,28 @@ keys_are "B's takeover leaves only B" 'len(k) == 2 and len(set(k)) == 1'
 expect 24 "A cannot write through P1 under B's reservation" -- "$PRPATH" $A write --unprotected --lba 5 --pattern 0xa1 "$U1"
 expect 0 "B releases" -- "$PRPATH" $B release "$U1" "$U2"
 keys_are "nothing left" 'k == []'
+
+# ---- release with the holder path dead (issue 20, item 5) -------------------
+# A's first path goes through a TCP proxy; RESERVE goes out on it, so its
+# nexus holds the reservation. The proxy dies; release through what is left
+# moves the reservation to a live path (PREEMPT of A's own key there),
+# releases it and unregisters: nothing of A stays, and B gets the LU.
+P4=$(( P2 + 2 ))
+python3 "$(dirname "$0")/tcp_proxy.py" "$P4" "$P1" >"$TMP/proxy.out" 2>&1 &
+PROXY=$!
+for i in $(seq 1 50); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
+grep -q ready "$TMP/proxy.out" || fail "the TCP proxy did not start: $(cat "$TMP/proxy.out")"
+UP="iscsi://127.0.0.1:$P4/$IQN/0"
+expect 0 "A acquires through the proxy and P2" -- "$PRPATH" $A -o json acquire "$UP" "$U2"
+jq_py 'assert d["paths"][0]["reservation_holder"] is True, d["paths"]' "holder through the proxy"
+kill "$PROXY"; wait "$PROXY" 2>/dev/null; PROXY=
+expect 0 "A releases with the holder path dead" -- "$PRPATH" $A --timeout 5 release "$UP" "$U2"
+grep -q "^release: released the reservation and unregistered" "$TMP/out" || fail "release output: $(cat "$TMP/out")"
+keys_are "nothing of A after releasing with the holder path dead" 'k == []'
+expect 0 "nobody holds the LU" -- "$PRPATH" -o json pr in --read-reservation "$U1"
+jq_py 'assert d["reservation"] is None, d' "reservation after the release"
+expect 0 "B acquires" -- "$PRPATH" $B acquire "$U1" "$U2"
+expect 0 "B releases" -- "$PRPATH" $B release "$U1" "$U2"
 
 # ---- two hosts with one key (issue 20, item 3) ------------------------------
 KS="-k 0x1234"

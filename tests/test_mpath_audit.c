@@ -893,6 +893,42 @@ static void test_release_holder_path_dead(void **state)
 	assert_int_equal(f->a.nfenced + f->a.nlost, 0);
 }
 
+static void test_release_api_holder_path_not_given(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_host hs = { .initiator = f->a.iqn, .key = KA };
+	struct pp_sim_path *sp[NP];
+	struct prpath_dev_status st;
+	struct prpath_dev *d2;
+	unsigned i;
+
+	/* A reserves (RESERVE on path 1: that nexus holds) and exits */
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE,
+					 PRPATH_OPEN_RETAIN), 0);
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+	/* A again, with path 1 dead (not opened): paths 2-4 only. Release
+	 * must move the reservation off path 1's nexus, release it and
+	 * unregister, or B can never have the LU (issue 20, item 5) */
+	assert_int_equal(prpath_dev_new(f->ctx, &hs, &d2), 0);
+	for (i = 1; i < NP; i++) {
+		char port[128];
+
+		port_name(&f->a, i, port, sizeof(port));
+		assert_int_equal(pp_sim_open(f->lu, port, (uint16_t)(i + 1), &sp[i]), 0);
+		assert_int_equal(prpath_dev_add_conn(d2, pp_sim_conn(sp[i])), (int)i - 1);
+	}
+	assert_int_equal(prpath_dev_probe(d2), 0);
+	assert_int_equal(prpath_dev_release(d2), 0);
+	st = status(&f->b, NULL);
+	assert_false(st.reserved);
+	assert_int_equal(st.nregistrations, 0);
+	assert_int_equal(prpath_dev_open(f->b.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	assert_int_equal(prpath_dev_close(f->b.d), 0);
+	/* nothing held: NOT_HOLDER, nothing sent that changes anything */
+	assert_int_equal(prpath_dev_release(d2), PRPATH_ERR_NOT_HOLDER);
+	prpath_dev_free(d2);
+}
+
 /* ---- first I/Os of a device that was not probed, from several threads ------- */
 
 struct rd {
@@ -1373,6 +1409,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_io_after_fence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_ua_on_returning_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_holder_path_dead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_api_holder_path_not_given, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unprobed_concurrent_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stress_io_checker_flaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_io_in_flight, setup, teardown),

@@ -947,6 +947,7 @@ static void test_conflict_key_present_reregisters(void **state)
 	read_capacity(f, 0);
 	pp_script_reply_status(write10(f, 0, 7, 1), RES_CONFLICT);
 	read_keys(f, 0, 20, (const uint64_t[]){ K, K, K }, 3);
+	read_resv(f, 0, true, K, 0x05); /* and we still hold the LU */
 	regi(f, 0, K);
 	read_keys(f, 0, 21, (const uint64_t[]){ K, K, K, K }, 4);
 	write10(f, 0, 7, 1);
@@ -957,6 +958,7 @@ static void test_conflict_key_present_reregisters(void **state)
 	/* a second conflict after the retry is reported, not retried again */
 	pp_script_reply_status(write10(f, 1, 8, 1), RES_CONFLICT);
 	read_keys(f, 1, 21, (const uint64_t[]){ K, K, K, K }, 4);
+	read_resv(f, 1, true, K, 0x05);
 	regi(f, 1, K);
 	read_keys(f, 1, 22, (const uint64_t[]){ K, K, K, K }, 4);
 	pp_script_reply_status(write10(f, 1, 8, 1), RES_CONFLICT);
@@ -1179,6 +1181,50 @@ static void test_malformed_read_reservation(void **state)
 	assert_int_equal(pp_script_ncommands(f->s), 1);
 }
 
+static void test_conflict_key_present_other_holder(void **state)
+{
+	struct fx *f = *state;
+
+	/* K is still registered, but another host holds a registrants-only
+	 * reservation (taken by a tool that leaves other keys registered):
+	 * registering the path again would let this host write over it
+	 * (issue 20: the K-present rule applies only while we hold) */
+	exclusive_open(f);
+	read_capacity(f, 0);
+	pp_script_reply_status(write10(f, 0, 7, 1), RES_CONFLICT);
+	read_keys(f, 0, 20, (const uint64_t[]){ K, K, K, H }, 4);
+	read_resv(f, 0, true, H, 0x05);
+	assert_int_equal(prpath_dev_write(f->d, 7, 1, wbuf, -1), PRPATH_ERR_RESERVED);
+	script_ok(f);
+	assert_int_equal(f->nev, 1);
+	assert_int_equal(f->ev[0].type, PRPATH_EVENT_RESERVATION_LOST);
+	/* the checker does not register a returning path either */
+	assert_int_equal(prpath_dev_fail_path(f->d, 2), 0);
+	pp_script_expect(f->s, 2, (const uint8_t[]){ 0, 0, 0, 0, 0, 0 }, 6);
+	read_keys(f, 2, 20, (const uint64_t[]){ K, K, H }, 3);
+	read_resv(f, 2, false, 0, 0);
+	assert_int_equal(prpath_dev_check_paths(f->d, NULL), 0);
+	script_ok(f);
+	/* path 3 down, then up again unregistered; the loss was said once */
+	assert_int_equal(f->nev, 3);
+	assert_int_equal(f->ev[1].type, PRPATH_EVENT_PATH_DOWN);
+	assert_int_equal(f->ev[2].type, PRPATH_EVENT_PATH_UP);
+	assert_int_equal(f->ev[2].err, PRPATH_ERR_RESERVED);
+	{
+		struct prpath_path_status ps[NP];
+		struct prpath_dev_status st;
+
+		read_keys(f, 0, 20, (const uint64_t[]){ K, K, H }, 3);
+		read_resv(f, 0, true, H, 0x05);
+		rfs_unsupported(f, 0);
+		assert_int_equal(prpath_dev_status(f->d, &st, ps, NP), 0);
+		assert_false(ps[2].registered);
+		assert_true(st.reservation_lost);
+		assert_false(st.we_hold);
+		script_ok(f);
+	}
+}
+
 static void test_failover(void **state)
 {
 	struct fx *f = *state;
@@ -1218,6 +1264,7 @@ static void test_failover(void **state)
 	/* checker: TEST UNIT READY, READ KEYS (K there), REGISTER, READ KEYS */
 	pp_script_expect(f->s, 0, (const uint8_t[]){ 0, 0, 0, 0, 0, 0 }, 6);
 	read_keys(f, 0, 40, (const uint64_t[]){ K, K, K, K }, 4);
+	read_resv(f, 0, true, K, 0x05);
 	regi(f, 0, K);
 	read_keys(f, 0, 41, (const uint64_t[]){ K, K, K, K }, 4);
 	assert_int_equal(check_count(f->d), 1);
@@ -1283,6 +1330,7 @@ static void test_checker_raced_preemption(void **state)
 	assert_int_equal(prpath_dev_fail_path(f->d, 3), 0);
 	pp_script_expect(f->s, 3, (const uint8_t[]){ 0, 0, 0, 0, 0, 0 }, 6);
 	read_keys(f, 3, 60, (const uint64_t[]){ K, K, K, H }, 4);
+	read_resv(f, 3, true, K, 0x05);
 	regi(f, 3, K);
 	/* H preempted K in between: only our fresh registration is left */
 	read_keys(f, 3, 63, (const uint64_t[]){ H, K }, 2);
@@ -1472,6 +1520,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_own_ua_no_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_read_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_read_reservation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conflict_key_present_other_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_paths_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checker_key_gone_no_register, setup, teardown),

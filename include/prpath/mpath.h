@@ -287,11 +287,16 @@ int prpath_dev_write(struct prpath_dev *dev, uint64_t lba, uint32_t count,
 /* The path checker: for every failed path, reconnect and TEST UNIT READY;
  * when the device is open in a registering mode, re-register the path only
  * if K is still registered on the LU (READ KEYS before, READ KEYS after to
- * catch a raced preemption); if K is gone the device is fenced and the path
- * is not registered. Returns 0 or PRPATH_ERR_FENCED (or -EINVAL); the
- * number of paths reinstated goes to *@reinstated when it is not NULL
- * (also when fenced: a fenced device's paths come back up, unregistered,
- * and are not counted). */
+ * catch a raced preemption) and this host still holds the reservation (or,
+ * for an all-registrants type, one exists: READ RESERVATION); if K is gone
+ * the device is fenced and the path is not registered; if another host
+ * holds the LU (or nobody does) the reservation is lost
+ * (PRPATH_EVENT_RESERVATION_LOST, once) and the path is not registered.
+ * The same rule holds when I/O meets a RESERVATION CONFLICT on a path.
+ * Returns 0 or PRPATH_ERR_FENCED (or -EINVAL); the number of paths
+ * reinstated goes to *@reinstated when it is not NULL (also when fenced
+ * or lost: such paths come back up, unregistered, and are not counted;
+ * their PATH_UP event carries the reason). */
 int prpath_dev_check_paths(struct prpath_dev *dev, unsigned *reinstated);
 
 /* Marks a path failed (as if its transport had failed); for tools and

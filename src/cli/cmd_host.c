@@ -762,8 +762,9 @@ static void release_usage(FILE *f)
 	fprintf(f,
 		"Usage: prpath release PATH...\n"
 		"\n"
-		"Releases this host's reservation (RELEASE on every path) and unregisters its\n"
-		"key on every path. Nothing to do when the key is not registered.\n");
+		"Releases this host's reservation and unregisters its key on every path; a\n"
+		"reservation held through a path that is down or not given is moved to a live\n"
+		"PATH first. Exit status 0 only when the LU shows nothing of this host left.\n");
 }
 
 static void plain_usage_status(FILE *f)
@@ -813,6 +814,7 @@ static int raw_unregister(struct cli *c, struct hdev *h)
 int cmd_release(struct cli *c, int argc, char **argv)
 {
 	struct cli_cmd_opts co = { "", NULL, NULL, NULL, release_usage };
+	char left[200];
 	struct prpath_dev_status st;
 	struct json_object *doc;
 	struct hdev h;
@@ -855,18 +857,31 @@ int cmd_release(struct cli *c, int argc, char **argv)
 		hdev_free(&h);
 		return cli_exit_code(rc);
 	}
+	/* exit 0 only when the device shows nothing of this host left:
+	 * what is printed is what the device says afterwards */
 	doc = status_doc(c, &h, "release", &derr);
 	rc = 0;
-	if (derr == 0 && prpath_dev_status(h.dev, &st, NULL, 0) == 0 && st.device_valid &&
-	    (st.nkey_registrations || (st.reserved && st.holder_key == st.key &&
-				       !prpath_pr_type_all_registrants(st.holder_type)))) {
-		cli_err(c, "release: %zu registration(s) of this host's key remain (paths not given or not reachable?)",
-			st.nkey_registrations);
-		rc = EXIT_PARTIAL;
+	if (derr) {
+		cli_err(c, "release: could not read the LU's state back (%s): whether anything of this host remains is unknown",
+			prpath_strerror(derr));
+		did = "done, but not verified";
+		rc = cli_exit_code(derr);
+	} else if (prpath_dev_status(h.dev, &st, NULL, 0) == 0 && st.device_valid) {
+		size_t mine = st.nkey_registrations - (st.full_status ? st.nkey_foreign : 0);
+		bool held = st.reserved && st.we_hold &&
+			    !prpath_pr_type_all_registrants(st.holder_type);
+
+		if (mine || held) {
+			snprintf(left, sizeof(left), "not released: %zu registration(s) of this host's key remain%s",
+				 mine, held ? " and the LU is still reserved by it" : "");
+			cli_err(c, "release: %s (through paths not given or not reachable?)", left);
+			did = left;
+			rc = EXIT_PARTIAL;
+		}
 	}
 	out_add_str(doc, "result", did);
 	{
-		char head[160];
+		char head[300];
 
 		snprintf(head, sizeof(head), "release: %s", did);
 		emit_doc(c, doc, head);

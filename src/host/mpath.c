@@ -1584,11 +1584,16 @@ static int register_all(struct prpath_dev *d)
 	return rc;
 }
 
-/* Registers path @p if and only if K is still registered on the LU: READ
- * KEYS before, REGISTER AND IGNORE, READ KEYS after. A preemption that
+/* Registers path @p if and only if K is still registered on the LU (and,
+ * with @check_holder, this host still holds the reservation: READ
+ * RESERVATION after the first READ KEYS): READ KEYS before, REGISTER AND
+ * IGNORE, READ KEYS after. A preemption that
  * raced with our REGISTER leaves at most our one fresh registration: then
  * that registration is removed again and the device is fenced. */
-static int reregister_path_locked(struct prpath_dev *d, struct mp_path *p)
+static int holder_still_ours(struct prpath_dev *d, struct mp_path *p);
+
+static int reregister_path_locked(struct prpath_dev *d, struct mp_path *p,
+				  bool check_holder)
 {
 	struct mp_keys before, after;
 	struct mp_res r;
@@ -1602,6 +1607,8 @@ static int reregister_path_locked(struct prpath_dev *d, struct mp_path *p)
 		set_fenced(d, (int)p->index, 0);
 		return PRPATH_ERR_FENCED;
 	}
+	if (check_holder && (rc = holder_still_ours(d, p)) != 0)
+		return rc;
 	rc = pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key, &r);
 	if (rc)
 		return rc;
@@ -1642,6 +1649,38 @@ static int reregister_path_locked(struct prpath_dev *d, struct mp_path *p)
 	return 0;
 }
 
+/* The K-present rule applies only while this host holds the reservation
+ * (or, for an all-registrants type, while one exists): K can stay
+ * registered under another host's registrants-only reservation (taken by
+ * a tool that does not remove other keys), and a path registered there
+ * again would let this host write over that host. READ RESERVATION on @p
+ * before. Returns 0, PRPATH_ERR_RESERVED (our reservation is lost: said
+ * once, as a 2A/04 would) or the error. */
+static int holder_still_ours(struct prpath_dev *d, struct mp_path *p)
+{
+	struct mp_resv rv;
+	bool first;
+	int rc = read_resv(d, p, &rv);
+
+	if (rc)
+		return rc;
+	if (rv.reserved && (prpath_pr_type_all_registrants(rv.type) || rv.key == d->key))
+		return 0;
+	pthread_mutex_lock(&d->lock);
+	first = !d->res_lost;
+	d->res_lost = true;
+	pthread_mutex_unlock(&d->lock);
+	if (rv.reserved)
+		mp_log(d, 0, "path %u: the LU is reserved by key 0x%016llx (%s): not registered again, our key notwithstanding",
+		       p->index + 1, (unsigned long long)rv.key, prpath_pr_type_name(rv.type));
+	else
+		mp_log(d, 0, "path %u: the LU is no longer reserved: not registered again",
+		       p->index + 1);
+	if (first)
+		emit(d, PRPATH_EVENT_RESERVATION_LOST, (int)p->index, 0);
+	return PRPATH_ERR_RESERVED;
+}
+
 /* Two paths re-registered at once (two I/O threads, or I/O and the path
  * checker) would each see the other's fresh registration of K after a
  * preemption and take it for a surviving one: one at a time. */
@@ -1662,7 +1701,7 @@ static int reregister_path(struct prpath_dev *d, struct mp_path *p)
 	else if (is_fenced(d))
 		rc = PRPATH_ERR_FENCED;
 	else
-		rc = reregister_path_locked(d, p);
+		rc = reregister_path_locked(d, p, true);
 	pthread_mutex_unlock(&d->rereg_lock);
 	return rc;
 }
@@ -2471,12 +2510,17 @@ static int join_held(struct prpath_dev *d, unsigned type)
 {
 	struct mp_path *v[PRPATH_DEV_MAX_PATHS];
 	size_t i, n, nreg = 0;
-	bool fs;
+	bool fs, elsewhere = false;
 	int rc, last = PRPATH_ERR_NO_PATH;
 
 	fs = full_status_any(d) == 0;
 	if (fs && (rc = key_shared(d)) != 0)
 		return rc;
+	if (fs) {
+		pthread_mutex_lock(&d->lock);
+		elsewhere = d->key_elsewhere > 0;
+		pthread_mutex_unlock(&d->lock);
+	}
 	n = usable_paths(d, v, false);
 	if (!n)
 		return PRPATH_ERR_NO_PATH;
@@ -2516,7 +2560,8 @@ static int join_held(struct prpath_dev *d, unsigned type)
 		pthread_mutex_lock(&d->lock);
 		d->stale_keys = false;
 		pthread_mutex_unlock(&d->lock);
-		rc = is_fenced(d) ? PRPATH_ERR_FENCED : reregister_path_locked(d, v[i]);
+		rc = is_fenced(d) ? PRPATH_ERR_FENCED
+				  : reregister_path_locked(d, v[i], false);
 		pthread_mutex_unlock(&d->rereg_lock);
 		if (rc == 0) {
 			nreg++;
@@ -2530,6 +2575,14 @@ static int join_held(struct prpath_dev *d, unsigned type)
 		mp_log(d, 0, "path %u: could not be registered: %s", v[i]->index + 1,
 		       prpath_strerror(rc));
 		last = rc;
+	}
+	if (elsewhere) {
+		/* K through nexuses of ours that are none of these paths (a
+		 * holder path that is down, a path not given): a close must
+		 * move the reservation off them before it can release */
+		pthread_mutex_lock(&d->lock);
+		d->stale_keys = true;
+		pthread_mutex_unlock(&d->lock);
 	}
 	return nreg ? 0 : last;
 }
@@ -3069,7 +3122,7 @@ static int fence_lost_attempt(struct prpath_dev *d, struct mp_path *p)
 		pthread_mutex_lock(&d->lock);
 		v[i]->registered = false;
 		pthread_mutex_unlock(&d->lock);
-		rc = reregister_path_locked(d, v[i]);
+		rc = reregister_path_locked(d, v[i], false);
 		if (rc == PRPATH_ERR_FENCED) {
 			pthread_mutex_unlock(&d->rereg_lock);
 			return rc;
@@ -3323,6 +3376,7 @@ int prpath_dev_check_paths(struct prpath_dev *d, unsigned *reinstated)
 		return -EINVAL;
 	for (i = 0; i < d->npaths; i++) {
 		struct mp_path *p = d->paths[i];
+		bool up;
 		int rc;
 
 		pthread_mutex_lock(&d->lock);
@@ -3334,9 +3388,11 @@ int prpath_dev_check_paths(struct prpath_dev *d, unsigned *reinstated)
 		pthread_mutex_unlock(&d->lock);
 
 		rc = reinstate(d, p);
+		up = rc == 0 || rc == PRPATH_ERR_FENCED || rc == PRPATH_ERR_RESERVED;
 		pthread_mutex_lock(&d->lock);
-		if (rc == 0 || rc == PRPATH_ERR_FENCED) {
-			/* a fenced device's path is up but never registered */
+		if (up) {
+			/* a fenced device's path is up but never registered,
+			 * nor one whose reservation another host holds now */
 			p->state = PRPATH_PATH_UP;
 			p->last_error = rc;
 		} else {
@@ -3346,9 +3402,10 @@ int prpath_dev_check_paths(struct prpath_dev *d, unsigned *reinstated)
 		pthread_mutex_unlock(&d->lock);
 		if (rc == PRPATH_ERR_FENCED)
 			fenced = true;
-		if (rc == 0 || rc == PRPATH_ERR_FENCED) {
-			mp_log(d, 1, "path %u up%s", p->index + 1,
-			       rc ? " (not registered: fenced)" : "");
+		if (up) {
+			mp_log(d, 1, "path %u up%s%s", p->index + 1,
+			       rc ? " (not registered: " : "",
+			       rc ? (rc == PRPATH_ERR_FENCED ? "fenced)" : "reservation lost)") : "");
 			emit(d, PRPATH_EVENT_PATH_UP, (int)p->index, rc);
 			if (rc == 0)
 				n++;

@@ -184,6 +184,13 @@ expect 4 "acquire with one dead path" -- "$PRPATH" $A acquire "$U1" "$DEAD"
 grep -q "LU reserved by this host" "$TMP/out" || fail "partial acquire output: $(cat "$TMP/out")"
 grep -q "acquire: done on 1 of 2 paths only: path 2 not usable, not registered" "$TMP/err" || fail "partial acquire message: $(cat "$TMP/err")"
 expect 0 "release with the dead path" -- "$PRPATH" $A release "$U1" "$DEAD"
+# status with a dead path: the status on stdout, and exit 4 (issue 20, item 8)
+expect 4 "status with one dead path" -- "$PRPATH" $A status "$U1" "$DEAD"
+grep -q "^status: path 2 not usable" "$TMP/err" || grep -q "prpath: status: path 2 not usable" "$TMP/err" || fail "status dead path message: $(cat "$TMP/err")"
+grep -q "^PATH " "$TMP/out" || fail "status with a dead path printed no table: $(cat "$TMP/out")"
+# a local write error on --out: exit 2, and what became of the file is said
+expect 2 "read --out /dev/full" -- "$PRPATH" $A read --unprotected --lba 0 --out /dev/full "$U1"
+grep -q "read: --out /dev/full: .*(the file was there before and now holds part of the data at most)" "$TMP/err" || fail "read --out /dev/full: $(cat "$TMP/err")"
 
 # -vv traces each CDB on the path it goes on
 expect 0 "B acquires earo" -- "$PRPATH" $B acquire --type earo "$U1" "$U2"
@@ -321,7 +328,7 @@ keys_are "nothing left" 'k == []'
 P4=$(( P2 + 2 ))
 python3 "$(dirname "$0")/tcp_proxy.py" "$P4" "$P1" >"$TMP/proxy.out" 2>&1 &
 PROXY=$!
-for i in $(seq 1 50); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
+for i in $(seq 1 200); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$TMP/proxy.out" || fail "the TCP proxy did not start: $(cat "$TMP/proxy.out")"
 UP="iscsi://127.0.0.1:$P4/$IQN/0"
 expect 0 "A acquires through the proxy and P2" -- "$PRPATH" $A -o json acquire "$UP" "$U2"
@@ -334,6 +341,60 @@ expect 0 "nobody holds the LU" -- "$PRPATH" -o json pr in --read-reservation "$U
 jq_py 'assert d["reservation"] is None, d' "reservation after the release"
 expect 0 "B acquires" -- "$PRPATH" $B acquire "$U1" "$U2"
 expect 0 "B releases" -- "$PRPATH" $B release "$U1" "$U2"
+
+# ---- interrupted commands say what they may have left (issue 20, item 7) ----
+P5=$(( P2 + 3 ))
+start_proxy() { # start_proxy [--hold-prout SA]: 127.0.0.1:P5 -> P1
+	python3 "$(dirname "$0")/tcp_proxy.py" "$P5" "$P1" "$@" >"$TMP/proxy.out" 2>&1 &
+	PROXY=$!
+	for i in $(seq 1 200); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
+	grep -q ready "$TMP/proxy.out" || fail "the TCP proxy did not start: $(cat "$TMP/proxy.out")"
+}
+stop_proxy() { kill "$PROXY"; wait "$PROXY" 2>/dev/null; PROXY=; }
+interrupt_at_hold() { # interrupt_at_hold DESCRIPTION -- command...
+	local what=$1 pid rc=0 i
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	for i in $(seq 1 100); do grep -q held "$TMP/proxy.out" && break; sleep 0.1; done
+	grep -q held "$TMP/proxy.out" || { kill "$pid"; wait "$pid"; fail "$what: the proxy never held"; }
+	sleep 0.3
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 130 ] || fail "$what: exit $rc after SIGINT, expected 130: $(cat "$TMP/err")"
+	echo "ok: $what (exit 130)"
+}
+UH="iscsi://127.0.0.1:$P5/$IQN/0"
+start_proxy --hold-prout 6
+interrupt_at_hold "A's acquire interrupted at a REGISTER" -- "$PRPATH" $A acquire "$UH" "$U2"
+grep -q "acquire interrupted: paths of this host may be registered while the LU is not reserved yet; run the same 'prpath acquire' again to finish, or 'prpath release' to undo" "$TMP/err" ||
+	fail "interrupted acquire: $(cat "$TMP/err")"
+stop_proxy
+start_proxy
+expect 0 "A runs the same acquire again" -- "$PRPATH" $A -o json acquire "$UH" "$U2"
+jq_py 'assert [p["registered"] for p in d["paths"]] == [True, True] and d["device"]["reservation"]["ours"] and d["device"]["registrations"] == 2, d' "acquire after the interrupted one"
+stop_proxy
+start_proxy --hold-prout 2
+interrupt_at_hold "A's release interrupted at RELEASE" -- "$PRPATH" $A release "$UH" "$U2"
+grep -q "release interrupted: the reservation may be released while registrations of this host remain; run the same 'prpath release' again to finish" "$TMP/err" ||
+	fail "interrupted release: $(cat "$TMP/err")"
+stop_proxy
+start_proxy
+expect 0 "A runs the same release again" -- "$PRPATH" $A release "$UH" "$U2"
+keys_are "nothing of A after the repeated release" 'k == []'
+expect 0 "A acquires P1 P2" -- "$PRPATH" $A acquire "$U1" "$U2"
+stop_proxy
+start_proxy --hold-prout 5
+interrupt_at_hold "B's takeover interrupted at PREEMPT AND ABORT" -- "$PRPATH" $B takeover "$UH"
+grep -q "takeover interrupted: the old holder may already be preempted (fenced) while this host does not hold the LU yet; run the same 'prpath takeover' again to finish" "$TMP/err" ||
+	fail "interrupted takeover: $(cat "$TMP/err")"
+stop_proxy
+start_proxy
+expect 0 "B runs the same takeover again" -- "$PRPATH" $B takeover "$UH"
+expect 24 "A is fenced" -- "$PRPATH" $A write --lba 1 --pattern 0xa1 "$U1" "$U2"
+expect 0 "B releases" -- "$PRPATH" $B release "$UH"
+keys_are "nothing left after the interrupted commands" 'k == []'
+stop_proxy
 
 # ---- two hosts with one key (issue 20, item 3) ------------------------------
 KS="-k 0x1234"

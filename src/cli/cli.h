@@ -49,6 +49,13 @@ struct cli {
 	struct prpath_ctx *ctx;
 };
 
+/* What an interrupt (SIGINT, SIGTERM, SIGHUP) leaves behind: while a
+ * command changes PR state, it names here (a static string, NULL when
+ * nothing is at stake) the line printed on stderr before prpath exits
+ * with 128 + the signal number. */
+void cli_at_interrupt(const char *what);
+void cli_interrupt_init(void);
+
 /* getopt_long values of the global options (above any short option). */
 enum {
 	OPT_TIMEOUT = 0x1000,

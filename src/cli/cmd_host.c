@@ -614,6 +614,9 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 	if (rc)
 		return rc;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cli_at_interrupt(takeover
+		? "takeover interrupted: the old holder may already be preempted (fenced) while this host does not hold the LU yet; run the same 'prpath takeover' again to finish"
+		: "acquire interrupted: paths of this host may be registered while the LU is not reserved yet; run the same 'prpath acquire' again to finish, or 'prpath release' to undo");
 	rc = prpath_dev_open(h.dev, a.mode, flags);
 	if (rc == 0 && takeover) {
 		/* Two takeovers started at once: the one whose PREEMPT lands
@@ -635,6 +638,8 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 		ts.tv_nsec = (long)(us % 1000000) * 1000;
 		nanosleep(&ts, NULL);
 	}
+	if (rc)
+		cli_at_interrupt(NULL); /* the open undid what it did */
 	if (rc == PRPATH_ERR_RESERVED) {
 		explain_reserved(c, &h, c->cmd);
 		hdev_free(&h);
@@ -655,9 +660,11 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 
 		if (prpath_dev_status(h.dev, &hs, NULL, 0) == 0 && hs.device_valid &&
 		    hs.reserved)
-			cli_err(c, "%s: this host already holds the LU with a %s reservation; nothing was changed (release it first to take it as %s)",
+			cli_err(c, "%s: this host already holds the LU with a %s reservation; nothing was changed (release it first to take it as %s%s)",
 				c->cmd, prpath_pr_type_name(hs.holder_type),
-				prpath_open_mode_name(a.mode));
+				prpath_open_mode_name(a.mode),
+				a.mode != PRPATH_MODE_SHARED
+				? ", or 'prpath takeover' converts it" : "");
 		else
 			cli_err(c, "%s: %s; nothing was changed", c->cmd, prpath_strerror(rc));
 		hdev_free(&h);
@@ -735,6 +742,7 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 		}
 	}
 	prpath_dev_close(h.dev); /* retain: sends nothing */
+	cli_at_interrupt(NULL);
 	emit_doc(c, doc, head);
 	hdev_free(&h);
 	if (bad) {
@@ -835,6 +843,7 @@ int cmd_release(struct cli *c, int argc, char **argv)
 		hdev_free(&h);
 		return cli_exit_code(rc);
 	}
+	cli_at_interrupt("release interrupted: the reservation may be released while registrations of this host remain; run the same 'prpath release' again to finish");
 	if (st.reserved && !prpath_pr_type_all_registrants(st.holder_type) &&
 	    st.holder_key == st.key) {
 		/* ours: join it (registers every path) and close as its
@@ -853,10 +862,12 @@ int cmd_release(struct cli *c, int argc, char **argv)
 		rc = 0;
 	}
 	if (rc) {
+		cli_at_interrupt(NULL);
 		cli_err(c, "release: %s", prpath_strerror(rc));
 		hdev_free(&h);
 		return cli_exit_code(rc);
 	}
+	cli_at_interrupt(NULL);
 	/* exit 0 only when the device shows nothing of this host left:
 	 * what is printed is what the device says afterwards */
 	doc = status_doc(c, &h, "release", &derr);
@@ -894,6 +905,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 {
 	struct cli_cmd_opts co = { "", NULL, NULL, NULL, plain_usage_status };
 	char shared[PRPATH_DESC_MAX] = "";
+	char down[HOST_MAX_PATHS * 4] = "";
+	int ndown = 0;
 	struct json_object *doc;
 	struct hdev h;
 	int first, rc, derr;
@@ -914,6 +927,23 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			snprintf(shared, sizeof(shared), "%s",
 				 jstr(dev, "other_initiator") ? jstr(dev, "other_initiator") : "?");
 	}
+	{
+		struct json_object *paths = NULL;
+		size_t i, off = 0;
+
+		json_object_object_get_ex(doc, "paths", &paths);
+		for (i = 0; paths && i < json_object_array_length(paths); i++) {
+			const char *state = jstr(json_object_array_get_idx(paths, i), "state");
+
+			if (state && strcmp(state, "up") == 0)
+				continue;
+			off += (size_t)snprintf(down + off, sizeof(down) - off, "%s%zu",
+						ndown ? ", " : "", i + 1);
+			if (off >= sizeof(down))
+				off = sizeof(down) - 1;
+			ndown++;
+		}
+	}
 	emit_doc(c, doc, NULL);
 	if (derr) {
 		hdev_free(&h);
@@ -930,6 +960,12 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		return EXIT_CONFLICT;
 	}
 	hdev_free(&h);
+	if (ndown) {
+		/* a monitoring script must see a dead path (acquire and
+		 * takeover say 4 in the same case) */
+		cli_err(c, "status: path%s %s not usable", ndown > 1 ? "s" : "", down);
+		return EXIT_PARTIAL;
+	}
 	return 0;
 }
 
@@ -1361,7 +1397,13 @@ static int do_io(struct cli *c, int argc, char **argv, bool write)
 		rc = write_file_all(outfd, buf, len);
 		outfd = -1;
 		if (rc < 0) {
-			cli_err(c, "read: --out %s: %s", a.out, prpath_strerror(rc));
+			/* a file this read created goes again; one that existed
+			 * was truncated and holds part of the data: said so */
+			if (out_created)
+				unlink(a.out);
+			cli_err(c, "read: --out %s: %s (%s)", a.out, prpath_strerror(rc),
+				out_created ? "the file was removed"
+					    : "the file was there before and now holds part of the data at most");
 			rc = EXIT_DEVICE;
 			goto out;
 		}

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,4 +341,43 @@ void cli_log_setup(struct cli *c)
 	if (c->ctx && c->verbose > 0)
 		prpath_ctx_set_log(c->ctx, log_stderr, NULL,
 				   c->verbose > 2 ? 2 : c->verbose);
+}
+
+/* ---- interrupts --------------------------------------------------------- */
+
+static const char *volatile interrupt_note;
+static volatile size_t interrupt_len;
+
+void cli_at_interrupt(const char *what)
+{
+	interrupt_len = 0;
+	interrupt_note = what;
+	interrupt_len = what ? strlen(what) : 0;
+}
+
+static void on_interrupt(int sig)
+{
+	const char *w = interrupt_note;
+	size_t n = interrupt_len;
+
+	/* only async-signal-safe calls here */
+	if (w && n) {
+		if (write(STDERR_FILENO, "prpath: ", 8) < 0 ||
+		    write(STDERR_FILENO, w, n) < 0 ||
+		    write(STDERR_FILENO, "\n", 1) < 0)
+			_exit(128 + sig);
+	}
+	_exit(128 + sig);
+}
+
+void cli_interrupt_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }

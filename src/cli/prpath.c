@@ -160,6 +160,7 @@ int main(int argc, char **argv)
 	/* a path whose connection the target reset is a path failure, not the
 	 * end of the command (a socket write would raise SIGPIPE) */
 	signal(SIGPIPE, SIG_IGN);
+	cli_interrupt_init();
 	rc = run(&c, argc, argv);
 	/* -o json: a failure is a JSON document too */
 	out_json_error(&c, rc);

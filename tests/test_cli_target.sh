@@ -396,6 +396,20 @@ expect 0 "B releases" -- "$PRPATH" $B release "$UH"
 keys_are "nothing left after the interrupted commands" 'k == []'
 stop_proxy
 
+# ---- an administrator changed this host's holder key (issue 20, item 8) ----
+expect 0 "A acquires (holder: path 1)" -- "$PRPATH" $A acquire "$U1" "$U2"
+expect 0 "admin: path 1's nexus gets key 0x5555" -- "$PRPATH" $A pr out --register-ignore --param-sark 0x5555 "$U1"
+expect 0 "A's status (json)" -- "$PRPATH" $A -o json status "$U1" "$U2"
+jq_py 'r = d["device"]["reservation"]; assert r["holder_key"] == "0x0000000000005555" and r["ours"] is False and r["this_initiator"] is True, r' "status after the key change"
+expect 0 "A's status (text)" -- "$PRPATH" $A status "$U1" "$U2"
+grep -q "held by 0x0000000000005555 (this host's initiator, but not this host's key)" "$TMP/out" || fail "status label: $(cat "$TMP/out")"
+expect 0 "A releases: its own key only" -- "$PRPATH" $A release "$U1" "$U2"
+grep -q "the LU stays reserved by key 0x0000000000005555 through this host's initiator: not this host's key, left alone (-k 0x0000000000005555 releases it)" "$TMP/err" ||
+	fail "release with a changed key: $(cat "$TMP/err")"
+keys_are "the changed key stays" 'k == ["0x0000000000005555"]'
+expect 0 "A releases with -k 0x5555" -- "$PRPATH" $A -k 0x5555 release "$U1" "$U2"
+keys_are "nothing left after the changed key's release" 'k == []'
+
 # ---- two hosts with one key (issue 20, item 3) ------------------------------
 KS="-k 0x1234"
 AI=iqn.2026-11.io.prpath:test-a

@@ -357,6 +357,9 @@ struct prpath_dev_status {
 	size_t nkey_elsewhere;
 	bool holder_foreign;     /* the holder nexus carries K but belongs to
 				    another initiator: we_hold is false */
+	bool holder_this_initiator; /* the holder nexus has this host's
+				    initiator name, whatever its key (an
+				    administrator may have changed it) */
 };
 
 /* Fills @st and up to @cap entries of @paths (may be NULL). Queries the

@@ -255,6 +255,11 @@ static struct json_object *status_doc(struct cli *c, struct hdev *h,
 				out_add_key(res, "holder_key", st.holder_key);
 			out_add_str(res, "type", prpath_pr_type_name(st.holder_type));
 			out_add_bool(res, "ours", st.we_hold);
+			/* the holder nexus is this host's initiator's, with
+			 * another key (an administrator changed it): not ours,
+			 * but not another host's either */
+			if (st.full_status)
+				out_add_bool(res, "this_initiator", st.holder_this_initiator);
 			json_object_object_add(dev, "reservation", res);
 		} else {
 			json_object_object_add(dev, "reservation", NULL);
@@ -363,7 +368,10 @@ static void print_status_text(struct json_object *doc)
 			printf("reservation: %s, held by %s%s\n", jstr(res, "type"),
 			       jstr(res, "holder_key") ? jstr(res, "holder_key")
 						       : "all registrants",
-			       jbool(res, "ours") == 1 ? " (this host)" : " (another host)");
+			       jbool(res, "ours") == 1 ? " (this host)"
+			       : jbool(res, "this_initiator") == 1
+			       ? " (this host's initiator, but not this host's key)"
+			       : " (another host)");
 		else
 			printf("reservation: none\n");
 	}
@@ -784,9 +792,11 @@ static void plain_usage_status(FILE *f)
 		"whether this host's key is registered through it, and its target port.\n");
 }
 
-/* Unregisters K on every usable path (REGISTER AND IGNORE EXISTING KEY with
- * SERVICE ACTION RESERVATION KEY 0; a nexus that is not registered gets
- * GOOD and nothing changes). Returns 0 or the first error. */
+/* Unregisters K on every usable path: REGISTER with RESERVATION KEY K and
+ * SERVICE ACTION RESERVATION KEY 0, so that a nexus registered with
+ * another key (an administrator changed it) is left alone: it answers
+ * RESERVATION CONFLICT, as does a nexus that is not registered at all;
+ * neither is an error. Returns 0 or the first other error. */
 static int raw_unregister(struct cli *c, struct hdev *h)
 {
 	struct prpath_path_status ps[HOST_MAX_PATHS];
@@ -796,7 +806,7 @@ static int raw_unregister(struct cli *c, struct hdev *h)
 	if (prpath_dev_status(h->dev, &st, ps, HOST_MAX_PATHS) < 0)
 		return -EIO;
 	for (i = 0; i < h->n; i++) {
-		struct prpath_prout_params pp = { .rk = 0, .sark = 0 };
+		struct prpath_prout_params pp = { .rk = prpath_dev_key(h->dev), .sark = 0 };
 		uint8_t param[24];
 		struct pp_io io;
 		int di = h->dev_index[i], rc;
@@ -807,12 +817,14 @@ static int raw_unregister(struct cli *c, struct hdev *h)
 		io.dout_len = (size_t)prpath_prout_params_encode(&pp, param, sizeof(param));
 		io.dout = param;
 		io.cdb_len = (size_t)prpath_cdb_pr_out(io.cdb, sizeof(io.cdb),
-						       PR_OUT_REGISTER_AND_IGNORE, 0, 0,
+						       PR_OUT_REGISTER, 0, 0,
 						       (uint32_t)io.dout_len);
 		rc = cli_raw_exec(c, prpath_dev_conn(h->dev, (unsigned)di),
 				  (unsigned)i, &io);
 		if (rc == 0)
 			rc = cli_io_result(&io);
+		if (rc == PRPATH_ERR_CONFLICT)
+			rc = 0; /* not registered with K here */
 		if (rc && !ret)
 			ret = rc;
 	}
@@ -889,6 +901,14 @@ int cmd_release(struct cli *c, int argc, char **argv)
 			did = left;
 			rc = EXIT_PARTIAL;
 		}
+	}
+	if (rc == 0 && st.device_valid && st.reserved && !st.we_hold &&
+	    st.holder_this_initiator && !prpath_pr_type_all_registrants(st.holder_type)) {
+		char hk[19];
+
+		out_key_str(st.holder_key, hk);
+		cli_err(c, "release: the LU stays reserved by key %s through this host's initiator: not this host's key, left alone (-k %s releases it)",
+			hk, hk);
 	}
 	out_add_str(doc, "result", did);
 	{

@@ -116,6 +116,7 @@ struct prpath_dev {
 	char foreign_name[PRPATH_DESC_MAX];
 	size_t key_elsewhere;   /* K through our name, none of our paths */
 	bool holder_foreign;
+	bool holder_ours;       /* the holder nexus has our initiator name */
 	/* APTPL bit of every REGISTER we send (aptpl_bit()) */
 	bool aptpl;
 	bool aptpl_known;
@@ -1748,6 +1749,7 @@ static int full_status(struct prpath_dev *d, struct mp_path *p)
 	d->key_foreign = 0;
 	d->key_elsewhere = 0;
 	d->holder_foreign = false;
+	d->holder_ours = false;
 	d->foreign_name[0] = 0;
 	pthread_mutex_unlock(&d->lock);
 	buf = malloc(MP_FS_ALLOC);
@@ -1773,6 +1775,9 @@ static int full_status(struct prpath_dev *d, struct mp_path *p)
 	for (k = 0; k < fs.ndesc; k++) {
 		bool mine = false;
 
+		if (desc[k].tid_valid && desc[k].r_holder &&
+		    strcasecmp(desc[k].tid.name, d->initiator) == 0)
+			d->holder_ours = true;
 		if (!desc[k].tid_valid || desc[k].key != d->key)
 			continue;
 		if (strcasecmp(desc[k].tid.name, d->initiator) != 0) {
@@ -3495,6 +3500,7 @@ int prpath_dev_status(struct prpath_dev *d, struct prpath_dev_status *st,
 		st->nkey_elsewhere = d->key_elsewhere;
 		/* K holds through another initiator's nexus: not this host */
 		st->holder_foreign = d->holder_foreign;
+		st->holder_this_initiator = d->holder_ours;
 		if (d->holder_foreign && !prpath_pr_type_all_registrants(rv.type))
 			st->we_hold = false;
 	}

@@ -50,6 +50,9 @@ class Host:
     def __init__(self, name, binary, iqn, key, urls, logdir, scenario,
                  timeout_ms=8000):
         self.name = name
+        self.iqn = iqn
+        self.key = key
+        self.urls = list(urls)
         self.log = os.path.join(logdir, "host-%s-%s.log" % (name, scenario))
         self.logf = open(self.log, "w")
         self.p = subprocess.Popen(
@@ -167,6 +170,15 @@ class Env:
                  KB, urls, self.logdir, self.scenario, self.host_timeout_ms)
         self.hosts.append(b)
         return a, b
+
+    def host_like(self, h, name, paths):
+        """Another process of host @h (same initiator and key) with the
+        paths of @h given by index, in that order."""
+        o = Host(name, self.args.host_bin, h.iqn, h.key,
+                 [h.urls[i] for i in paths], self.logdir, self.scenario,
+                 self.host_timeout_ms)
+        self.hosts.append(o)
+        return o
 
     def note(self, text):
         """A tgt deviation that was asserted (not a pass of the standard

@@ -14,7 +14,7 @@
  * Line protocol on stdin/stdout: one command per line, one answer line:
  * "ok ..." or "err <code> <symbol>" (code: the library's error convention).
  *
- *   open MODE [ea]              exclusive|force|shared|single|noreserve
+ *   open MODE [ea] [retain]     exclusive|force|shared|single|noreserve
  *   close
  *   write LBA COUNT BYTE VIA    VIA -1: the device chooses, else 0-based
  *   read LBA COUNT VIA          ok <per block: 2 hex digits if uniform, else mx>
@@ -344,7 +344,8 @@ static const char *err_sym(int rc)
 		"OK", "CONFLICT", "UNIT_ATTENTION", "NOT_READY",
 		"ILLEGAL_REQUEST", "ABORTED", "BUSY", "MEDIUM", "MISCOMPARE",
 		"CHECK_OTHER", "RESERVED", "FENCED", "NO_PATH", "PARTIAL",
-		"BAD_RESPONSE",
+		"BAD_RESPONSE", "NOT_HOLDER", "HELD_OTHERWISE", "OTHER_KEYS",
+		"KEY_SHARED",
 	};
 
 	if (rc >= 0 && rc < (int)(sizeof(scsi) / sizeof(scsi[0])))
@@ -765,13 +766,23 @@ static bool command(char *line)
 	} else if (strcmp(a[0], "open") == 0) {
 		enum prpath_open_mode m;
 		unsigned fl = 0;
+		int k;
 
-		if (n < 2 || mode_of(a[1], &m) || (n == 3 && strcmp(a[2], "ea")) || n > 3) {
+		if (n < 2 || mode_of(a[1], &m)) {
 			reply(-EINVAL);
 			return true;
 		}
-		if (n == 3)
-			fl |= PRPATH_OPEN_EA;
+		/* open MODE [ea] [retain] */
+		for (k = 2; k < n; k++) {
+			if (strcmp(a[k], "ea") == 0) {
+				fl |= PRPATH_OPEN_EA;
+			} else if (strcmp(a[k], "retain") == 0) {
+				fl |= PRPATH_OPEN_RETAIN;
+			} else {
+				reply(-EINVAL);
+				return true;
+			}
+		}
 		reply(prpath_dev_open(dev, m, fl));
 	} else if (strcmp(a[0], "close") == 0) {
 		reply(prpath_dev_close(dev));

@@ -33,7 +33,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_driver import Env, Fail, check, NP, KA  # noqa: E402
+from e2e_driver import Env, Fail, check, NP, KA, KB  # noqa: E402
 
 NBLK = 16            # blocks A and B write (LBA 0..15)
 HOST_TIMEOUT_MS = 2000
@@ -118,8 +118,40 @@ def seed_run(env, seed):
             else:
                 p = paused.pop()
                 a.ok("resume %d" % p)
-        elif r < 0.92:
+        elif r < 0.89:
             a.cmd("check", timeout=60)
+        elif r < 0.92 and not paused and not pending:
+            # the path list changes between commands: another process
+            # of host A (same initiator, same key) with some of A's
+            # paths, in another order, opens exclusively: already held,
+            # it joins (nothing removed), and afterwards the only key
+            # registered is A's: an exclusive open that returns never
+            # leaves another host able to write (issue 20)
+            sub = rng.sample(range(NP), rng.randint(1, NP))
+            b_reg = rng.random() < 0.5
+            a2 = env.host_like(a, "A2", sub)
+            try:
+                if b_reg:
+                    # B only registers (no reservation): under A's WERO it
+                    # could write; an exclusive open must refuse
+                    check(b.raw("prout 0 6 0 0 0x%x" % KB) == (0, (0, 0, 0)),
+                          "B registers")
+                    ans = a2.cmd("open exclusive retain")
+                    check(ans.startswith("err") and ans.endswith("OTHER_KEYS"),
+                          "A2's exclusive open with B registered: %s" % ans)
+                    keys = a2.keys(0)
+                    check(sorted(set(keys)) == sorted({KA, KB}),
+                          "the refused open changed keys: %r" % [hex(k) for k in keys])
+                    check(b.raw("prout 0 6 0 0 0") == (0, (0, 0, 0)), "B unregisters")
+                a2.ok("open exclusive retain")
+                keys = a2.keys(0)
+                check(keys and set(keys) == {KA},
+                      "after A2's exclusive open over paths %r: keys %r"
+                      % (sub, [hex(k) for k in keys]))
+                a2.ok("close")
+            finally:
+                a2.close()
+                env.hosts.remove(a2)
         else:
             # collect finished asynchronous writes
             for wid in list(pending):
@@ -176,6 +208,8 @@ def seed_run(env, seed):
     live_b = bcut  # B's first live path
     keys = b.keys(live_b)
     check(KA not in keys, "A's key registered again: %r" % [hex(k) for k in keys])
+    # the takeover returned: B's is the only key registered (issue 20)
+    check(keys and set(keys) == {KB}, "keys after B's takeover: %r" % [hex(k) for k in keys])
     check(read_all(b) == s2, "the LU changed after A was fenced")
     # B works
     b.ok("write 3 1 0xee -1")

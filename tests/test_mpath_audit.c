@@ -929,6 +929,59 @@ static void test_release_api_holder_path_not_given(void **state)
 	prpath_dev_free(d2);
 }
 
+static void test_checker_identifies_unprobed_path(void **state)
+{
+	static const uint16_t ports[NP] = { 1, 2, 3, 4 };
+	struct prpath_lu_config cfg = {
+		.size = 1 << 20, .block_size = BS,
+		.target_ports = ports, .ntarget_ports = NP,
+	};
+	struct fx *f = *state;
+	struct prpath_host hs = { .initiator = "iqn.2024-01.test:host-c", .key = 0xc3 };
+	struct prpath_path_status ps[3];
+	struct prpath_dev_status st;
+	struct pp_sim_path *sp[3];
+	struct prpath_lu *other;
+	struct prpath_dev *d;
+	unsigned i, back = 9;
+
+	/* paths 2 and 3 are down while the device is probed; path 3 leads to
+	 * another LU. When they come back, the checker learns what probe
+	 * could not: path 2's target port, and that path 3 is the wrong LU
+	 * (refused, never used) (issue 20, item 8) */
+	assert_int_equal(prpath_lu_new(&cfg, &other), 0);
+	assert_int_equal(prpath_dev_new(f->ctx, &hs, &d), 0);
+	for (i = 0; i < 3; i++) {
+		char port[128];
+
+		snprintf(port, sizeof(port), "%s,i,0x00023d00000%u", hs.initiator, i + 1);
+		assert_int_equal(pp_sim_open(i == 2 ? other : f->lu, port,
+					     (uint16_t)(i + 1), &sp[i]), 0);
+		assert_int_equal(prpath_dev_add_conn(d, pp_sim_conn(sp[i])), (int)i);
+	}
+	pp_sim_set_down(sp[1], true);
+	pp_sim_set_down(sp[2], true);
+	assert_int_equal(prpath_dev_probe(d), 0);
+	assert_int_equal(prpath_dev_status(d, &st, ps, 3), 0);
+	assert_int_equal(ps[0].rel_tgt_port, 1);
+	assert_int_equal(ps[1].rel_tgt_port, -1);
+	assert_int_equal(ps[1].state, PRPATH_PATH_FAILED);
+	pp_sim_set_down(sp[1], false);
+	pp_sim_set_down(sp[2], false);
+	assert_int_equal(prpath_dev_check_paths(d, &back), 0);
+	assert_int_equal(back, 1);
+	assert_int_equal(prpath_dev_status(d, &st, ps, 3), 0);
+	assert_int_equal(ps[1].state, PRPATH_PATH_UP);
+	assert_int_equal(ps[1].rel_tgt_port, 2);
+	assert_int_equal(ps[2].state, PRPATH_PATH_FAILED);
+	assert_int_equal(ps[2].last_error, -EXDEV);
+	/* and it stays out: the checker does not try it again */
+	assert_int_equal(prpath_dev_check_paths(d, &back), 0);
+	assert_int_equal(back, 0);
+	prpath_dev_free(d);
+	prpath_lu_free(other);
+}
+
 /* ---- first I/Os of a device that was not probed, from several threads ------- */
 
 struct rd {
@@ -1410,6 +1463,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_ua_on_returning_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_holder_path_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_api_holder_path_not_given, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checker_identifies_unprobed_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unprobed_concurrent_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stress_io_checker_flaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_io_in_flight, setup, teardown),

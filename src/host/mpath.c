@@ -66,6 +66,8 @@ struct mp_path {
 	unsigned own_preempt;
 	/* identity, learnt by probe (VPD 0x83) */
 	bool rtp_known;
+	bool identified;        /* VPD 0x83 read and matched (probe, or the
+				   checker for a path that failed probe) */
 	uint16_t rtp;
 	/* what the device said at the last survey (READ FULL STATUS) */
 	int dev_reg;            /* -1 unknown, 0, 1 */
@@ -1359,6 +1361,62 @@ static int geometry(struct prpath_dev *d, struct mp_path *p)
 	return 0;
 }
 
+/* INQUIRY VPD 0x83 on @p: its LU identifier into @id (the device's, when
+ * it has none yet; a different one marks the path wrong_lu, -EXDEV) and its
+ * relative target port. @buf holds MP_VPD_ALLOC bytes (VPD B0 after it,
+ * in probe). Returns 0, a transport error (the path failed), -EXDEV, or a
+ * SCSI / BAD_RESPONSE error (the path is marked failed). */
+static int path_identify(struct prpath_dev *d, struct mp_path *p, uint8_t *buf,
+			 char *id, size_t idcap)
+{
+	struct pp_io io;
+	struct mp_res r;
+	uint16_t rtp;
+	bool known;
+	int rc;
+
+	io_init(d, &io);
+	rc = prpath_cdb_inquiry(io.cdb, sizeof(io.cdb), true, 0x83, MP_VPD_ALLOC);
+	if (rc < 0)
+		return rc;
+	io.cdb_len = (size_t)rc;
+	io.din = buf;
+	io.din_cap = MP_VPD_ALLOC;
+	rc = res_err(path_cmd(d, p, &io, UA_RETRY, &r), &r);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		rc = prpath_vpd83_lu_id(buf, io.din_len, id, idcap);
+		rc = rc < 0 ? PRPATH_ERR_BAD_RESPONSE : 0;
+	}
+	if (rc) {
+		mp_log(d, 0, "path %u: no usable LU identifier (%s)",
+		       p->index + 1, prpath_strerror(rc));
+		path_set_failed(p, rc);
+		return rc;
+	}
+	known = prpath_vpd83_rel_tgt_port(buf, io.din_len, &rtp) == 0;
+	pthread_mutex_lock(&d->lock);
+	p->rtp_known = known;
+	p->rtp = known ? rtp : 0;
+	pthread_mutex_unlock(&d->lock);
+	if (!d->lu_id[0]) {
+		snprintf(d->lu_id, sizeof(d->lu_id), "%s", id);
+	} else if (strcmp(d->lu_id, id) != 0) {
+		mp_log(d, 0, "path %u leads to LU %s, not %s: path refused",
+		       p->index + 1, id, d->lu_id);
+		path_set_failed(p, -EXDEV);
+		pthread_mutex_lock(&d->lock);
+		p->wrong_lu = true;
+		pthread_mutex_unlock(&d->lock);
+		return -EXDEV;
+	}
+	pthread_mutex_lock(&d->lock);
+	p->identified = true;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
 int prpath_dev_probe(struct prpath_dev *d)
 {
 	uint8_t *buf;
@@ -1375,56 +1433,20 @@ int prpath_dev_probe(struct prpath_dev *d)
 	for (i = 0; i < d->npaths; i++) {
 		struct mp_path *p = d->paths[i];
 		char id[sizeof(d->lu_id)];
-		struct pp_io io;
-		struct mp_res r;
 
 		pthread_mutex_lock(&d->lock);
 		rc = path_usable_locked(p);
 		pthread_mutex_unlock(&d->lock);
 		if (!rc)
 			continue;
-		io_init(d, &io);
-		rc = prpath_cdb_inquiry(io.cdb, sizeof(io.cdb), true, 0x83,
-					MP_VPD_ALLOC);
-		if (rc < 0)
+		rc = path_identify(d, p, buf, id, sizeof(id));
+		if (rc == -ENOMEM)
 			goto out;
-		io.cdb_len = (size_t)rc;
-		io.din = buf;
-		io.din_cap = MP_VPD_ALLOC;
-		rc = res_err(path_cmd(d, p, &io, UA_RETRY, &r), &r);
-		if (rc < 0)
+		if (rc < 0 && rc != -EXDEV)
 			continue; /* path failed: the checker will retry */
-		if (rc == 0) {
-			rc = prpath_vpd83_lu_id(buf, io.din_len, id, sizeof(id));
-			rc = rc < 0 ? PRPATH_ERR_BAD_RESPONSE : 0;
-		}
 		if (rc) {
-			mp_log(d, 0, "path %u: no usable LU identifier (%s)",
-			       p->index + 1, prpath_strerror(rc));
-			path_set_failed(p, rc);
-			if (!ret)
+			if (rc == -EXDEV || !ret)
 				ret = rc;
-			continue;
-		}
-		{
-			uint16_t rtp;
-			bool known = prpath_vpd83_rel_tgt_port(buf, io.din_len, &rtp) == 0;
-
-			pthread_mutex_lock(&d->lock);
-			p->rtp_known = known;
-			p->rtp = known ? rtp : 0;
-			pthread_mutex_unlock(&d->lock);
-		}
-		if (!d->lu_id[0]) {
-			snprintf(d->lu_id, sizeof(d->lu_id), "%s", id);
-		} else if (strcmp(d->lu_id, id) != 0) {
-			mp_log(d, 0, "path %u leads to LU %s, not %s: path refused",
-			       p->index + 1, id, d->lu_id);
-			path_set_failed(p, -EXDEV);
-			pthread_mutex_lock(&d->lock);
-			p->wrong_lu = true;
-			pthread_mutex_unlock(&d->lock);
-			ret = -EXDEV;
 			continue;
 		}
 		if (!any) {
@@ -3339,7 +3361,7 @@ static int reinstate(struct prpath_dev *d, struct mp_path *p)
 {
 	struct pp_io io;
 	struct mp_res r;
-	bool ours;
+	bool ours, ident;
 	int rc;
 
 	if (p->conn->ops->reconnect) {
@@ -3364,6 +3386,23 @@ static int reinstate(struct prpath_dev *d, struct mp_path *p)
 	rc = res_err(path_cmd(d, p, &io, ours ? UA_FENCE : UA_RETRY, &r), &r);
 	if (rc)
 		return rc;
+	/* a path that failed before probe identified it: which LU it leads
+	 * to, and through which target port, is learnt now (a probed device
+	 * never does I/O to a path of unknown identity) */
+	pthread_mutex_lock(&d->lock);
+	ident = p->identified || !d->lu_id[0]; /* not probed: not checked */
+	pthread_mutex_unlock(&d->lock);
+	if (!ident) {
+		char id[sizeof(d->lu_id)];
+		uint8_t *buf = malloc(MP_VPD_ALLOC);
+
+		if (!buf)
+			return -ENOMEM;
+		rc = path_identify(d, p, buf, id, sizeof(id));
+		free(buf);
+		if (rc)
+			return rc;
+	}
 	if (reg_mode(d) && !is_fenced(d))
 		return reregister_path(d, p);
 	return 0;

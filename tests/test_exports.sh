@@ -31,9 +31,11 @@ for h in "$SRCDIR"/include/prpath/*.h; do
 		{ echo "FAIL: $name does not compile as C++"; fail=1; }
 done
 cat > "$tmp/use.c" <<'C'
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <prpath/prpath.h>
+#include <prpath/path.h>
 int main(void)
 {
 	struct prpath_lu_config cfg = { .size = 1 << 20 };
@@ -52,6 +54,30 @@ int main(void)
 	if (prpath_lu_execute(nx, &c) || c.status != SCSI_STATUS_GOOD ||
 	    prpath_decode_read_keys(buf, c.data_in_len, &rk) || rk.nkeys_total != 0)
 		return 2;
+	{
+		/* the single-path handle and URL helpers (include/prpath/path.h) */
+		char why[256], url[] = "iscsi://bob%s3cret@127.0.0.1:1/iqn.2026-11.x:t/0";
+		struct prpath_path *p = NULL;
+
+		if (prpath_url_check("http://x/y", why, sizeof(why)) != -EINVAL || !why[0])
+			return 3;
+		if (!prpath_url_same_path("iscsi://127.0.0.1/iqn.2026-11.x:t/0",
+					  "iscsi://127.0.0.1:3260/IQN.2026-11.x:t/0"))
+			return 4;
+		if (!prpath_url_redact(url) || strstr(url, "s3cret"))
+			return 5;
+		if (prpath_iscsi_name_check("iqn.2026-11.x:t") != 0 ||
+		    prpath_iscsi_name_check("not a name") == 0)
+			return 6;
+		/* nothing listens on port 1: a reason, no handle */
+		if (prpath_path_open("iscsi://127.0.0.1:1/iqn.2026-11.x:t/0", "iqn.2026-11.x:i",
+				     PRPATH_PATH_OBSERVER, 2000, &p, why, sizeof(why)) >= 0 ||
+		    p || !why[0])
+			return 7;
+		if (prpath_path_open("bogus", "iqn.2026-11.x:i", 0, 2000, &p, why,
+				     sizeof(why)) != -EINVAL)
+			return 8;
+	}
 	printf("ok %s\n", prpath_strerror(PRPATH_ERR_FENCED));
 	prpath_lu_nexus_close(nx);
 	prpath_lu_free(lu);

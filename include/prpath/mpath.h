@@ -77,6 +77,9 @@ uint64_t prpath_key_derive(const char *initiator);
 /* ---- device ------------------------------------------------------------- */
 struct prpath_dev;
 
+/* Maximum number of paths of one device. */
+#define PRPATH_DEV_MAX_PATHS 64
+
 struct prpath_host {
 	const char *initiator; /* this host's initiator name (iqn), copied */
 	uint64_t key;          /* 0: prpath_key_derive(initiator) */
@@ -168,6 +171,27 @@ int prpath_dev_set_observer(struct prpath_dev *d);
  * whatever the order paths are added in. -EEXIST: the device has this path
  * already (a second registration of one nexus is not a second path). */
 int prpath_dev_add_url(struct prpath_dev *dev, const char *url);
+
+/* Adds the @n paths of @urls at once (concurrently: unreachable portals
+ * cost one timeout, not one per path), in the order given. res[i].index is
+ * the path's index, or a negative errno with the reason in res[i].why
+ * (-EEXIST: the same path as an earlier one). Returns the number of paths
+ * added, or -EINVAL / -ENOMEM. Secrets in URLs never appear in the
+ * reasons. */
+struct prpath_url_result {
+	int index;
+	char why[320];
+};
+int prpath_dev_add_urls(struct prpath_dev *dev, const char *const *urls,
+			size_t n, struct prpath_url_result *res);
+
+/* Unregisters this host's key on every usable path, whatever opened it
+ * (the device is not open): REGISTER with RESERVATION KEY K and SERVICE
+ * ACTION RESERVATION KEY 0, so a nexus registered with another key (an
+ * administrator changed it), or not registered, keeps what it has.
+ * Nothing is released: for a reservation K holds use prpath_dev_release().
+ * Returns 0 or the first error (-EBUSY when open, -EPERM for an observer). */
+int prpath_dev_unregister(struct prpath_dev *dev);
 
 /* Sends INQUIRY VPD 0x83 on every path and checks that all paths lead to
  * the same LU, then READ CAPACITY(16) for the geometry and INQUIRY VPD 0xB0

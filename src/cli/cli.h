@@ -138,21 +138,19 @@ int cmd_write(struct cli *c, int argc, char **argv);
 int cmd_pr(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);
 
-/* ---- raw commands on one transport connection (cmd_pr.c) ---- */
-struct pp_conn;
-struct pp_io;
+/* ---- raw commands on one path (cmd_pr.c) ---- */
+struct prpath_path;
+struct prpath_io;
 /* Runs @io, retrying unit attentions (up to 8); traces with -vv (@path is
  * 0-based, as in the library's trace). Returns
  * 0 (status in io) or a negative errno. */
-int cli_raw_exec(struct cli *c, struct pp_conn *conn, unsigned path,
-		 struct pp_io *io);
-/* Maps a completed io to the error convention (0 = GOOD). */
-int cli_io_result(const struct pp_io *io);
+int cli_raw_exec(struct cli *c, struct prpath_path *path, unsigned idx,
+		 struct prpath_io *io);
 /* Checks @url and opens it as a path of this host: with @observer on the
  * observer initiator port (PR IN: looking never disturbs the session that
  * carries I/O), else on the path's I/O port (the ISID comes from the URL).
  * Returns 0, or an exit status after printing the reason. */
 int cli_open_conn(struct cli *c, const char *url, bool observer,
-		  struct pp_conn **out);
+		  struct prpath_path **out);
 
 #endif /* PRPATH_CLI_H */

@@ -21,13 +21,10 @@
 #include <unistd.h>
 
 #include <prpath/mpath.h>
+#include <prpath/path.h>
 #include <prpath/scsi.h>
 
 #include "cli/cli.h"
-#include "host/iscsi.h"
-#include "host/mpath_int.h"
-#include "host/transport.h"
-#include "host/url.h"
 
 #define HOST_MAX_PATHS PRPATH_DEV_MAX_PATHS
 #define IO_MAX_BYTES (64u << 20)
@@ -40,66 +37,12 @@ struct hdev {
 	char **urls;
 	int dev_index[HOST_MAX_PATHS]; /* command-line path -> device path, -1 */
 	char open_err[HOST_MAX_PATHS][320];
-	unsigned role;                /* PP_ISCSI_ROLE_*: how the paths log in */
 };
 
 static void hdev_free(struct hdev *h)
 {
 	prpath_dev_free(h->dev);
 	h->dev = NULL;
-}
-
-struct open_job {
-	struct cli *c;
-	const char *url;
-	unsigned role;              /* PP_ISCSI_ROLE_* */
-	struct pp_conn *conn;       /* NULL on failure */
-	char *err;                  /* the reason, on failure */
-	size_t err_cap;
-	pthread_t thread;
-	bool started;
-};
-
-static void *open_one(void *arg)
-{
-	struct open_job *j = arg;
-	const char *t;
-	int rc;
-
-	rc = pp_conn_open_url(j->url, j->c->initiator, j->role,
-			      j->c->timeout_ms, &j->conn);
-	if (rc < 0) {
-		/* the reason is per thread */
-		t = pp_transport_last_error();
-		j->conn = NULL;
-		snprintf(j->err, j->err_cap, "%s", t && *t ? t : prpath_strerror(rc));
-	}
-	return NULL;
-}
-
-/* Opens every PATH at once, so that unreachable portals cost one timeout,
- * not one per path. conns[i] is NULL when path i failed (h->open_err[i]
- * says why). */
-static void open_all(struct cli *c, struct hdev *h, char **urls,
-		     struct pp_conn **conns)
-{
-	struct open_job jobs[HOST_MAX_PATHS];
-	int i;
-
-	for (i = 0; i < h->n; i++) {
-		jobs[i] = (struct open_job){ .c = c, .url = urls[i], .role = h->role,
-					     .err = h->open_err[i],
-					     .err_cap = sizeof(h->open_err[i]) };
-		if (h->n > 1 && pthread_create(&jobs[i].thread, NULL, open_one, &jobs[i]) == 0)
-			jobs[i].started = true;
-		else
-			open_one(&jobs[i]);
-	}
-	for (i = 0; i < h->n; i++) {
-		if (jobs[i].started)
-			pthread_join(jobs[i].thread, NULL);
-		conns[i] = jobs[i].conn;
-	}
 }
 
 /* Adds every PATH (path i = ISID i) and probes. Returns 0 or an exit code
@@ -109,13 +52,12 @@ static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls,
 {
 	struct prpath_host host = { .initiator = c->initiator, .key = c->key };
 	char *secret_urls[HOST_MAX_PATHS] = { NULL };
-	struct pp_conn *conns[HOST_MAX_PATHS] = { NULL };
+	struct prpath_url_result res[HOST_MAX_PATHS];
 	char why[256];
 	bool dup = false;
 	int i, rc, added = 0;
 
 	memset(h, 0, sizeof(*h));
-	h->role = observer ? PP_ISCSI_ROLE_OBSERVER : PP_ISCSI_ROLE_IO;
 	h->n = n;
 	h->urls = urls;
 	if (n < 1) {
@@ -136,16 +78,16 @@ static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls,
 			cli_err(c, "out of memory");
 			goto wipe;
 		}
-		pp_url_redact(urls[i]);
+		prpath_url_redact(urls[i]);
 	}
 	for (i = 0; i < n; i++) {
-		if (pp_url_check(secret_urls[i], why, sizeof(why)) < 0) {
+		if (prpath_url_check(secret_urls[i], why, sizeof(why)) < 0) {
 			cli_err_url(c, urls[i], why);
 			rc = EXIT_USAGE;
 			goto wipe;
 		}
 		for (int j = 0; j < i; j++) {
-			if (pp_url_same_path(secret_urls[j], secret_urls[i])) {
+			if (prpath_url_same_path(secret_urls[j], secret_urls[i])) {
 				/* two logins with one ISID would end each other */
 				cli_err(c, "%s: PATH %d (%s) is the same path as PATH %d",
 					c->cmd, i + 1, urls[i], j + 1);
@@ -163,29 +105,22 @@ static int hdev_setup(struct cli *c, struct hdev *h, int n, char **urls,
 	prpath_dev_set_timeout(h->dev, c->timeout_ms);
 	if (observer)
 		prpath_dev_set_observer(h->dev);
-	open_all(c, h, secret_urls, conns);
+	/* every PATH at once: unreachable portals cost one timeout */
+	prpath_dev_add_urls(h->dev, (const char *const *)secret_urls, (size_t)n, res);
 	for (i = 0; i < n; i++) {
-		struct pp_conn *conn = conns[i];
-
 		h->dev_index[i] = -1;
-		if (!conn) {
-			cli_err_url(c, urls[i], h->open_err[i]);
-			continue;
-		}
-		rc = prpath_dev_add_conn(h->dev, conn);
-		if (rc == -EEXIST) {
+		if (res[i].index == -EEXIST) {
 			cli_err(c, "%s: PATH %d (%s) is the same path as an earlier PATH",
 				c->cmd, i + 1, urls[i]);
 			dup = true;
 			continue;
 		}
-		if (rc < 0) {
-			snprintf(h->open_err[i], sizeof(h->open_err[i]), "%s",
-				 prpath_strerror(rc));
+		if (res[i].index < 0) {
+			snprintf(h->open_err[i], sizeof(h->open_err[i]), "%s", res[i].why);
 			cli_err_url(c, urls[i], h->open_err[i]);
 			continue;
 		}
-		h->dev_index[i] = rc;
+		h->dev_index[i] = res[i].index;
 		added++;
 	}
 	rc = 0;
@@ -559,8 +494,6 @@ static void takeover_usage(FILE *f)
 		"  --no-aptpl    do not ask the device to persist the registrations (APTPL=0)\n");
 }
 
-static int raw_unregister(struct cli *c, struct hdev *h);
-
 static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 {
 	static const struct option lo_acq[] = {
@@ -694,13 +627,13 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 		char hk[19];
 
 		out_key_str(st.holder_key, hk);
+		prpath_dev_close(h.dev); /* retain: sends nothing */
 		if (st.nkey_registrations)
-			raw_unregister(c, &h);
+			prpath_dev_unregister(h.dev);
 		cli_err(c, "%s: lost the LU to another host right after taking it (now %s%s); nothing of this host is left registered",
 			c->cmd, st.reserved ? "reserved by " : "not reserved",
 			st.reserved ? (prpath_pr_type_all_registrants(st.holder_type)
 				       ? "all registrants" : hk) : "");
-		prpath_dev_close(h.dev);
 		hdev_free(&h);
 		return EXIT_CONFLICT;
 	}
@@ -792,45 +725,6 @@ static void plain_usage_status(FILE *f)
 		"whether this host's key is registered through it, and its target port.\n");
 }
 
-/* Unregisters K on every usable path: REGISTER with RESERVATION KEY K and
- * SERVICE ACTION RESERVATION KEY 0, so that a nexus registered with
- * another key (an administrator changed it) is left alone: it answers
- * RESERVATION CONFLICT, as does a nexus that is not registered at all;
- * neither is an error. Returns 0 or the first other error. */
-static int raw_unregister(struct cli *c, struct hdev *h)
-{
-	struct prpath_path_status ps[HOST_MAX_PATHS];
-	struct prpath_dev_status st;
-	int i, ret = 0;
-
-	if (prpath_dev_status(h->dev, &st, ps, HOST_MAX_PATHS) < 0)
-		return -EIO;
-	for (i = 0; i < h->n; i++) {
-		struct prpath_prout_params pp = { .rk = prpath_dev_key(h->dev), .sark = 0 };
-		uint8_t param[24];
-		struct pp_io io;
-		int di = h->dev_index[i], rc;
-
-		if (di < 0 || ps[di].state != PRPATH_PATH_UP)
-			continue;
-		memset(&io, 0, sizeof(io));
-		io.dout_len = (size_t)prpath_prout_params_encode(&pp, param, sizeof(param));
-		io.dout = param;
-		io.cdb_len = (size_t)prpath_cdb_pr_out(io.cdb, sizeof(io.cdb),
-						       PR_OUT_REGISTER, 0, 0,
-						       (uint32_t)io.dout_len);
-		rc = cli_raw_exec(c, prpath_dev_conn(h->dev, (unsigned)di),
-				  (unsigned)i, &io);
-		if (rc == 0)
-			rc = cli_io_result(&io);
-		if (rc == PRPATH_ERR_CONFLICT)
-			rc = 0; /* not registered with K here */
-		if (rc && !ret)
-			ret = rc;
-	}
-	return ret;
-}
-
 int cmd_release(struct cli *c, int argc, char **argv)
 {
 	struct cli_cmd_opts co = { "", NULL, NULL, NULL, release_usage };
@@ -868,7 +762,7 @@ int cmd_release(struct cli *c, int argc, char **argv)
 		rc = prpath_dev_release(h.dev);
 	} else if (st.nkey_registrations) {
 		did = "unregistered";
-		rc = raw_unregister(c, &h);
+		rc = prpath_dev_unregister(h.dev);
 	} else {
 		did = "nothing to release: this host's key is not registered";
 		rc = 0;

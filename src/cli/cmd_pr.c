@@ -12,12 +12,10 @@
 #include <string.h>
 
 #include <prpath/mpath.h>
+#include <prpath/path.h>
 #include <prpath/scsi.h>
 
 #include "cli/cli.h"
-#include "host/iscsi.h"
-#include "host/transport.h"
-#include "host/url.h"
 
 #define RAW_UA_RETRIES 8
 /* PR IN data: the largest allocation length the CDB can carry (16 bits),
@@ -57,8 +55,8 @@ static const char *op_name(const uint8_t *cdb)
 	}
 }
 
-int cli_raw_exec(struct cli *c, struct pp_conn *conn, unsigned path,
-		 struct pp_io *io)
+int cli_raw_exec(struct cli *c, struct prpath_path *conn, unsigned path,
+		 struct prpath_io *io)
 {
 	struct prpath_sense s;
 	char hex[160];
@@ -76,7 +74,7 @@ int cli_raw_exec(struct cli *c, struct pp_conn *conn, unsigned path,
 		io->sense_len = 0;
 		if (!io->timeout_ms)
 			io->timeout_ms = c->timeout_ms;
-		rc = pp_execute(conn, io);
+		rc = prpath_path_execute(conn, io);
 		if (rc < 0) {
 			if (c->verbose >= 2)
 				fprintf(stderr, "prpath: debug: path %u <- transport error: %s\n",
@@ -103,16 +101,8 @@ int cli_raw_exec(struct cli *c, struct pp_conn *conn, unsigned path,
 	}
 }
 
-int cli_io_result(const struct pp_io *io)
-{
-	struct prpath_sense s;
-
-	return prpath_err_from_sense_cat(prpath_sense_classify(io->status, io->sense,
-							       io->sense_len, &s));
-}
-
 int cli_open_conn(struct cli *c, const char *url, bool observer,
-		  struct pp_conn **out)
+		  struct prpath_path **out)
 {
 	char why[256], *secret_url;
 	int rc;
@@ -125,8 +115,8 @@ int cli_open_conn(struct cli *c, const char *url, bool observer,
 		cli_err(c, "out of memory");
 		return EXIT_DEVICE;
 	}
-	pp_url_redact((char *)(uintptr_t)url);
-	if (pp_url_check(secret_url, why, sizeof(why)) < 0) {
+	prpath_url_redact((char *)(uintptr_t)url);
+	if (prpath_url_check(secret_url, why, sizeof(why)) < 0) {
 		cli_err_url(c, url, why);
 		rc = EXIT_USAGE;
 		goto out;
@@ -134,13 +124,11 @@ int cli_open_conn(struct cli *c, const char *url, bool observer,
 	/* the ISID comes from the URL, not from --path-index (kept for
 	 * scripts); PR IN only looks, so it uses the observer port and never
 	 * reinstates a session that carries I/O */
-	rc = pp_conn_open_url(secret_url, c->initiator,
-			      observer ? PP_ISCSI_ROLE_OBSERVER : PP_ISCSI_ROLE_IO,
-			      c->timeout_ms, out);
+	rc = prpath_path_open(secret_url, c->initiator,
+			      observer ? PRPATH_PATH_OBSERVER : 0,
+			      c->timeout_ms, out, why, sizeof(why));
 	if (rc < 0) {
-		const char *t = pp_transport_last_error();
-
-		cli_err_url(c, url, t && *t ? t : prpath_strerror(rc));
+		cli_err_url(c, url, why[0] ? why : prpath_strerror(rc));
 		rc = rc == -EINVAL ? EXIT_USAGE : EXIT_DEVICE;
 		goto out;
 	}
@@ -152,7 +140,7 @@ out:
 }
 
 /* Sense of a failed command, for text and JSON. */
-static void add_outcome(struct json_object *doc, const struct pp_io *io)
+static void add_outcome(struct json_object *doc, const struct prpath_io *io)
 {
 	struct prpath_sense s;
 	struct json_object *so;
@@ -174,7 +162,7 @@ static void add_outcome(struct json_object *doc, const struct pp_io *io)
 
 /* "pr out: RESERVE on PATH: RESERVATION CONFLICT" */
 static void err_outcome(struct cli *c, const char *what, const char *path,
-			const struct pp_io *io)
+			const struct prpath_io *io)
 {
 	struct prpath_sense s;
 
@@ -511,8 +499,8 @@ static int pr_in(struct cli *c, int argc, char **argv)
 	struct pr_args a = { .sa = -1, .path_index = 1 };
 	struct cli_cmd_opts co = { "", lo, prin_opt, &a, prin_usage };
 	struct json_object *doc;
-	struct pp_conn *conn = NULL;
-	struct pp_io io;
+	struct prpath_path *conn = NULL;
+	struct prpath_io io;
 	uint8_t *buf;
 	int first, rc;
 
@@ -533,7 +521,7 @@ static int pr_in(struct cli *c, int argc, char **argv)
 		return rc;
 	buf = calloc(1, PRIN_ALLOC);
 	if (!buf) {
-		conn->ops->close(conn);
+		prpath_path_close(conn);
 		cli_err(c, "out of memory");
 		return EXIT_DEVICE;
 	}
@@ -543,13 +531,13 @@ static int pr_in(struct cli *c, int argc, char **argv)
 	io.din = buf;
 	io.din_cap = PRIN_LEN;
 	rc = cli_raw_exec(c, conn, a.path_index - 1, &io);
-	conn->ops->close(conn);
+	prpath_path_close(conn);
 	if (rc < 0) {
 		cli_err(c, "pr in: %s: %s", argv[first], prpath_strerror(rc));
 		free(buf);
 		return EXIT_DEVICE;
 	}
-	rc = cli_io_result(&io);
+	rc = prpath_io_result(&io);
 	if (rc) {
 		err_outcome(c, prpath_prin_sa_name((unsigned)a.sa), argv[first], &io);
 		free(buf);
@@ -715,9 +703,9 @@ static int pr_out(struct cli *c, int argc, char **argv)
 	struct cli_cmd_opts co = { "", lo, prout_opt, &a, prout_usage };
 	uint8_t tidbuf[MAX_TIDS * PRPATH_TRANSPORTID_MAX];
 	uint8_t param[24 + sizeof(tidbuf)];
-	struct pp_conn *conn = NULL;
+	struct prpath_path *conn = NULL;
 	struct json_object *doc;
-	struct pp_io io;
+	struct prpath_io io;
 	size_t tlen = 0, i;
 	bool reg;
 	int first, rc, plen;
@@ -807,7 +795,7 @@ static int pr_out(struct cli *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	rc = cli_raw_exec(c, conn, a.path_index - 1, &io);
-	conn->ops->close(conn);
+	prpath_path_close(conn);
 	if (rc < 0) {
 		cli_err(c, "pr out: %s: %s", argv[first], prpath_strerror(rc));
 		return EXIT_DEVICE;
@@ -819,7 +807,7 @@ static int pr_out(struct cli *c, int argc, char **argv)
 	out_add_key(doc, "param_sark", a.sark);
 	out_add_int(doc, "prout_type", a.type);
 	add_outcome(doc, &io);
-	rc = cli_io_result(&io);
+	rc = prpath_io_result(&io);
 	out_add_bool(doc, "ok", rc == 0);
 	if (rc) {
 		/* an error is one line on stderr, nothing on stdout */

@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <prpath/path.h>
 #include <prpath/target.h>
 
 #include "cli/commands.h"
-#include "host/iscsi.h"
 
 #define MAX_ITEMS 64
 
@@ -232,7 +232,7 @@ int cmd_target_v(int argc, char **argv, int verbose0)
 			portals[np++] = optarg;
 			break;
 		case 'q':
-			if (pp_iscsi_name_check(optarg) < 0) {
+			if (prpath_iscsi_name_check(optarg) < 0) {
 				fprintf(stderr, "prpath target: --iqn: '%s' is not a valid iSCSI name (1-223 printable characters, no ',' or space)\n",
 					optarg);
 				goto out;
@@ -300,7 +300,7 @@ int cmd_target_v(int argc, char **argv, int verbose0)
 				fprintf(stderr, "prpath target: too many --allow options\n");
 				goto out;
 			}
-			if (pp_iscsi_name_check(optarg) < 0) {
+			if (prpath_iscsi_name_check(optarg) < 0) {
 				fprintf(stderr, "prpath target: --allow: '%s' is not a valid iSCSI name\n",
 					optarg);
 				goto out;

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include <prpath/mpath.h>
+#include <prpath/path.h>
 #include <prpath/prpath.h>
 
 #include "cli/cli.h"
-#include "host/iscsi.h"
 
 /* The first error of this run, for the JSON error document. */
 static char first_err[1024];
@@ -166,7 +166,7 @@ int cli_global_opt(struct cli *c, int opt, const char *arg)
 
 	switch (opt) {
 	case 'i':
-		if (pp_iscsi_name_check(arg) < 0) {
+		if (prpath_iscsi_name_check(arg) < 0) {
 			cli_bad_value(c, "--initiator", arg,
 				      "is not a valid initiator name (1-223 printable characters, no ',' or space)");
 			return -EXIT_USAGE;

@@ -1262,6 +1262,124 @@ int prpath_dev_add_url(struct prpath_dev *d, const char *url)
 	return prpath_dev_add_conn(d, conn);
 }
 
+struct add_job {
+	struct prpath_dev *d;
+	const char *url;
+	struct pp_conn *conn;
+	int rc;
+	char *why;
+	size_t why_cap;
+	pthread_t th;
+	bool threaded;
+};
+
+static void *add_open(void *arg)
+{
+	struct add_job *j = arg;
+
+	j->rc = pp_conn_open_url(j->url, j->d->initiator,
+				 j->d->observer ? PP_ISCSI_ROLE_OBSERVER : PP_ISCSI_ROLE_IO,
+				 j->d->timeout_ms, &j->conn);
+	if (j->rc < 0) {
+		const char *t = pp_transport_last_error(); /* per thread */
+
+		j->conn = NULL;
+		snprintf(j->why, j->why_cap, "%s", t && *t ? t : prpath_strerror(j->rc));
+	}
+	return NULL;
+}
+
+int prpath_dev_add_urls(struct prpath_dev *d, const char *const *urls, size_t n,
+			struct prpath_url_result *res)
+{
+	struct add_job *jobs;
+	size_t i;
+	int added = 0;
+
+	if (!d || (n && (!urls || !res)))
+		return -EINVAL;
+	jobs = calloc(n ? n : 1, sizeof(*jobs));
+	if (!jobs)
+		return -ENOMEM;
+	/* concurrently: unreachable portals cost one timeout, not one each */
+	for (i = 0; i < n; i++) {
+		res[i].index = -EINVAL;
+		res[i].why[0] = '\0';
+		jobs[i] = (struct add_job){ .d = d, .url = urls[i], .why = res[i].why,
+					    .why_cap = sizeof(res[i].why) };
+		if (!urls[i]) {
+			jobs[i].rc = -EINVAL;
+			snprintf(res[i].why, sizeof(res[i].why), "no URL");
+			continue;
+		}
+		if (n > 1 && pthread_create(&jobs[i].th, NULL, add_open, &jobs[i]) == 0)
+			jobs[i].threaded = true;
+		else
+			add_open(&jobs[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (jobs[i].threaded)
+			pthread_join(jobs[i].th, NULL);
+		if (!jobs[i].conn) {
+			res[i].index = jobs[i].rc < 0 ? jobs[i].rc : -EIO;
+			continue;
+		}
+		/* in the order given: path i of the list gets the next index */
+		res[i].index = prpath_dev_add_conn(d, jobs[i].conn);
+		if (res[i].index == -EEXIST)
+			snprintf(res[i].why, sizeof(res[i].why),
+				 "the same path as an earlier one (one I_T nexus)");
+		else if (res[i].index < 0)
+			snprintf(res[i].why, sizeof(res[i].why), "%s",
+				 prpath_strerror(res[i].index));
+		else
+			added++;
+	}
+	free(jobs);
+	return added;
+}
+
+static size_t usable_paths(struct prpath_dev *d, struct mp_path **out,
+			   bool registered);
+
+int prpath_dev_unregister(struct prpath_dev *d)
+{
+	struct mp_path *v[PRPATH_DEV_MAX_PATHS];
+	size_t i, n;
+	int ret = 0;
+
+	if (!d)
+		return -EINVAL;
+	if (d->observer)
+		return -EPERM;
+	pthread_mutex_lock(&d->lock);
+	if (d->open) {
+		pthread_mutex_unlock(&d->lock);
+		return -EBUSY;
+	}
+	pthread_mutex_unlock(&d->lock);
+	n = usable_paths(d, v, false);
+	if (!n)
+		return PRPATH_ERR_NO_PATH;
+	for (i = 0; i < n; i++) {
+		struct mp_res r;
+		/* REGISTER with K: a nexus registered with another key (an
+		 * administrator changed it) or not at all answers RESERVATION
+		 * CONFLICT and keeps what it has */
+		int rc = pr_out(d, v[i], PR_OUT_REGISTER, 0, d->key, 0, &r);
+
+		if (rc == PRPATH_ERR_CONFLICT)
+			rc = 0;
+		if (rc) {
+			mp_log(d, 0, "path %u: could not unregister key: %s",
+			       v[i]->index + 1, prpath_strerror(rc));
+			if (!ret)
+				ret = rc;
+		}
+	}
+	return ret;
+}
+
 struct pp_conn *prpath_dev_conn(struct prpath_dev *d, unsigned index)
 {
 	if (!d || index >= d->npaths)

@@ -9,9 +9,6 @@
 #include <prpath/mpath.h>
 #include "host/transport.h"
 
-/* Maximum number of paths of one device. */
-#define PRPATH_DEV_MAX_PATHS 64
-
 /* Adds @conn as the next path of @dev (index = number of paths before).
  * The device owns @conn from now on (conn->ops->close at prpath_dev_free),
  * also when this fails. Returns the new path index (>= 0) or -ENOSPC,

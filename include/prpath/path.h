@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One path: one I_T nexus to a logical unit, for tools that send single
+ * commands by hand (prpath pr in / pr out, sg_persist style) and for code
+ * that must look at a LU without a multipath device. Commands go out
+ * synchronously, one at a time; nothing is retried and no unit attention
+ * is consumed here.
+ *
+ * Error convention as in prpath.h: 0, a negative errno (the path failed;
+ * the command may or may not have reached the device), never a positive
+ * SCSI outcome: a completed command returns 0 with its status and sense in
+ * the prpath_io (prpath_io_result() maps them).
+ */
+#ifndef PRPATH_PATH_H
+#define PRPATH_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <prpath/lu.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct prpath_path;
+
+/* One command and, after prpath_path_execute() returned 0, its outcome. */
+struct prpath_io {
+	uint8_t cdb[16];
+	size_t cdb_len;
+	const void *dout;          /* data to the device */
+	size_t dout_len;
+	void *din;                 /* data from the device */
+	size_t din_cap;
+	unsigned timeout_ms;       /* 0: the path's timeout */
+	/* results */
+	size_t din_len;            /* never above din_cap */
+	uint8_t status;
+	uint8_t sense[PRPATH_SENSE_MAX];
+	size_t sense_len;          /* never above PRPATH_SENSE_MAX */
+};
+
+/* prpath_path_open() flags */
+/* Log in on this host's observer port (iSCSI: an ISID of its own) rather
+ * than the port that carries its registrations: looking never ends
+ * (reinstates) a session of this host that carries I/O. */
+#define PRPATH_PATH_OBSERVER 0x1u
+
+/* Opens @url (iscsi://[USER%SECRET@]HOST[:PORT]/TARGET-IQN/LUN, sg:/dev/sgN
+ * or /dev/sdX) as @initiator. The iSCSI initiator port comes from what the
+ * path is (initiator, portal, target, observer or not): the same path
+ * always presents the same port, as in a multipath device. @timeout_ms
+ * bounds the login and, by default, every command (0: 30 s). Returns 0, or
+ * a negative errno with the reason in @why (a user-facing sentence; NULL
+ * ok): -EINVAL for a URL or name that is wrong, others for a path that
+ * cannot be reached or logged in. */
+int prpath_path_open(const char *url, const char *initiator, unsigned flags,
+		     unsigned timeout_ms, struct prpath_path **out,
+		     char *why, size_t why_cap);
+/* Sends one command: 0 (completed: see io->status / sense) or a negative
+ * errno (the path failed). */
+int prpath_path_execute(struct prpath_path *path, struct prpath_io *io);
+/* "iscsi://127.0.0.1:3260/iqn.../0" (secrets never shown). */
+const char *prpath_path_describe(const struct prpath_path *path);
+/* The initiator port name that carries this host's registrations on this
+ * path ("<iqn>,i,0x<ISID>"), also for an observer path; NULL when the
+ * transport has none (sg). */
+const char *prpath_path_port_name(const struct prpath_path *path);
+void prpath_path_close(struct prpath_path *path); /* NULL ok */
+
+/* The outcome of a completed command in the error convention: 0 for GOOD,
+ * else the prpath_err category of its status and sense. */
+int prpath_io_result(const struct prpath_io *io);
+
+/* ---- URLs and names ------------------------------------------------------ */
+
+/* Checks a PATH's syntax without opening it: 0, or -EINVAL with the
+ * reason in @why. */
+int prpath_url_check(const char *url, char *why, size_t cap);
+/* Whether two URLs name the same path (one nexus): the same transport and
+ * target, iSCSI portals compared as addresses. */
+bool prpath_url_same_path(const char *a, const char *b);
+/* Replaces a CHAP secret in @url (iscsi://USER%SECRET@...) by "***", in
+ * place. Returns whether there was one. */
+bool prpath_url_redact(char *url);
+/* Whether @name is a valid iSCSI name (iqn., eui., naa. forms): 0 or
+ * -EINVAL. */
+int prpath_iscsi_name_check(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PRPATH_PATH_H */

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The public single-path handle (include/prpath/path.h): a thin door onto
+ * the transports, so that tools outside the library send commands by hand
+ * without the library's internal headers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <prpath/path.h>
+#include <prpath/prpath.h>
+#include <prpath/scsi.h>
+
+#include "host/iscsi.h"
+#include "host/transport.h"
+#include "host/url.h"
+
+struct prpath_path {
+	struct pp_conn *conn;
+};
+
+int prpath_path_open(const char *url, const char *initiator, unsigned flags,
+		     unsigned timeout_ms, struct prpath_path **out,
+		     char *why, size_t why_cap)
+{
+	struct prpath_path *p;
+	int rc;
+
+	if (why && why_cap)
+		why[0] = '\0';
+	if (!url || !initiator || !out || (flags & ~PRPATH_PATH_OBSERVER))
+		return -EINVAL;
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	rc = pp_conn_open_url(url, initiator,
+			      (flags & PRPATH_PATH_OBSERVER) ? PP_ISCSI_ROLE_OBSERVER
+							     : PP_ISCSI_ROLE_IO,
+			      timeout_ms, &p->conn);
+	if (rc < 0) {
+		const char *t = pp_transport_last_error();
+
+		if (why && why_cap)
+			snprintf(why, why_cap, "%s", t && *t ? t : prpath_strerror(rc));
+		free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+int prpath_path_execute(struct prpath_path *p, struct prpath_io *io)
+{
+	struct pp_io in;
+	int rc;
+
+	if (!p || !io || io->cdb_len == 0 || io->cdb_len > sizeof(io->cdb) ||
+	    (io->dout_len && !io->dout) || (io->din_cap && !io->din))
+		return -EINVAL;
+	memset(&in, 0, sizeof(in));
+	memcpy(in.cdb, io->cdb, io->cdb_len);
+	in.cdb_len = io->cdb_len;
+	in.dout = io->dout;
+	in.dout_len = io->dout_len;
+	in.din = io->din;
+	in.din_cap = io->din_cap;
+	in.timeout_ms = io->timeout_ms;
+	io->din_len = 0;
+	io->status = 0;
+	io->sense_len = 0;
+	rc = pp_execute(p->conn, &in);
+	if (rc < 0)
+		return rc;
+	io->din_len = in.din_len > io->din_cap ? io->din_cap : in.din_len;
+	io->status = in.status;
+	io->sense_len = in.sense_len > sizeof(io->sense) ? sizeof(io->sense)
+							 : in.sense_len;
+	memcpy(io->sense, in.sense, io->sense_len);
+	return 0;
+}
+
+const char *prpath_path_describe(const struct prpath_path *p)
+{
+	const char *d;
+
+	if (!p)
+		return "";
+	d = p->conn->ops->describe ? p->conn->ops->describe(p->conn) : NULL;
+	return d ? d : p->conn->ops->name;
+}
+
+const char *prpath_path_port_name(const struct prpath_path *p)
+{
+	if (!p || !p->conn->ops->port_name)
+		return NULL;
+	return p->conn->ops->port_name(p->conn);
+}
+
+void prpath_path_close(struct prpath_path *p)
+{
+	if (!p)
+		return;
+	if (p->conn && p->conn->ops->close)
+		p->conn->ops->close(p->conn);
+	free(p);
+}
+
+int prpath_io_result(const struct prpath_io *io)
+{
+	struct prpath_sense s;
+
+	if (!io)
+		return -EINVAL;
+	return prpath_err_from_sense_cat(prpath_sense_classify(io->status, io->sense,
+							       io->sense_len, &s));
+}
+
+int prpath_url_check(const char *url, char *why, size_t cap)
+{
+	int rc;
+
+	if (!url)
+		return -EINVAL;
+	rc = pp_url_check(url, why, cap);
+	return rc < 0 ? rc : 0;
+}
+
+bool prpath_url_same_path(const char *a, const char *b)
+{
+	return a && b && pp_url_same_path(a, b);
+}
+
+bool prpath_url_redact(char *url)
+{
+	return url && pp_url_redact(url);
+}
+
+int prpath_iscsi_name_check(const char *name)
+{
+	return name ? pp_iscsi_name_check(name) : -EINVAL;
+}

@@ -321,12 +321,16 @@ expect 0 "B releases" -- "$PRPATH" $B release "$U1" "$U2"
 keys_are "nothing left" 'k == []'
 
 # ---- release with the holder path dead (issue 20, item 5) -------------------
+# the system's python: a version manager's shim (pyenv) can wait on a lock
+# and would delay the proxy, and its pid is the shim's
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
 # A's first path goes through a TCP proxy; RESERVE goes out on it, so its
 # nexus holds the reservation. The proxy dies; release through what is left
 # moves the reservation to a live path (PREEMPT of A's own key there),
 # releases it and unregisters: nothing of A stays, and B gets the LU.
 P4=$(( P2 + 2 ))
-python3 "$(dirname "$0")/tcp_proxy.py" "$P4" "$P1" >"$TMP/proxy.out" 2>&1 &
+"$PY" "$(dirname "$0")/tcp_proxy.py" "$P4" "$P1" >"$TMP/proxy.out" 2>&1 &
 PROXY=$!
 for i in $(seq 1 200); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$TMP/proxy.out" || fail "the TCP proxy did not start: $(cat "$TMP/proxy.out")"
@@ -345,10 +349,11 @@ expect 0 "B releases" -- "$PRPATH" $B release "$U1" "$U2"
 # ---- interrupted commands say what they may have left (issue 20, item 7) ----
 P5=$(( P2 + 3 ))
 start_proxy() { # start_proxy [--hold-prout SA]: 127.0.0.1:P5 -> P1
-	python3 "$(dirname "$0")/tcp_proxy.py" "$P5" "$P1" "$@" >"$TMP/proxy.out" 2>&1 &
+	"$PY" "$(dirname "$0")/tcp_proxy.py" "$P5" "$P1" "$@" >"$TMP/proxy.out" 2>&1 &
 	PROXY=$!
 	for i in $(seq 1 200); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
-	grep -q ready "$TMP/proxy.out" || fail "the TCP proxy did not start: $(cat "$TMP/proxy.out")"
+	grep -q ready "$TMP/proxy.out" ||
+		fail "the TCP proxy did not start: $(cat "$TMP/proxy.out"; ss -tanp 2>/dev/null | grep ":$P5 "; ps -o pid,stat,args -p "$PROXY")"
 }
 stop_proxy() { kill "$PROXY"; wait "$PROXY" 2>/dev/null; PROXY=; }
 interrupt_at_hold() { # interrupt_at_hold DESCRIPTION -- command...

@@ -143,6 +143,25 @@ struct prpath_event {
 typedef void (*prpath_event_fn)(void *arg, struct prpath_dev *dev,
 				const struct prpath_event *ev);
 
+/* One command on one path, as it completed: the structured trace that
+ * feeds tools (a timeline, a debugger), next to the text of log level 2. */
+struct prpath_trace {
+	unsigned path;            /* 0-based path index */
+	const uint8_t *cdb;
+	size_t cdb_len;
+	int rc;                   /* 0: completed with status / sense below;
+				     negative errno: the path failed */
+	uint8_t status;
+	const uint8_t *sense;
+	size_t sense_len;
+	size_t dout_len, din_len;
+};
+/* Called from the thread that sent the command, right after it completed
+ * and before the next command on that path; it must be quick and must not
+ * call back into the device. */
+typedef void (*prpath_trace_fn)(void *arg, struct prpath_dev *dev,
+				const struct prpath_trace *t);
+
 /* Creates a device with no paths. @host->initiator is required. */
 int prpath_dev_new(struct prpath_ctx *ctx, const struct prpath_host *host,
 		   struct prpath_dev **out);
@@ -152,6 +171,17 @@ void prpath_dev_free(struct prpath_dev *dev);
 
 void prpath_dev_set_event_cb(struct prpath_dev *dev, prpath_event_fn fn,
 			     void *arg);
+/* Sets (NULL: clears) the trace callback, before the device is used from
+ * several threads. */
+void prpath_dev_set_trace(struct prpath_dev *dev, prpath_trace_fn fn, void *arg);
+/* Adds an opened path (prpath/path.h, for example one to an in-process
+ * device server) as the next path. The device owns it from now on, also
+ * when this fails: do not close it; its fault controls stay usable until
+ * prpath_dev_free(). Returns the index, or -ENOSPC, -EBUSY, -EEXIST,
+ * -EINVAL. */
+struct prpath_path;
+int prpath_dev_add_path(struct prpath_dev *dev, struct prpath_path *path);
+
 /* Per-command timeout handed to the transports; 0 = transport default. */
 void prpath_dev_set_timeout(struct prpath_dev *dev, unsigned timeout_ms);
 uint64_t prpath_dev_key(const struct prpath_dev *dev);

@@ -74,6 +74,37 @@ void prpath_path_close(struct prpath_path *path); /* NULL ok */
  * else the prpath_err category of its status and sense. */
 int prpath_io_result(const struct prpath_io *io);
 
+/* ---- paths to an in-process device server (demos, tests) ----------------- */
+
+/* A path to @lu (lu.h) in this process: the nexus (@port_name, the
+ * initiator port "<iqn>,i,0x<ISID>", and @rel_tgt_port). Commands reach the
+ * device server through its task set as over a network, with the faults
+ * below. Returns 0 or a negative errno. */
+int prpath_path_open_lu(struct prpath_lu *lu, const char *port_name,
+			uint16_t rel_tgt_port, struct prpath_path **out);
+/* Faults, on in-process paths only (-ENOTSUP for others):
+ * down: commands fail with -ENOTCONN at once and reconnects fail (the
+ *       nexus is lost) until set up again;
+ * latency: added to every command, in microseconds (queued in the task set
+ *       first, so a PREEMPT AND ABORT meanwhile aborts it);
+ * pause / resume: commands are queued and held before execution (a host
+ *       that stalls with I/O in flight); wait_held blocks until @n are held
+ *       (0, or -ETIMEDOUT after @timeout_ms). */
+int prpath_path_set_down(struct prpath_path *path, bool down);
+int prpath_path_set_latency(struct prpath_path *path, unsigned usec);
+int prpath_path_pause(struct prpath_path *path);
+int prpath_path_resume(struct prpath_path *path);
+int prpath_path_wait_held(struct prpath_path *path, unsigned n,
+			  unsigned timeout_ms);
+
+/* The initiator port name ("<iqn>,i,0x<ISID>") an iSCSI path of
+ * @initiator to @portal ("host:port") and @target presents (flags:
+ * PRPATH_PATH_OBSERVER), so that in-process paths can stand in for iSCSI
+ * ones. 0 or -EINVAL. */
+int prpath_iscsi_port_name(const char *initiator, const char *portal,
+			   const char *target, unsigned flags, char *out,
+			   size_t cap);
+
 /* ---- URLs and names ------------------------------------------------------ */
 
 /* Checks a PATH's syntax without opening it: 0, or -EINVAL with the

@@ -24,7 +24,7 @@
 #include <prpath/path.h>
 #include <prpath/scsi.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 #define HOST_MAX_PATHS PRPATH_DEV_MAX_PATHS
 #define IO_MAX_BYTES (64u << 20)

@@ -15,7 +15,7 @@
 #include <prpath/path.h>
 #include <prpath/scsi.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 #define RAW_UA_RETRIES 8
 /* PR IN data: the largest allocation length the CDB can carry (16 bits),

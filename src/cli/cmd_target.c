@@ -23,7 +23,7 @@
 #include <prpath/path.h>
 #include <prpath/target.h>
 
-#include "cli/commands.h"
+#include "commands.h"
 
 #define MAX_ITEMS 64
 

@@ -29,13 +29,10 @@
 
 #include <prpath/lu.h>
 #include <prpath/mpath.h>
+#include <prpath/path.h>
 #include <prpath/scsi.h>
 
-#include "cli/cli.h"
-#include "host/iscsi.h"
-#include "host/mpath_int.h"
-#include "host/sim.h"
-#include "host/transport.h"
+#include "cli.h"
 
 #define DEMO_LU_BYTES (64ull << 20)
 #define DEMO_BS 512u
@@ -58,21 +55,13 @@ struct rec {
 
 struct demo;
 
-struct wconn {
-	struct pp_conn base;
-	struct pp_conn *inner;
-	struct demo *d;
-	char host;
-	unsigned path;          /* 1-based */
-};
-
 struct host {
 	char name;              /* 'A' or 'B' */
 	char iqn[96];
 	uint64_t key;
 	struct prpath_ctx *ctx;
 	struct prpath_dev *dev;
-	struct pp_sim_path *sim[DEMO_MAX_PATHS];
+	struct prpath_path *sim[DEMO_MAX_PATHS]; /* owned by dev */
 	struct demo *d;
 };
 
@@ -145,10 +134,12 @@ static const char *cmd_name(const uint8_t *cdb)
 	}
 }
 
-static void result_text(int rc, const struct pp_io *io, char *out, size_t cap,
+static void result_text(const struct prpath_trace *io, char *out, size_t cap,
 			bool *good)
 {
 	struct prpath_sense s;
+
+	int rc = io->rc;
 
 	*good = false;
 	if (rc == -ETIMEDOUT) {
@@ -175,14 +166,14 @@ static void result_text(int rc, const struct pp_io *io, char *out, size_t cap,
 	snprintf(out, cap, "%s", prpath_status_name(io->status));
 }
 
-static int w_execute(struct pp_conn *c, struct pp_io *io)
+/* The device's trace: one record per command, in completion order. */
+static void on_trace(void *arg, struct prpath_dev *dev, const struct prpath_trace *t)
 {
-	struct wconn *w = (struct wconn *)c;
-	struct demo *d = w->d;
+	struct host *h = arg;
+	struct demo *d = h->d;
 	struct rec *r;
-	int rc;
 
-	rc = w->inner->ops->execute(w->inner, io);
+	(void)dev;
 	pthread_mutex_lock(&d->lock);
 	if (d->nrecs == d->caprecs) {
 		size_t n = d->caprecs ? d->caprecs * 2 : 1024;
@@ -190,7 +181,7 @@ static int w_execute(struct pp_conn *c, struct pp_io *io)
 
 		if (!nr) {
 			pthread_mutex_unlock(&d->lock);
-			return rc;
+			return;
 		}
 		d->recs = nr;
 		d->caprecs = n;
@@ -199,44 +190,12 @@ static int w_execute(struct pp_conn *c, struct pp_io *io)
 	memset(r, 0, sizeof(*r));
 	r->seq = ++d->seq;
 	r->step = d->step;
-	r->host = w->host;
-	r->path = w->path;
-	snprintf(r->name, sizeof(r->name), "%s", cmd_name(io->cdb));
-	result_text(rc, io, r->result, sizeof(r->result), &r->good);
+	r->host = h->name;
+	r->path = t->path + 1;
+	snprintf(r->name, sizeof(r->name), "%s", cmd_name(t->cdb));
+	result_text(t, r->result, sizeof(r->result), &r->good);
 	pthread_mutex_unlock(&d->lock);
-	return rc;
 }
-
-static int w_reconnect(struct pp_conn *c)
-{
-	struct wconn *w = (struct wconn *)c;
-
-	return w->inner->ops->reconnect ? w->inner->ops->reconnect(w->inner)
-					: -ENOTSUP;
-}
-
-static void w_close(struct pp_conn *c)
-{
-	struct wconn *w = (struct wconn *)c;
-
-	w->inner->ops->close(w->inner);
-	free(w);
-}
-
-static const char *w_describe(const struct pp_conn *c)
-{
-	const struct wconn *w = (const struct wconn *)c;
-
-	return w->inner->ops->describe ? w->inner->ops->describe(w->inner) : "sim";
-}
-
-static const struct pp_transport_ops wconn_ops = {
-	.name = "demo-recorder",
-	.execute = w_execute,
-	.reconnect = w_reconnect,
-	.close = w_close,
-	.describe = w_describe,
-};
 
 /* ---- events and logging ---------------------------------------------------- */
 
@@ -572,36 +531,24 @@ static int host_setup(struct demo *d, struct host *h, char name)
 	if (rc)
 		return rc;
 	prpath_dev_set_event_cb(h->dev, on_event, h);
+	prpath_dev_set_trace(h->dev, on_trace, h);
 	for (i = 0; i < d->npaths; i++) {
-		char isid[13], port[PRPATH_PORT_NAME_MAX];
-		struct wconn *w;
-
-		char portal[32];
+		char port[PRPATH_PORT_NAME_MAX], portal[32];
+		struct prpath_path *p;
 
 		/* the port names an iSCSI path to portal i would present */
 		snprintf(portal, sizeof(portal), "127.0.0.1:%u", 3260 + i);
-		rc = pp_iscsi_isid_for(h->iqn, portal, "iqn.2024-01.org.prpath:demo",
-				       PP_ISCSI_ROLE_IO, isid);
+		rc = prpath_iscsi_port_name(h->iqn, portal, "iqn.2024-01.org.prpath:demo",
+					    0, port, sizeof(port));
 		if (rc)
 			return rc;
-		snprintf(port, sizeof(port), "%s,i,0x%s", h->iqn, isid);
-		rc = pp_sim_open(d->lu, port, (uint16_t)(i + 1), &h->sim[i]);
+		rc = prpath_path_open_lu(d->lu, port, (uint16_t)(i + 1), &p);
 		if (rc)
 			return rc;
-		w = calloc(1, sizeof(*w));
-		if (!w) {
-			pp_sim_conn(h->sim[i])->ops->close(pp_sim_conn(h->sim[i]));
-			h->sim[i] = NULL;
-			return -ENOMEM;
-		}
-		w->base.ops = &wconn_ops;
-		w->inner = pp_sim_conn(h->sim[i]);
-		w->d = d;
-		w->host = name;
-		w->path = i + 1;
-		rc = prpath_dev_add_conn(h->dev, &w->base);
+		rc = prpath_dev_add_path(h->dev, p); /* the device owns p now */
 		if (rc < 0)
 			return rc;
+		h->sim[i] = p;
 	}
 	return prpath_dev_probe(h->dev);
 }
@@ -732,7 +679,7 @@ static int run_story(struct demo *d)
 		snprintf(title, sizeof(title),
 			 "A's path %u fails; I/O goes on over the other paths", failed_path + 1);
 		step_begin(d, 4, title);
-		pp_sim_set_down(d->A.sim[failed_path], true);
+		prpath_path_set_down(d->A.sim[failed_path], true);
 		ok_writes = 0;
 		for (j = 0; j < d->npaths + 1; j++)
 			if (host_write(d, &d->A, pick_lba(d), -1, NULL) == 0)
@@ -748,7 +695,7 @@ static int run_story(struct demo *d)
 			 failed_path + 1);
 		step_begin(d, 4, title);
 		recs_before = d->seq;
-		pp_sim_set_down(d->A.sim[failed_path], false);
+		prpath_path_set_down(d->A.sim[failed_path], false);
 		rc = prpath_dev_check_paths(d->A.dev, &back);
 		{
 			int wr = host_write(d, &d->A, pick_lba(d), (int)failed_path, NULL);
@@ -780,7 +727,7 @@ static int run_story(struct demo *d)
 	/* 5 */
 	step_begin(d, 5, "A stalls with writes in flight; B takes over: REGISTER, PREEMPT AND ABORT A's key");
 	for (i = 0; i < d->npaths; i++)
-		pp_sim_pause(d->A.sim[i]);
+		prpath_path_pause(d->A.sim[i]);
 	for (i = 0; i < d->npaths; i++) {
 		late[i].d = d;
 		late[i].path = i;
@@ -792,15 +739,15 @@ static int run_story(struct demo *d)
 		}
 	}
 	for (i = 0; i < d->npaths; i++)
-		pp_sim_wait_held(d->A.sim[i], 1, DEMO_HOLD_MS);
+		prpath_path_wait_held(d->A.sim[i], 1, DEMO_HOLD_MS);
 	note(d, "A is paused with %u writes queued in the LU's task set, one per path", d->npaths);
 	/* B's path 1 answers first (the others are 5 ms slower during the
 	 * takeover), so the PREEMPT goes on path 1 in every run */
 	for (i = 1; i < d->npaths; i++)
-		pp_sim_set_latency(d->B.sim[i], 5000);
+		prpath_path_set_latency(d->B.sim[i], 5000);
 	rc = prpath_dev_open(d->B.dev, PRPATH_MODE_FORCE, 0);
 	for (i = 1; i < d->npaths; i++)
-		pp_sim_set_latency(d->B.sim[i], 0);
+		prpath_path_set_latency(d->B.sim[i], 0);
 	{
 		unsigned bw = 0;
 
@@ -823,7 +770,7 @@ static int run_story(struct demo *d)
 	/* 6 */
 	step_begin(d, 6, "A wakes up: its late writes never execute, it finds it is fenced and stops");
 	for (i = 0; i < d->npaths; i++)
-		pp_sim_resume(d->A.sim[i]);
+		prpath_path_resume(d->A.sim[i]);
 	{
 		unsigned landed = 0;
 

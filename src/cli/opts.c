@@ -16,7 +16,7 @@
 #include <prpath/path.h>
 #include <prpath/prpath.h>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 /* The first error of this run, for the JSON error document. */
 static char first_err[1024];

@@ -12,8 +12,8 @@
 #include <prpath/mpath.h>
 #include <prpath/prpath.h>
 
-#include "cli/cli.h"
-#include "cli/commands.h"
+#include "cli.h"
+#include "commands.h"
 
 struct command {
 	const char *name;

@@ -24,6 +24,7 @@
 
 #include "host/iscsi.h"
 #include "host/mpath_int.h"
+#include "host/path_int.h"
 #include "host/transport.h"
 #include "host/url.h"
 
@@ -68,6 +69,7 @@ struct mp_path {
 	bool rtp_known;
 	bool identified;        /* VPD 0x83 read and matched (probe, or the
 				   checker for a path that failed probe) */
+	struct prpath_path *handle; /* prpath_dev_add_path(): freed with us */
 	uint16_t rtp;
 	/* what the device said at the last survey (READ FULL STATUS) */
 	int dev_reg;            /* -1 unknown, 0, 1 */
@@ -81,6 +83,8 @@ struct prpath_dev {
 	unsigned timeout_ms;
 	prpath_event_fn ev_fn;
 	void *ev_arg;
+	prpath_trace_fn trace_fn;
+	void *trace_arg;
 
 	pthread_mutex_t lock;
 	/* Serialises re-registrations (reregister_path): the READ KEYS
@@ -525,6 +529,21 @@ static int path_exec(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
 	io->status = 0;
 	io->sense_len = 0;
 	rc = pp_execute(p->conn, io);
+	if (d->trace_fn) {
+		/* still under the path's exec lock: one record per command, in
+		 * the order each path completed them */
+		struct prpath_trace t = {
+			.path = p->index, .cdb = io->cdb, .cdb_len = io->cdb_len,
+			.rc = rc < 0 ? rc : 0, .status = io->status,
+			.sense = io->sense,
+			.sense_len = io->sense_len > sizeof(io->sense) ? sizeof(io->sense)
+								       : io->sense_len,
+			.dout_len = io->dout_len,
+			.din_len = io->din_len > io->din_cap ? io->din_cap : io->din_len,
+		};
+
+		d->trace_fn(d->trace_arg, d, &t);
+	}
 	pthread_mutex_unlock(&p->exec_lock);
 	if (rc < 0) {
 		if (trace)
@@ -1112,6 +1131,7 @@ void prpath_dev_free(struct prpath_dev *d)
 		if (p->conn && p->conn->ops && p->conn->ops->close)
 			p->conn->ops->close(p->conn);
 		pthread_mutex_destroy(&p->exec_lock);
+		pp_path_forget(p->handle);
 		free(p);
 	}
 	pthread_mutex_destroy(&d->lock);
@@ -1120,6 +1140,34 @@ void prpath_dev_free(struct prpath_dev *d)
 	free(d->others);
 	free(d->initiator);
 	free(d);
+}
+
+void prpath_dev_set_trace(struct prpath_dev *d, prpath_trace_fn fn, void *arg)
+{
+	if (!d)
+		return;
+	d->trace_fn = fn;
+	d->trace_arg = arg;
+}
+
+int prpath_dev_add_path(struct prpath_dev *d, struct prpath_path *path)
+{
+	struct pp_conn *conn = pp_path_conn(path);
+	int rc;
+
+	if (!d || !conn) {
+		pp_path_forget(path);
+		return -EINVAL;
+	}
+	rc = prpath_dev_add_conn(d, conn); /* closes conn on failure */
+	if (rc < 0) {
+		pp_path_forget(path);
+		return rc;
+	}
+	pthread_mutex_lock(&d->lock);
+	d->paths[rc]->handle = path;
+	pthread_mutex_unlock(&d->lock);
+	return rc;
 }
 
 void prpath_dev_set_event_cb(struct prpath_dev *d, prpath_event_fn fn, void *arg)

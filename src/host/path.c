@@ -14,12 +14,120 @@
 #include <prpath/scsi.h>
 
 #include "host/iscsi.h"
+#include "host/path_int.h"
+#include "host/sim.h"
 #include "host/transport.h"
 #include "host/url.h"
 
 struct prpath_path {
 	struct pp_conn *conn;
 };
+
+struct pp_conn *pp_path_conn(struct prpath_path *p)
+{
+	return p ? p->conn : NULL;
+}
+
+void pp_path_forget(struct prpath_path *p)
+{
+	free(p);
+}
+
+int prpath_path_open_lu(struct prpath_lu *lu, const char *port_name,
+			uint16_t rel_tgt_port, struct prpath_path **out)
+{
+	struct pp_sim_path *sp;
+	struct prpath_path *p;
+	int rc;
+
+	if (!lu || !port_name || !out)
+		return -EINVAL;
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	rc = pp_sim_open(lu, port_name, rel_tgt_port, &sp);
+	if (rc) {
+		free(p);
+		return rc < 0 ? rc : -EIO;
+	}
+	p->conn = pp_sim_conn(sp);
+	*out = p;
+	return 0;
+}
+
+static struct pp_sim_path *sim_of(struct prpath_path *p)
+{
+	return p ? pp_sim_from_conn(p->conn) : NULL;
+}
+
+int prpath_path_set_down(struct prpath_path *p, bool down)
+{
+	struct pp_sim_path *s = sim_of(p);
+
+	if (!s)
+		return p ? -ENOTSUP : -EINVAL;
+	pp_sim_set_down(s, down);
+	return 0;
+}
+
+int prpath_path_set_latency(struct prpath_path *p, unsigned usec)
+{
+	struct pp_sim_path *s = sim_of(p);
+
+	if (!s)
+		return p ? -ENOTSUP : -EINVAL;
+	pp_sim_set_latency(s, usec);
+	return 0;
+}
+
+int prpath_path_pause(struct prpath_path *p)
+{
+	struct pp_sim_path *s = sim_of(p);
+
+	if (!s)
+		return p ? -ENOTSUP : -EINVAL;
+	pp_sim_pause(s);
+	return 0;
+}
+
+int prpath_path_resume(struct prpath_path *p)
+{
+	struct pp_sim_path *s = sim_of(p);
+
+	if (!s)
+		return p ? -ENOTSUP : -EINVAL;
+	pp_sim_resume(s);
+	return 0;
+}
+
+int prpath_path_wait_held(struct prpath_path *p, unsigned n, unsigned timeout_ms)
+{
+	struct pp_sim_path *s = sim_of(p);
+
+	if (!s)
+		return p ? -ENOTSUP : -EINVAL;
+	return pp_sim_wait_held(s, n, timeout_ms);
+}
+
+int prpath_iscsi_port_name(const char *initiator, const char *portal,
+			   const char *target, unsigned flags, char *out, size_t cap)
+{
+	char isid[13];
+	int rc;
+
+	if (!initiator || !portal || !target || !out || !cap ||
+	    (flags & ~PRPATH_PATH_OBSERVER))
+		return -EINVAL;
+	rc = pp_iscsi_isid_for(initiator, portal, target,
+			       (flags & PRPATH_PATH_OBSERVER) ? PP_ISCSI_ROLE_OBSERVER
+							      : PP_ISCSI_ROLE_IO, isid);
+	if (rc)
+		return rc;
+	if ((size_t)snprintf(out, cap, "%s,i,0x%s", initiator, isid) >= cap)
+		return -EINVAL;
+	return 0;
+}
 
 int prpath_path_open(const char *url, const char *initiator, unsigned flags,
 		     unsigned timeout_ms, struct prpath_path **out,

@@ -23,9 +23,8 @@
 
 #include <prpath/lu.h>
 #include <prpath/mpath.h>
+#include <prpath/path.h>
 #include <prpath/scsi.h>
-#include "host/mpath_int.h"
-#include "host/sim.h"
 
 #define MAXP 16
 #define KA 0xaaaaaaaaaaaaaaa1ULL
@@ -50,27 +49,27 @@ static int mkdev(struct prpath_lu *lu, const char *iqn, uint64_t key,
 	if (rc)
 		return rc;
 	for (i = 0; i < n; i++) {
-		struct pp_sim_path *p;
+		struct prpath_path *p;
 		char port[128];
 
 		snprintf(port, sizeof(port), "%s,i,0x00023d0000%02x", iqn, i + 1);
-		rc = pp_sim_open(lu, port, (uint16_t)(i + 1), &p);
+		rc = prpath_path_open_lu(lu, port, (uint16_t)(i + 1), &p);
 		if (rc)
 			return rc;
-		pp_sim_set_latency(p, lat_us);
-		rc = prpath_dev_add_conn(*out, pp_sim_conn(p));
+		prpath_path_set_latency(p, lat_us);
+		rc = prpath_dev_add_path(*out, p);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
 }
 
-static int prout(struct pp_conn *c, unsigned sa, unsigned type, uint64_t rk,
-		 uint64_t sark)
+static int prout(struct prpath_dev *d, unsigned path, unsigned sa, unsigned type,
+		 uint64_t rk, uint64_t sark)
 {
 	struct prpath_prout_params prm = { .rk = rk, .sark = sark };
 	uint8_t param[24];
-	struct pp_io io;
+	struct prpath_io io;
 	int n, rc;
 
 	memset(&io, 0, sizeof(io));
@@ -81,14 +80,14 @@ static int prout(struct pp_conn *c, unsigned sa, unsigned type, uint64_t rk,
 	io.cdb_len = (size_t)rc;
 	io.dout = param;
 	io.dout_len = (size_t)n;
-	rc = pp_execute(c, &io);
+	rc = prpath_dev_path_execute(d, path, &io);
 	return rc ? rc : io.status;
 }
 
-static int read_resv(struct pp_conn *c)
+static int read_resv(struct prpath_dev *d, unsigned path)
 {
 	uint8_t buf[64];
-	struct pp_io io;
+	struct prpath_io io;
 	int rc;
 
 	memset(&io, 0, sizeof(io));
@@ -99,7 +98,7 @@ static int read_resv(struct pp_conn *c)
 	io.cdb_len = (size_t)rc;
 	io.din = buf;
 	io.din_cap = sizeof(buf);
-	rc = pp_execute(c, &io);
+	rc = prpath_dev_path_execute(d, path, &io);
 	return rc ? rc : io.status;
 }
 
@@ -139,13 +138,11 @@ static int one(unsigned n, unsigned lat_us, double *t_mp, double *t_serial)
 
 	/* serial baseline on B's connections */
 	t0 = now_s();
-	rc = read_resv(prpath_dev_conn(b, 0));
+	rc = read_resv(b, 0);
 	for (i = 0; i < n && !rc; i++)
-		rc = prout(prpath_dev_conn(b, i), PR_OUT_REGISTER_AND_IGNORE, 0,
-			   0, KB);
+		rc = prout(b, i, PR_OUT_REGISTER_AND_IGNORE, 0, 0, KB);
 	if (!rc)
-		rc = prout(prpath_dev_conn(b, 0), PR_OUT_PREEMPT_AND_ABORT,
-			   PR_TYPE_WERO, KB, KA);
+		rc = prout(b, 0, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WERO, KB, KA);
 	*t_serial = now_s() - t0;
 out:
 	prpath_dev_free(a);

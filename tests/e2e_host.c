@@ -51,9 +51,8 @@
 #include <arpa/inet.h>
 
 #include <prpath/mpath.h>
+#include <prpath/path.h>
 #include <prpath/scsi.h>
-#include "host/mpath_int.h"
-#include "host/url.h"
 
 #define MAX_PATHS 8
 #define MAX_ASYNC 64
@@ -73,7 +72,7 @@ struct px_pair {
 struct proxy {
 	int lfd;
 	uint16_t lport;
-	char thost[PP_URL_HOST_MAX + 1];
+	char thost[256];
 	uint16_t tport;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -468,18 +467,13 @@ static void do_status(void)
 	printf("\n");
 }
 
-/* A raw command on path @i's connection (bypassing the device: use only
- * while the host does nothing else). */
-static int raw(unsigned i, struct pp_io *io)
+/* A raw command on path @i's own nexus (bypassing the device's logic). */
+static int raw(unsigned i, struct prpath_io *io)
 {
-	struct pp_conn *c = prpath_dev_conn(dev, i);
-
-	if (!c)
-		return -EINVAL;
-	return pp_execute(c, io);
+	return prpath_dev_path_execute(dev, i, io);
 }
 
-static void print_raw(const struct pp_io *io, const char *extra)
+static void print_raw(const struct prpath_io *io, const char *extra)
 {
 	struct prpath_sense s = { 0 };
 
@@ -492,7 +486,7 @@ static void print_raw(const struct pp_io *io, const char *extra)
 /* Sends PR IN @sa on path @i into @buf. 0 when the command completed
  * (any status); -1 when it could not be sent, the reply already given. */
 static int send_prin(unsigned i, unsigned sa, uint8_t *buf, size_t cap,
-		     struct pp_io *io)
+		     struct prpath_io *io)
 {
 	int rc;
 
@@ -518,7 +512,7 @@ static void do_keys(unsigned i)
 	static uint8_t buf[8192];
 	uint64_t keys[1024];
 	struct prpath_read_keys rk = { .keys = keys, .keys_cap = 1024 };
-	struct pp_io io;
+	struct prpath_io io;
 	size_t k;
 
 	if (send_prin(i, PR_IN_READ_KEYS, buf, sizeof(buf), &io) < 0)
@@ -542,7 +536,7 @@ static void do_prout(unsigned i, unsigned sa, unsigned type, uint64_t rk,
 {
 	struct prpath_prout_params prm = { .rk = rk, .sark = sark };
 	uint8_t param[24];
-	struct pp_io io;
+	struct prpath_io io;
 	int n, rc;
 
 	memset(&io, 0, sizeof(io));
@@ -568,7 +562,7 @@ static void do_prin(unsigned i, unsigned sa)
 {
 	static uint8_t buf[8192];
 	char extra[32];
-	struct pp_io io;
+	struct prpath_io io;
 
 	if (send_prin(i, sa, buf, sizeof(buf), &io) < 0)
 		return;
@@ -894,20 +888,23 @@ int main(int argc, char **argv)
 	prpath_ctx_set_log(ctx, on_log, NULL, trace ? 2 : 1);
 	prpath_dev_set_timeout(dev, (unsigned)timeout);
 	for (; i < argc; i++) {
-		struct pp_iscsi_url u;
-		char why[128], url[PP_URL_HOST_MAX + PP_ISCSI_NAME_MAX + 64];
+		char thost[256], target[256], url[600];
+		unsigned port, lun;
 
-		if (pp_iscsi_url_parse(argv[i], &u, why, sizeof(why))) {
-			fprintf(stderr, "e2e_host: %s: %s\n", argv[i], why);
+		/* iscsi://HOST:PORT/TARGET/LUN, all the driver passes */
+		if (sscanf(argv[i], "iscsi://%255[^:/]:%u/%255[^/]/%u", thost, &port,
+			   target, &lun) != 4 || port > 65535) {
+			fprintf(stderr, "e2e_host: %s: not iscsi://HOST:PORT/TARGET/LUN\n",
+				argv[i]);
 			return 2;
 		}
-		rc = px_start(&proxies[npaths], u.host, u.port);
+		rc = px_start(&proxies[npaths], thost, (uint16_t)port);
 		if (rc) {
 			fprintf(stderr, "e2e_host: proxy: %s\n", strerror(-rc));
 			return 2;
 		}
 		snprintf(url, sizeof(url), "iscsi://127.0.0.1:%u/%s/%u",
-			 proxies[npaths].lport, u.target, u.lun);
+			 proxies[npaths].lport, target, lun);
 		rc = prpath_dev_add_url(dev, url);
 		if (rc < 0) {
 			printf("err %d %s\n", rc, err_sym(rc));

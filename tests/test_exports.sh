@@ -10,6 +10,38 @@ bad=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ {print $3}' | grep -v '
 if [ -n "$bad" ]; then
 	echo "FAIL: symbols exported outside the prpath_ namespace:"; echo "$bad" | head -20; fail=1
 fi
+# the export list (src/libprpath.sym) is exactly the functions the public
+# headers declare, and exactly what the library exports: a function added
+# to a header but not to the list (or the other way round) fails here
+python3 - "$SRCDIR" "$lib" <<'PY' || fail=1
+import glob, re, subprocess, sys
+src, lib = sys.argv[1], sys.argv[2]
+declared = set()
+for f in glob.glob(src + "/include/prpath/*.h"):
+    t = re.sub(r"/\*.*?\*/", "", open(f).read(), flags=re.S)
+    for m in re.finditer(r"(?m)^(?!static|typedef|#)[A-Za-z_][^;{}()]*?\b(prpath_[a-z0-9_]+)\s*\([^;{}]*\)\s*;", t):
+        declared.add(m.group(1))
+sym = open(src + "/src/libprpath.sym").read()
+sym = re.sub(r"/\*.*?\*/", "", sym, flags=re.S)
+listed = set(re.findall(r"\b(prpath_[a-z0-9_]+);", sym))
+out = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True, text=True).stdout
+exported = {l.split()[2].split("@")[0] for l in out.splitlines()
+            if len(l.split()) == 3 and l.split()[1] in "TDBR"}
+ok = True
+for what, a, b in (("declared but not listed", declared, listed),
+                   ("listed but not declared", listed, declared),
+                   ("exported but not listed", exported, listed),
+                   ("listed but not exported", listed, exported)):
+    d = sorted(a - b)
+    if d:
+        print("FAIL: %s in src/libprpath.sym: %s" % (what, ", ".join(d)))
+        ok = False
+if len(declared) < 100:
+    print("FAIL: only %d public functions found: the header scan is broken" % len(declared))
+    ok = False
+print("export list: %d functions, headers and library agree" % len(listed) if ok else "")
+sys.exit(0 if ok else 1)
+PY
 n=$(nm -D --defined-only "$lib" | awk '$2 == "T"' | wc -l)
 [ "$n" -ge 40 ] || { echo "FAIL: only $n functions exported"; fail=1; }
 for f in prpath_strerror prpath_lu_new prpath_lu_execute prpath_dev_open prpath_sense_classify \

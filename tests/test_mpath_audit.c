@@ -206,7 +206,7 @@ static void host_init(struct fx *f, struct host *h, const char *iqn, uint64_t ke
 		g->inner = pp_sim_conn(h->p[i]);
 		g->h = h;
 		g->path = i;
-		assert_int_equal(prpath_dev_add_conn(h->d, &g->conn), (int)i);
+		assert_int_equal(pp_dev_add_conn(h->d, &g->conn), (int)i);
 	}
 	assert_int_equal(prpath_dev_probe(h->d), 0);
 	assert_int_equal(prpath_dev_block_size(h->d), BS);
@@ -915,7 +915,7 @@ static void test_release_api_holder_path_not_given(void **state)
 
 		port_name(&f->a, i, port, sizeof(port));
 		assert_int_equal(pp_sim_open(f->lu, port, (uint16_t)(i + 1), &sp[i]), 0);
-		assert_int_equal(prpath_dev_add_conn(d2, pp_sim_conn(sp[i])), (int)i - 1);
+		assert_int_equal(pp_dev_add_conn(d2, pp_sim_conn(sp[i])), (int)i - 1);
 	}
 	assert_int_equal(prpath_dev_probe(d2), 0);
 	assert_int_equal(prpath_dev_release(d2), 0);
@@ -957,7 +957,7 @@ static void test_checker_identifies_unprobed_path(void **state)
 		snprintf(port, sizeof(port), "%s,i,0x00023d00000%u", hs.initiator, i + 1);
 		assert_int_equal(pp_sim_open(i == 2 ? other : f->lu, port,
 					     (uint16_t)(i + 1), &sp[i]), 0);
-		assert_int_equal(prpath_dev_add_conn(d, pp_sim_conn(sp[i])), (int)i);
+		assert_int_equal(pp_dev_add_conn(d, pp_sim_conn(sp[i])), (int)i);
 	}
 	pp_sim_set_down(sp[1], true);
 	pp_sim_set_down(sp[2], true);
@@ -1011,10 +1011,10 @@ static void test_unprobed_concurrent_io(void **state)
 	assert_int_equal(prpath_dev_new(f->ctx, &hs, &d), 0);
 	assert_int_equal(pp_sim_open(f->lu, "iqn.2024-01.test:host-c,i,0x00023d000001",
 				     1, &sp), 0);
-	assert_int_equal(prpath_dev_add_conn(d, pp_sim_conn(sp)), 0);
+	assert_int_equal(pp_dev_add_conn(d, pp_sim_conn(sp)), 0);
 	assert_int_equal(pp_sim_open(f->lu, "iqn.2024-01.test:host-c,i,0x00023d000002",
 				     2, &sp), 0);
-	assert_int_equal(prpath_dev_add_conn(d, pp_sim_conn(sp)), 1);
+	assert_int_equal(pp_dev_add_conn(d, pp_sim_conn(sp)), 1);
 	/* I/O needs an open device; noreserve sends nothing (no probe) */
 	assert_int_equal(prpath_dev_open(d, PRPATH_MODE_NORESERVE, 0), 0);
 	/* the geometry is learnt by whichever I/O comes first */

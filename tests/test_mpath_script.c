@@ -75,7 +75,7 @@ static int setup_n(void **state, unsigned n)
 	assert_int_equal(prpath_dev_new(f->ctx, &host, &f->d), 0);
 	prpath_dev_set_event_cb(f->d, on_event, f);
 	for (i = 0; i < n; i++)
-		assert_int_equal(prpath_dev_add_conn(f->d, pp_script_conn(f->s, i)),
+		assert_int_equal(pp_dev_add_conn(f->d, pp_script_conn(f->s, i)),
 				 (int)i);
 	*state = f;
 	return 0;

@@ -82,7 +82,7 @@ static void host_init(struct fx *f, struct host *h, const char *iqn, uint64_t ke
 
 		snprintf(port, sizeof(port), "%s,i,0x00023d00000%u", iqn, i + 1);
 		assert_int_equal(pp_sim_open(f->lu, port, (uint16_t)(i + 1), &h->p[i]), 0);
-		assert_int_equal(prpath_dev_add_conn(h->d, pp_sim_conn(h->p[i])), (int)i);
+		assert_int_equal(pp_dev_add_conn(h->d, pp_sim_conn(h->p[i])), (int)i);
 	}
 	assert_int_equal(prpath_dev_probe(h->d), 0);
 	assert_int_equal(prpath_dev_block_size(h->d), BS);

@@ -182,6 +182,15 @@ void prpath_dev_set_trace(struct prpath_dev *dev, prpath_trace_fn fn, void *arg)
 struct prpath_path;
 int prpath_dev_add_path(struct prpath_dev *dev, struct prpath_path *path);
 
+/* Sends one command by hand on path @index, the path's own I_T nexus (a
+ * second session with that nexus would end the first): for tools and tests
+ * that look at or poke the LU as this path. Nothing is retried, no unit
+ * attention is consumed, the path's state is not changed. 0 (completed:
+ * see io->status), a negative errno (transport error), -EINVAL. */
+struct prpath_io;
+int prpath_dev_path_execute(struct prpath_dev *dev, unsigned index,
+			    struct prpath_io *io);
+
 /* Per-command timeout handed to the transports; 0 = transport default. */
 void prpath_dev_set_timeout(struct prpath_dev *dev, unsigned timeout_ms);
 uint64_t prpath_dev_key(const struct prpath_dev *dev);

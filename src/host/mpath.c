@@ -1159,7 +1159,7 @@ int prpath_dev_add_path(struct prpath_dev *d, struct prpath_path *path)
 		pp_path_forget(path);
 		return -EINVAL;
 	}
-	rc = prpath_dev_add_conn(d, conn); /* closes conn on failure */
+	rc = pp_dev_add_conn(d, conn); /* closes conn on failure */
 	if (rc < 0) {
 		pp_path_forget(path);
 		return rc;
@@ -1244,7 +1244,7 @@ int prpath_dev_set_observer(struct prpath_dev *d)
 	return 0;
 }
 
-int prpath_dev_add_conn(struct prpath_dev *d, struct pp_conn *conn)
+int pp_dev_add_conn(struct prpath_dev *d, struct pp_conn *conn)
 {
 	struct mp_path *p;
 	int idx;
@@ -1307,7 +1307,7 @@ int prpath_dev_add_url(struct prpath_dev *d, const char *url)
 		mp_log(d, 0, "%s: %s", shown, pp_transport_last_error());
 		return rc;
 	}
-	return prpath_dev_add_conn(d, conn);
+	return pp_dev_add_conn(d, conn);
 }
 
 struct add_job {
@@ -1373,7 +1373,7 @@ int prpath_dev_add_urls(struct prpath_dev *d, const char *const *urls, size_t n,
 			continue;
 		}
 		/* in the order given: path i of the list gets the next index */
-		res[i].index = prpath_dev_add_conn(d, jobs[i].conn);
+		res[i].index = pp_dev_add_conn(d, jobs[i].conn);
 		if (res[i].index == -EEXIST)
 			snprintf(res[i].why, sizeof(res[i].why),
 				 "the same path as an earlier one (one I_T nexus)");
@@ -1428,7 +1428,48 @@ int prpath_dev_unregister(struct prpath_dev *d)
 	return ret;
 }
 
-struct pp_conn *prpath_dev_conn(struct prpath_dev *d, unsigned index)
+int prpath_dev_path_execute(struct prpath_dev *d, unsigned index,
+			    struct prpath_io *io)
+{
+	struct mp_path *p;
+	struct pp_io in;
+	int rc;
+
+	if (!d || !io || io->cdb_len == 0 || io->cdb_len > sizeof(io->cdb) ||
+	    (io->dout_len && !io->dout) || (io->din_cap && !io->din))
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	p = index < d->npaths ? d->paths[index] : NULL;
+	pthread_mutex_unlock(&d->lock);
+	if (!p)
+		return -EINVAL;
+	memset(&in, 0, sizeof(in));
+	memcpy(in.cdb, io->cdb, io->cdb_len);
+	in.cdb_len = io->cdb_len;
+	in.dout = io->dout;
+	in.dout_len = io->dout_len;
+	in.din = io->din;
+	in.din_cap = io->din_cap;
+	in.timeout_ms = io->timeout_ms ? io->timeout_ms : d->timeout_ms;
+	/* as the device's own commands: one at a time on this path, traced;
+	 * a transport error does not mark the path failed (nothing here
+	 * decides about paths) */
+	pthread_mutex_lock(&p->exec_lock);
+	rc = pp_execute(p->conn, &in);
+	pthread_mutex_unlock(&p->exec_lock);
+	io->din_len = 0;
+	io->status = 0;
+	io->sense_len = 0;
+	if (rc < 0)
+		return rc;
+	io->din_len = in.din_len > io->din_cap ? io->din_cap : in.din_len;
+	io->status = in.status;
+	io->sense_len = in.sense_len > sizeof(io->sense) ? sizeof(io->sense) : in.sense_len;
+	memcpy(io->sense, in.sense, io->sense_len);
+	return 0;
+}
+
+struct pp_conn *pp_dev_conn(struct prpath_dev *d, unsigned index)
 {
 	if (!d || index >= d->npaths)
 		return NULL;

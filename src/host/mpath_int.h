@@ -13,8 +13,8 @@
  * The device owns @conn from now on (conn->ops->close at prpath_dev_free),
  * also when this fails. Returns the new path index (>= 0) or -ENOSPC,
  * -EBUSY (device open), -EINVAL. */
-int prpath_dev_add_conn(struct prpath_dev *dev, struct pp_conn *conn);
+int pp_dev_add_conn(struct prpath_dev *dev, struct pp_conn *conn);
 /* The connection of path @index, or NULL. */
-struct pp_conn *prpath_dev_conn(struct prpath_dev *dev, unsigned index);
+struct pp_conn *pp_dev_conn(struct prpath_dev *dev, unsigned index);
 
 #endif /* PRPATH_HOST_MPATH_INT_H */

@@ -65,7 +65,7 @@ static void prout(struct prpath_nexus *nx, unsigned sa, unsigned type, uint64_t 
 	if (n < 0)
 		die("encode", n);
 	prpath_cdb_pr_out(cdb, sizeof(cdb), sa, 0, type, (uint32_t)n);
-	run(nx, cdb, sizeof(cdb), par, (size_t)n, NULL, 0, SCSI_STATUS_GOOD);
+	run(nx, cdb, sizeof(cdb), par, (size_t)n, NULL, 0, PRPATH_SCSI_STATUS_GOOD);
 }
 
 struct setup {
@@ -93,13 +93,13 @@ static void build(struct setup *s, size_t registrants)
 		/* with "1 registrant" only the holder registers; nexus 1
 		 * then reads as an unregistered nexus in both setups' READ
 		 * mix below, so register it in both: 2 vs 10,000 */
-		prout(s->nx[i], PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0x1000 + i);
+		prout(s->nx[i], PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0x1000 + i);
 	}
 	rc = prpath_lu_nexus_open(s->lu, "iqn.2026-11.bench:stranger,i,0x0000000000ff", 1,
 				  &s->stranger);
 	if (rc)
 		die("nexus", rc);
-	prout(s->nx[0], PR_OUT_RESERVE, PR_TYPE_WERO, 0x1000, 0);
+	prout(s->nx[0], PRPATH_PR_OUT_RESERVE, PRPATH_PR_TYPE_WERO, 0x1000, 0);
 }
 
 static double time_mix(struct setup *s, int mix, long iters)
@@ -121,12 +121,12 @@ static double time_mix(struct setup *s, int mix, long iters)
 	t0 = now_ns();
 	for (long i = 0; i < iters; i++) {
 		if (mix == 0)
-			run(s->nx[1], cdb, 10, NULL, 0, buf, sizeof(buf), SCSI_STATUS_GOOD);
+			run(s->nx[1], cdb, 10, NULL, 0, buf, sizeof(buf), PRPATH_SCSI_STATUS_GOOD);
 		else if (mix == 1)
 			run(s->stranger, cdb, 10, buf, sizeof(buf), NULL, 0,
-			    SCSI_STATUS_RESERVATION_CONFLICT);
+			    PRPATH_SCSI_STATUS_RESERVATION_CONFLICT);
 		else
-			run(s->nx[1], cdb, 6, NULL, 0, NULL, 0, SCSI_STATUS_GOOD);
+			run(s->nx[1], cdb, 6, NULL, 0, NULL, 0, PRPATH_SCSI_STATUS_GOOD);
 	}
 	return (now_ns() - t0) / (double)iters;
 }

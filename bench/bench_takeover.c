@@ -91,7 +91,7 @@ static int read_resv(struct prpath_dev *d, unsigned path)
 	int rc;
 
 	memset(&io, 0, sizeof(io));
-	rc = prpath_cdb_pr_in(io.cdb, sizeof(io.cdb), PR_IN_READ_RESERVATION,
+	rc = prpath_cdb_pr_in(io.cdb, sizeof(io.cdb), PRPATH_PR_IN_READ_RESERVATION,
 			      sizeof(buf));
 	if (rc < 0)
 		return rc;
@@ -140,9 +140,9 @@ static int one(unsigned n, unsigned lat_us, double *t_mp, double *t_serial)
 	t0 = now_s();
 	rc = read_resv(b, 0);
 	for (i = 0; i < n && !rc; i++)
-		rc = prout(b, i, PR_OUT_REGISTER_AND_IGNORE, 0, 0, KB);
+		rc = prout(b, i, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, KB);
 	if (!rc)
-		rc = prout(b, 0, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WERO, KB, KA);
+		rc = prout(b, 0, PRPATH_PR_OUT_PREEMPT_AND_ABORT, PRPATH_PR_TYPE_WERO, KB, KA);
 	*t_serial = now_s() - t0;
 out:
 	prpath_dev_free(a);

@@ -37,7 +37,7 @@ static void check_state(struct prpath_nexus *nx)
 	struct prpath_full_status fs = { .desc = desc, .desc_cap = 16 };
 	struct prpath_cmd c;
 
-	for (unsigned sa = PR_IN_READ_KEYS; sa <= PR_IN_READ_FULL_STATUS; sa++) {
+	for (unsigned sa = PRPATH_PR_IN_READ_KEYS; sa <= PRPATH_PR_IN_READ_FULL_STATUS; sa++) {
 		memset(&c, 0, sizeof(c));
 		prpath_cdb_pr_in(cdb, sizeof(cdb), sa, sizeof(buf));
 		c.cdb = cdb;
@@ -48,13 +48,13 @@ static void check_state(struct prpath_nexus *nx)
 			abort();
 		/* a pending unit attention or an SPC-2 reservation may stand
 		 * in the way; that is allowed */
-		if (c.status != SCSI_STATUS_GOOD)
+		if (c.status != PRPATH_SCSI_STATUS_GOOD)
 			continue;
 		if (c.data_in_len > sizeof(buf))
 			abort();
-		if (sa == PR_IN_READ_KEYS && prpath_decode_read_keys(buf, c.data_in_len, &rk) != 0)
+		if (sa == PRPATH_PR_IN_READ_KEYS && prpath_decode_read_keys(buf, c.data_in_len, &rk) != 0)
 			abort();
-		if (sa == PR_IN_READ_FULL_STATUS &&
+		if (sa == PRPATH_PR_IN_READ_FULL_STATUS &&
 		    prpath_decode_read_full_status(buf, c.data_in_len, &fs) != 0)
 			abort();
 	}
@@ -118,13 +118,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (c.data_in_len > c.data_in_cap)
 			abort();
 		switch (c.status) {
-		case SCSI_STATUS_GOOD:
-		case SCSI_STATUS_CONDITION_MET:
-		case SCSI_STATUS_RESERVATION_CONFLICT:
+		case PRPATH_SCSI_STATUS_GOOD:
+		case PRPATH_SCSI_STATUS_CONDITION_MET:
+		case PRPATH_SCSI_STATUS_RESERVATION_CONFLICT:
 			if (c.sense_len)
 				abort();
 			break;
-		case SCSI_STATUS_CHECK_CONDITION:
+		case PRPATH_SCSI_STATUS_CHECK_CONDITION:
 			if (c.sense_len < 8 || c.sense_len > PRPATH_SENSE_MAX)
 				abort();
 			break;

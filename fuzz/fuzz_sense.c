@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the first byte doubles as a status for classification */
 	status = size ? data[0] : 0;
-	cat = prpath_sense_classify(SCSI_STATUS_CHECK_CONDITION, data, size, &c);
+	cat = prpath_sense_classify(PRPATH_SCSI_STATUS_CHECK_CONDITION, data, size, &c);
 	if (memcmp(&c, &s, sizeof(s)) != 0)
 		abort();
 	if (ret < 0 && cat != PRPATH_SENSE_OTHER)

@@ -477,7 +477,7 @@ static void print_raw(const struct prpath_io *io, const char *extra)
 {
 	struct prpath_sense s = { 0 };
 
-	if (io->status == SCSI_STATUS_CHECK_CONDITION)
+	if (io->status == PRPATH_SCSI_STATUS_CHECK_CONDITION)
 		prpath_sense_decode(io->sense, io->sense_len, &s);
 	printf("ok status=%02x sense=%x/%02x/%02x%s\n", io->status, s.key, s.asc,
 	       s.ascq, extra);
@@ -515,9 +515,9 @@ static void do_keys(unsigned i)
 	struct prpath_io io;
 	size_t k;
 
-	if (send_prin(i, PR_IN_READ_KEYS, buf, sizeof(buf), &io) < 0)
+	if (send_prin(i, PRPATH_PR_IN_READ_KEYS, buf, sizeof(buf), &io) < 0)
 		return;
-	if (io.status != SCSI_STATUS_GOOD) {
+	if (io.status != PRPATH_SCSI_STATUS_GOOD) {
 		print_raw(&io, "");
 		return;
 	}

@@ -150,31 +150,31 @@ static void test_pr_types(void **state)
 	assert_int_equal(prpath_pr_type_parse("18446744073709551621"), -EINVAL);
 	assert_int_equal(prpath_pr_type_parse("werox"), -EINVAL);
 
-	assert_true(prpath_pr_type_all_registrants(PR_TYPE_WEAR));
-	assert_true(prpath_pr_type_all_registrants(PR_TYPE_EAAR));
-	assert_false(prpath_pr_type_all_registrants(PR_TYPE_WERO));
-	assert_false(prpath_pr_type_all_registrants(PR_TYPE_WE));
-	assert_true(prpath_pr_type_registrants_only(PR_TYPE_WERO));
-	assert_true(prpath_pr_type_registrants_only(PR_TYPE_EARO));
-	assert_false(prpath_pr_type_registrants_only(PR_TYPE_EAAR));
-	assert_false(prpath_pr_type_registrants_only(PR_TYPE_EA));
+	assert_true(prpath_pr_type_all_registrants(PRPATH_PR_TYPE_WEAR));
+	assert_true(prpath_pr_type_all_registrants(PRPATH_PR_TYPE_EAAR));
+	assert_false(prpath_pr_type_all_registrants(PRPATH_PR_TYPE_WERO));
+	assert_false(prpath_pr_type_all_registrants(PRPATH_PR_TYPE_WE));
+	assert_true(prpath_pr_type_registrants_only(PRPATH_PR_TYPE_WERO));
+	assert_true(prpath_pr_type_registrants_only(PRPATH_PR_TYPE_EARO));
+	assert_false(prpath_pr_type_registrants_only(PRPATH_PR_TYPE_EAAR));
+	assert_false(prpath_pr_type_registrants_only(PRPATH_PR_TYPE_EA));
 }
 
 static void test_sa_names(void **state)
 {
 	(void)state;
-	assert_string_equal(prpath_prout_sa_name(PR_OUT_REGISTER), "REGISTER");
-	assert_string_equal(prpath_prout_sa_name(PR_OUT_PREEMPT_AND_ABORT),
+	assert_string_equal(prpath_prout_sa_name(PRPATH_PR_OUT_REGISTER), "REGISTER");
+	assert_string_equal(prpath_prout_sa_name(PRPATH_PR_OUT_PREEMPT_AND_ABORT),
 			    "PREEMPT AND ABORT");
-	assert_string_equal(prpath_prout_sa_name(PR_OUT_REGISTER_AND_IGNORE),
+	assert_string_equal(prpath_prout_sa_name(PRPATH_PR_OUT_REGISTER_AND_IGNORE),
 			    "REGISTER AND IGNORE EXISTING KEY");
-	assert_string_equal(prpath_prout_sa_name(PR_OUT_REGISTER_AND_MOVE),
+	assert_string_equal(prpath_prout_sa_name(PRPATH_PR_OUT_REGISTER_AND_MOVE),
 			    "REGISTER AND MOVE");
-	assert_string_equal(prpath_prout_sa_name(PR_OUT_REPLACE_LOST_RESERVATION),
+	assert_string_equal(prpath_prout_sa_name(PRPATH_PR_OUT_REPLACE_LOST_RESERVATION),
 			    "REPLACE LOST RESERVATION");
 	assert_string_equal(prpath_prout_sa_name(9), "UNKNOWN PR OUT SERVICE ACTION");
-	assert_string_equal(prpath_prin_sa_name(PR_IN_READ_KEYS), "READ KEYS");
-	assert_string_equal(prpath_prin_sa_name(PR_IN_READ_FULL_STATUS),
+	assert_string_equal(prpath_prin_sa_name(PRPATH_PR_IN_READ_KEYS), "READ KEYS");
+	assert_string_equal(prpath_prin_sa_name(PRPATH_PR_IN_READ_FULL_STATUS),
 			    "READ FULL STATUS");
 	assert_string_equal(prpath_prin_sa_name(4), "UNKNOWN PR IN SERVICE ACTION");
 }
@@ -190,13 +190,13 @@ static void test_cdb_pr(void **state)
 
 	(void)state;
 	memset(cdb, 0xaa, sizeof(cdb));
-	assert_int_equal(prpath_cdb_pr_in(cdb, sizeof(cdb), PR_IN_READ_FULL_STATUS, 0x1234), 10);
+	assert_int_equal(prpath_cdb_pr_in(cdb, sizeof(cdb), PRPATH_PR_IN_READ_FULL_STATUS, 0x1234), 10);
 	assert_memory_equal(cdb, in, 10);
 	memset(cdb, 0xaa, sizeof(cdb));
-	assert_int_equal(prpath_cdb_pr_out(cdb, 10, PR_OUT_RESERVE, 0, PR_TYPE_WERO, 24), 10);
+	assert_int_equal(prpath_cdb_pr_out(cdb, 10, PRPATH_PR_OUT_RESERVE, 0, PRPATH_PR_TYPE_WERO, 24), 10);
 	assert_memory_equal(cdb, out, 10);
-	assert_int_equal(prpath_cdb_pr_out(cdb, 10, PR_OUT_REGISTER_AND_MOVE, 0,
-					   PR_TYPE_EAAR, 0x01020304), 10);
+	assert_int_equal(prpath_cdb_pr_out(cdb, 10, PRPATH_PR_OUT_REGISTER_AND_MOVE, 0,
+					   PRPATH_PR_TYPE_EAAR, 0x01020304), 10);
 	assert_memory_equal(cdb, out2, 10);
 	assert_int_equal(prpath_cdb_pr_in(cdb, 9, 0, 8), -ENOSPC);
 	assert_int_equal(prpath_cdb_pr_out(cdb, 9, 0, 0, 0, 24), -ENOSPC);
@@ -803,7 +803,7 @@ static void test_read_reservation(void **state)
 	assert_true(rr.reserved);
 	assert_int_equal(rr.key, 0xdeadbeef00000001ull);
 	assert_int_equal(rr.scope, 0);
-	assert_int_equal(rr.type, PR_TYPE_WERO);
+	assert_int_equal(rr.type, PRPATH_PR_TYPE_WERO);
 	assert_false(rr.truncated);
 	for (size_t n = 0; n < 24; n++) {
 		uint8_t *c = dup_exact(res, n);
@@ -816,7 +816,7 @@ static void test_read_reservation(void **state)
 			assert_true(rr.reserved);
 			assert_true(rr.truncated);
 			assert_int_equal(rr.key, n >= 16 ? 0xdeadbeef00000001ull : 0);
-			assert_int_equal(rr.type, n >= 22 ? PR_TYPE_WERO : 0);
+			assert_int_equal(rr.type, n >= 22 ? PRPATH_PR_TYPE_WERO : 0);
 		}
 		free(c);
 	}
@@ -829,7 +829,7 @@ static void test_read_reservation(void **state)
 	b[21] = 0x08;
 	assert_int_equal(prpath_decode_read_reservation(b, 24, &rr), 0);
 	assert_int_equal(rr.key, 0);
-	assert_int_equal(rr.type, PR_TYPE_EAAR);
+	assert_int_equal(rr.type, PRPATH_PR_TYPE_EAAR);
 	b[21] = 0x17; /* scope 1, type 7 */
 	assert_int_equal(prpath_decode_read_reservation(b, 24, &rr), 0);
 	assert_int_equal(rr.scope, 1);
@@ -927,7 +927,7 @@ static void test_read_full_status(void **state)
 	assert_true(desc[0].r_holder);
 	assert_false(desc[0].all_tg_pt);
 	assert_int_equal(desc[0].scope, 0);
-	assert_int_equal(desc[0].type, PR_TYPE_WERO);
+	assert_int_equal(desc[0].type, PRPATH_PR_TYPE_WERO);
 	assert_int_equal(desc[0].rel_tgt_port, 1);
 	assert_true(desc[0].tid_valid);
 	assert_int_equal(desc[0].tid.format, 1);
@@ -1034,7 +1034,7 @@ static void test_sense_fixed(void **state)
 	assert_true(s.valid);
 	assert_false(s.descriptor);
 	assert_false(s.deferred);
-	assert_int_equal(s.key, SCSI_SK_UNIT_ATTENTION);
+	assert_int_equal(s.key, PRPATH_SCSI_SK_UNIT_ATTENTION);
 	assert_int_equal(s.asc, 0x2a);
 	assert_int_equal(s.ascq, 0x05);
 	assert_true(s.info_valid);
@@ -1049,7 +1049,7 @@ static void test_sense_fixed(void **state)
 			assert_false(s.valid);
 		} else {
 			assert_int_equal(ret, 0);
-			assert_int_equal(s.key, SCSI_SK_UNIT_ATTENTION);
+			assert_int_equal(s.key, PRPATH_SCSI_SK_UNIT_ATTENTION);
 			assert_int_equal(s.asc, n >= 13 ? 0x2a : 0);
 			assert_int_equal(s.ascq, n >= 14 ? 0x05 : 0);
 			assert_int_equal(s.info_valid, n >= 7);
@@ -1065,7 +1065,7 @@ static void test_sense_fixed(void **state)
 	assert_int_equal(prpath_sense_decode(b, 18, &s), 0);
 	assert_true(s.deferred);
 	assert_false(s.info_valid);
-	assert_int_equal(s.key, SCSI_SK_MEDIUM_ERROR);
+	assert_int_equal(s.key, PRPATH_SCSI_SK_MEDIUM_ERROR);
 	assert_int_equal(s.asc, 0x0c);
 	/* ADDITIONAL SENSE LENGTH too small to hold ASC: no ASC */
 	b[7] = 4;
@@ -1107,7 +1107,7 @@ static void test_sense_descriptor(void **state)
 	assert_true(s.valid);
 	assert_true(s.descriptor);
 	assert_false(s.deferred);
-	assert_int_equal(s.key, SCSI_SK_ILLEGAL_REQUEST);
+	assert_int_equal(s.key, PRPATH_SCSI_SK_ILLEGAL_REQUEST);
 	assert_int_equal(s.asc, 0x24);
 	assert_int_equal(s.ascq, 0x00);
 	assert_true(s.info_valid);
@@ -1147,7 +1147,7 @@ static void test_sense_descriptor(void **state)
 		assert_int_equal(prpath_sense_decode(c, 24, &s), 0);
 		assert_true(s.deferred);
 		assert_true(s.descriptor);
-		assert_int_equal(s.key, SCSI_SK_ABORTED_COMMAND);
+		assert_int_equal(s.key, PRPATH_SCSI_SK_ABORTED_COMMAND);
 		assert_int_equal(s.asc, 0x47);
 		assert_true(s.info_valid);
 		assert_int_equal(s.info, 42);
@@ -1179,59 +1179,59 @@ static void test_sense_classify(void **state)
 	uint8_t b[18];
 
 	(void)state;
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_GOOD, NULL, 0, &s),
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_GOOD, NULL, 0, &s),
 			 PRPATH_SENSE_OK);
 	assert_false(s.valid);
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_CONDITION_MET, NULL, 0, NULL),
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_CONDITION_MET, NULL, 0, NULL),
 			 PRPATH_SENSE_OK);
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_RESERVATION_CONFLICT, NULL, 0, &s),
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_RESERVATION_CONFLICT, NULL, 0, &s),
 			 PRPATH_SENSE_RESERVATION_CONFLICT);
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_BUSY, NULL, 0, &s),
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_BUSY, NULL, 0, &s),
 			 PRPATH_SENSE_BUSY);
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_TASK_SET_FULL, NULL, 0, &s),
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_TASK_SET_FULL, NULL, 0, &s),
 			 PRPATH_SENSE_BUSY);
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_TASK_ABORTED, NULL, 0, &s),
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_TASK_ABORTED, NULL, 0, &s),
 			 PRPATH_SENSE_ABORTED);
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_ACA_ACTIVE, NULL, 0, &s),
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_ACA_ACTIVE, NULL, 0, &s),
 			 PRPATH_SENSE_OTHER);
 	assert_int_equal(prpath_sense_classify(0x22, NULL, 0, &s), PRPATH_SENSE_OTHER);
 
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_CHECK_CONDITION,
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_CHECK_CONDITION,
 					       sense_fixed_ua, 18, &s),
 			 PRPATH_SENSE_UNIT_ATTENTION);
 	assert_true(s.valid);
-	assert_int_equal(s.asc << 8 | s.ascq, SCSI_ASCQ_REGISTRATIONS_PREEMPTED);
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_CHECK_CONDITION,
+	assert_int_equal(s.asc << 8 | s.ascq, PRPATH_SCSI_ASCQ_REGISTRATIONS_PREEMPTED);
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_CHECK_CONDITION,
 					       sense_desc_ill, 20, &s),
 			 PRPATH_SENSE_ILLEGAL_REQUEST);
 	assert_true(s.descriptor);
 	/* undecodable sense on CHECK CONDITION */
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_CHECK_CONDITION, NULL, 0, &s),
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_CHECK_CONDITION, NULL, 0, &s),
 			 PRPATH_SENSE_OTHER);
 	assert_false(s.valid);
 	memset(b, 0, sizeof(b));
 	b[0] = 0x12;
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_CHECK_CONDITION, b, 18, &s),
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_CHECK_CONDITION, b, 18, &s),
 			 PRPATH_SENSE_OTHER);
 
 	static const struct {
 		uint8_t key;
 		enum prpath_sense_cat cat;
 	} keys[] = {
-		{ SCSI_SK_NO_SENSE, PRPATH_SENSE_OTHER },
-		{ SCSI_SK_RECOVERED_ERROR, PRPATH_SENSE_RECOVERED },
-		{ SCSI_SK_NOT_READY, PRPATH_SENSE_NOT_READY },
-		{ SCSI_SK_MEDIUM_ERROR, PRPATH_SENSE_MEDIUM },
-		{ SCSI_SK_HARDWARE_ERROR, PRPATH_SENSE_MEDIUM },
-		{ SCSI_SK_ILLEGAL_REQUEST, PRPATH_SENSE_ILLEGAL_REQUEST },
-		{ SCSI_SK_UNIT_ATTENTION, PRPATH_SENSE_UNIT_ATTENTION },
-		{ SCSI_SK_DATA_PROTECT, PRPATH_SENSE_OTHER },
-		{ SCSI_SK_ABORTED_COMMAND, PRPATH_SENSE_ABORTED },
-		{ SCSI_SK_MISCOMPARE, PRPATH_SENSE_MISCOMPARE },
+		{ PRPATH_SCSI_SK_NO_SENSE, PRPATH_SENSE_OTHER },
+		{ PRPATH_SCSI_SK_RECOVERED_ERROR, PRPATH_SENSE_RECOVERED },
+		{ PRPATH_SCSI_SK_NOT_READY, PRPATH_SENSE_NOT_READY },
+		{ PRPATH_SCSI_SK_MEDIUM_ERROR, PRPATH_SENSE_MEDIUM },
+		{ PRPATH_SCSI_SK_HARDWARE_ERROR, PRPATH_SENSE_MEDIUM },
+		{ PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SENSE_ILLEGAL_REQUEST },
+		{ PRPATH_SCSI_SK_UNIT_ATTENTION, PRPATH_SENSE_UNIT_ATTENTION },
+		{ PRPATH_SCSI_SK_DATA_PROTECT, PRPATH_SENSE_OTHER },
+		{ PRPATH_SCSI_SK_ABORTED_COMMAND, PRPATH_SENSE_ABORTED },
+		{ PRPATH_SCSI_SK_MISCOMPARE, PRPATH_SENSE_MISCOMPARE },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		assert_int_equal(prpath_sense_build_fixed(b, sizeof(b), keys[i].key, 0x04, 0x03), 18);
-		assert_int_equal(prpath_sense_classify(SCSI_STATUS_CHECK_CONDITION, b, 18, &s),
+		assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_CHECK_CONDITION, b, 18, &s),
 				 keys[i].cat);
 		assert_int_equal(s.key, keys[i].key);
 		assert_int_equal(s.asc, 0x04);
@@ -1239,7 +1239,7 @@ static void test_sense_classify(void **state)
 	}
 	/* a deferred error keeps its category and says so */
 	b[0] = 0x71;
-	assert_int_equal(prpath_sense_classify(SCSI_STATUS_CHECK_CONDITION, b, 18, &s),
+	assert_int_equal(prpath_sense_classify(PRPATH_SCSI_STATUS_CHECK_CONDITION, b, 18, &s),
 			 PRPATH_SENSE_MISCOMPARE);
 	assert_true(s.deferred);
 }
@@ -1251,22 +1251,22 @@ static void test_sense_build_and_names(void **state)
 		0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x26, 0x04, 0, 0, 0, 0,
 	};
 	static const uint16_t ours[] = {
-		SCSI_ASCQ_NONE, SCSI_ASCQ_LUN_NOT_READY_MANUAL, SCSI_ASCQ_WRITE_ERROR,
-		SCSI_ASCQ_MISCOMPARE_DURING_VERIFY, SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR,
-		SCSI_ASCQ_INVALID_OPCODE, SCSI_ASCQ_LBA_OUT_OF_RANGE,
-		SCSI_ASCQ_INVALID_FIELD_IN_CDB, SCSI_ASCQ_LU_NOT_SUPPORTED,
-		SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST, SCSI_ASCQ_INVALID_RELEASE_OF_PR,
-		SCSI_ASCQ_POWER_ON_RESET, SCSI_ASCQ_BUS_DEVICE_RESET,
-		SCSI_ASCQ_I_T_NEXUS_LOSS, SCSI_ASCQ_PARAMETERS_CHANGED,
-		SCSI_ASCQ_RESERVATIONS_PREEMPTED, SCSI_ASCQ_RESERVATIONS_RELEASED,
-		SCSI_ASCQ_REGISTRATIONS_PREEMPTED, SCSI_ASCQ_COMMANDS_CLEARED_BY_ANOTHER,
-		SCSI_ASCQ_SAVING_PARAMS_UNSUPPORTED, SCSI_ASCQ_REPORTED_LUNS_CHANGED,
-		SCSI_ASCQ_INTERNAL_TARGET_FAILURE, SCSI_ASCQ_INSUFFICIENT_REG_RESOURCES,
+		PRPATH_SCSI_ASCQ_NONE, PRPATH_SCSI_ASCQ_LUN_NOT_READY_MANUAL, PRPATH_SCSI_ASCQ_WRITE_ERROR,
+		PRPATH_SCSI_ASCQ_MISCOMPARE_DURING_VERIFY, PRPATH_SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR,
+		PRPATH_SCSI_ASCQ_INVALID_OPCODE, PRPATH_SCSI_ASCQ_LBA_OUT_OF_RANGE,
+		PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB, PRPATH_SCSI_ASCQ_LU_NOT_SUPPORTED,
+		PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST, PRPATH_SCSI_ASCQ_INVALID_RELEASE_OF_PR,
+		PRPATH_SCSI_ASCQ_POWER_ON_RESET, PRPATH_SCSI_ASCQ_BUS_DEVICE_RESET,
+		PRPATH_SCSI_ASCQ_I_T_NEXUS_LOSS, PRPATH_SCSI_ASCQ_PARAMETERS_CHANGED,
+		PRPATH_SCSI_ASCQ_RESERVATIONS_PREEMPTED, PRPATH_SCSI_ASCQ_RESERVATIONS_RELEASED,
+		PRPATH_SCSI_ASCQ_REGISTRATIONS_PREEMPTED, PRPATH_SCSI_ASCQ_COMMANDS_CLEARED_BY_ANOTHER,
+		PRPATH_SCSI_ASCQ_SAVING_PARAMS_UNSUPPORTED, PRPATH_SCSI_ASCQ_REPORTED_LUNS_CHANGED,
+		PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE, PRPATH_SCSI_ASCQ_INSUFFICIENT_REG_RESOURCES,
 	};
 
 	(void)state;
 	memset(b, 0xaa, sizeof(b));
-	assert_int_equal(prpath_sense_build_fixed(b, sizeof(b), SCSI_SK_ILLEGAL_REQUEST,
+	assert_int_equal(prpath_sense_build_fixed(b, sizeof(b), PRPATH_SCSI_SK_ILLEGAL_REQUEST,
 						  0x26, 0x04), 18);
 	assert_memory_equal(b, exp, 18);
 	assert_int_equal(b[18], 0xaa);
@@ -1291,14 +1291,14 @@ static void test_sense_build_and_names(void **state)
 	assert_string_equal(prpath_asc_name(0x80, 0x01),
 			    "VENDOR SPECIFIC ADDITIONAL SENSE CODE");
 
-	assert_string_equal(prpath_sense_key_name(SCSI_SK_UNIT_ATTENTION), "UNIT ATTENTION");
-	assert_string_equal(prpath_sense_key_name(SCSI_SK_MISCOMPARE), "MISCOMPARE");
+	assert_string_equal(prpath_sense_key_name(PRPATH_SCSI_SK_UNIT_ATTENTION), "UNIT ATTENTION");
+	assert_string_equal(prpath_sense_key_name(PRPATH_SCSI_SK_MISCOMPARE), "MISCOMPARE");
 	assert_string_equal(prpath_sense_key_name(0x10), "INVALID SENSE KEY");
 	for (unsigned k = 0; k < 256; k++)
 		assert_non_null(prpath_sense_key_name((uint8_t)k));
-	assert_string_equal(prpath_status_name(SCSI_STATUS_RESERVATION_CONFLICT),
+	assert_string_equal(prpath_status_name(PRPATH_SCSI_STATUS_RESERVATION_CONFLICT),
 			    "RESERVATION CONFLICT");
-	assert_string_equal(prpath_status_name(SCSI_STATUS_GOOD), "GOOD");
+	assert_string_equal(prpath_status_name(PRPATH_SCSI_STATUS_GOOD), "GOOD");
 	assert_string_equal(prpath_status_name(0x22), "UNKNOWN STATUS");
 	assert_string_equal(prpath_sense_cat_name(PRPATH_SENSE_RESERVATION_CONFLICT),
 			    "reservation conflict");
@@ -1392,21 +1392,21 @@ static void test_vpd83(void **state)
 	(void)state;
 	assert_int_equal(prpath_get_be16(vpd83 + 2), sizeof(vpd83) - 4);
 	assert_int_equal(prpath_vpd83_next(vpd83, sizeof(vpd83), &off, &d), 1);
-	assert_int_equal(d.type, SCSI_DESIG_T10);
+	assert_int_equal(d.type, PRPATH_SCSI_DESIG_T10);
 	assert_int_equal(d.code_set, 2);
-	assert_int_equal(d.association, SCSI_ASSOC_LU);
+	assert_int_equal(d.association, PRPATH_SCSI_ASSOC_LU);
 	assert_int_equal(d.len, 12);
 	assert_ptr_equal(d.id, vpd83 + 8);
 	assert_int_equal(prpath_vpd83_next(vpd83, sizeof(vpd83), &off, &d), 1);
-	assert_int_equal(d.type, SCSI_DESIG_NAA);
+	assert_int_equal(d.type, PRPATH_SCSI_DESIG_NAA);
 	assert_int_equal(d.protocol, 5);
 	assert_true(d.piv);
 	assert_int_equal(d.code_set, 1);
 	assert_int_equal(prpath_vpd83_next(vpd83, sizeof(vpd83), &off, &d), 1);
-	assert_int_equal(d.type, SCSI_DESIG_REL_TGT_PORT);
-	assert_int_equal(d.association, SCSI_ASSOC_TARGET_PORT);
+	assert_int_equal(d.type, PRPATH_SCSI_DESIG_REL_TGT_PORT);
+	assert_int_equal(d.association, PRPATH_SCSI_ASSOC_TARGET_PORT);
 	assert_int_equal(prpath_vpd83_next(vpd83, sizeof(vpd83), &off, &d), 1);
-	assert_int_equal(d.type, SCSI_DESIG_SCSI_NAME);
+	assert_int_equal(d.type, PRPATH_SCSI_DESIG_SCSI_NAME);
 	assert_int_equal(prpath_vpd83_next(vpd83, sizeof(vpd83), &off, &d), 0);
 	assert_int_equal(prpath_vpd83_next(vpd83, sizeof(vpd83), &off, &d), 0);
 

@@ -116,17 +116,17 @@ static void run(struct prpath_nexus *nx, struct prpath_cmd *c, const uint8_t *cd
 
 static void assert_good(const struct prpath_cmd *c)
 {
-	if (c->status != SCSI_STATUS_GOOD && c->sense_len >= 14)
+	if (c->status != PRPATH_SCSI_STATUS_GOOD && c->sense_len >= 14)
 		print_error("status %02x sense %x/%02x/%02x\n", c->status,
 			    c->sense[2] & 0xf, c->sense[12], c->sense[13]);
-	assert_int_equal(c->status, SCSI_STATUS_GOOD);
+	assert_int_equal(c->status, PRPATH_SCSI_STATUS_GOOD);
 }
 
 static void assert_sense(const struct prpath_cmd *c, uint8_t key, uint16_t ascq)
 {
 	struct prpath_sense s;
 
-	assert_int_equal(c->status, SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(c->status, PRPATH_SCSI_STATUS_CHECK_CONDITION);
 	assert_int_equal(prpath_sense_decode(c->sense, c->sense_len, &s), 0);
 	assert_int_equal(s.key, key);
 	assert_int_equal(s.asc, ascq >> 8);
@@ -135,7 +135,7 @@ static void assert_sense(const struct prpath_cmd *c, uint8_t key, uint16_t ascq)
 
 static void assert_illegal(const struct prpath_cmd *c, uint16_t ascq)
 {
-	assert_sense(c, SCSI_SK_ILLEGAL_REQUEST, ascq);
+	assert_sense(c, PRPATH_SCSI_SK_ILLEGAL_REQUEST, ascq);
 }
 
 static void cdb_rw(uint8_t *cdb, size_t len, uint8_t op, uint64_t lba, uint32_t n)
@@ -177,7 +177,7 @@ static void do_write(struct prpath_nexus *nx, uint64_t lba, uint32_t n,
 	struct prpath_cmd c;
 	uint8_t cdb[16];
 
-	cdb_rw(cdb, 16, SCSI_OP_WRITE16, lba, n);
+	cdb_rw(cdb, 16, PRPATH_SCSI_OP_WRITE16, lba, n);
 	run(nx, &c, cdb, 16, data, (size_t)n * BS, NULL, 0);
 	assert_good(&c);
 }
@@ -188,7 +188,7 @@ static void do_read(struct prpath_nexus *nx, uint64_t lba, uint32_t n,
 	struct prpath_cmd c;
 	uint8_t cdb[16];
 
-	cdb_rw(cdb, 10, SCSI_OP_READ10, lba, n);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_READ10, lba, n);
 	run(nx, &c, cdb, 10, NULL, 0, data, (size_t)n * BS);
 	assert_good(&c);
 	assert_int_equal(c.data_in_len, (size_t)n * BS);
@@ -228,10 +228,10 @@ static bool fs_has_holes(const char *dir)
 static void test_read_write_all_sizes(void **state)
 {
 	static const struct { uint8_t wop, rop; size_t len; } v[] = {
-		{ SCSI_OP_WRITE6, SCSI_OP_READ6, 6 },
-		{ SCSI_OP_WRITE10, SCSI_OP_READ10, 10 },
-		{ SCSI_OP_WRITE12, SCSI_OP_READ12, 12 },
-		{ SCSI_OP_WRITE16, SCSI_OP_READ16, 16 },
+		{ PRPATH_SCSI_OP_WRITE6, PRPATH_SCSI_OP_READ6, 6 },
+		{ PRPATH_SCSI_OP_WRITE10, PRPATH_SCSI_OP_READ10, 10 },
+		{ PRPATH_SCSI_OP_WRITE12, PRPATH_SCSI_OP_READ12, 12 },
+		{ PRPATH_SCSI_OP_WRITE16, PRPATH_SCSI_OP_READ16, 16 },
 	};
 	struct env *e = *state;
 	uint8_t out[4 * BS], in[4 * BS + 100], cdb[16];
@@ -257,7 +257,7 @@ static void test_read_write_all_sizes(void **state)
 	}
 	/* FUA and DPO accepted */
 	fill(out, BS, 9);
-	cdb_rw(cdb, 10, SCSI_OP_WRITE10, 100, 1);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_WRITE10, 100, 1);
 	cdb[1] = 0x18;
 	run(e->nx, &c, cdb, 10, out, BS, NULL, 0);
 	assert_good(&c);
@@ -275,18 +275,18 @@ static void test_rw6_zero_is_256(void **state)
 	assert_non_null(out);
 	assert_non_null(in);
 	fill(out, 256 * BS, 77);
-	cdb_rw(cdb, 6, SCSI_OP_WRITE6, 300, 0);
+	cdb_rw(cdb, 6, PRPATH_SCSI_OP_WRITE6, 300, 0);
 	run(e->nx, &c, cdb, 6, out, 256 * BS, NULL, 0);
 	assert_good(&c);
-	cdb_rw(cdb, 6, SCSI_OP_READ6, 300, 0);
+	cdb_rw(cdb, 6, PRPATH_SCSI_OP_READ6, 300, 0);
 	run(e->nx, &c, cdb, 6, NULL, 0, in, 257 * BS);
 	assert_good(&c);
 	assert_int_equal(c.data_in_len, 256 * BS);
 	assert_memory_equal(in, out, 256 * BS);
 	/* a WRITE(6) of 256 blocks with one block of data: refused, no write */
-	cdb_rw(cdb, 6, SCSI_OP_WRITE6, 0, 0);
+	cdb_rw(cdb, 6, PRPATH_SCSI_OP_WRITE6, 0, 0);
 	run(e->nx, &c, cdb, 6, out, BS, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	free(out);
 	free(in);
 }
@@ -295,9 +295,9 @@ static void test_transfer_length_zero(void **state)
 {
 	struct env *e = *state;
 	static const uint8_t ops[][2] = {
-		{ SCSI_OP_READ10, 10 }, { SCSI_OP_READ12, 12 }, { SCSI_OP_READ16, 16 },
-		{ SCSI_OP_WRITE10, 10 }, { SCSI_OP_WRITE12, 12 }, { SCSI_OP_WRITE16, 16 },
-		{ SCSI_OP_VERIFY10, 10 }, { SCSI_OP_WRITE_VERIFY16, 16 },
+		{ PRPATH_SCSI_OP_READ10, 10 }, { PRPATH_SCSI_OP_READ12, 12 }, { PRPATH_SCSI_OP_READ16, 16 },
+		{ PRPATH_SCSI_OP_WRITE10, 10 }, { PRPATH_SCSI_OP_WRITE12, 12 }, { PRPATH_SCSI_OP_WRITE16, 16 },
+		{ PRPATH_SCSI_OP_VERIFY10, 10 }, { PRPATH_SCSI_OP_WRITE_VERIFY16, 16 },
 	};
 	uint8_t in[BS], cdb[16];
 	struct prpath_cmd c;
@@ -318,9 +318,9 @@ static void test_short_data_out(void **state)
 	struct prpath_cmd c;
 
 	memset(out, 0x5a, sizeof(out));
-	cdb_rw(cdb, 10, SCSI_OP_WRITE10, 0, 2);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_WRITE10, 0, 2);
 	run(e->nx, &c, cdb, 10, out, BS, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	do_read(e->nx, 0, 1, out);
 	assert_true(is_zero(out, BS));
 }
@@ -331,14 +331,14 @@ static void test_protect_fields_refused(void **state)
 	uint8_t buf[BS], cdb[16];
 	struct prpath_cmd c;
 
-	cdb_rw(cdb, 10, SCSI_OP_READ10, 0, 1);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_READ10, 0, 1);
 	cdb[1] = 0x20; /* RDPROTECT=1 */
 	run(e->nx, &c, cdb, 10, NULL, 0, buf, sizeof(buf));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
-	cdb_rw(cdb, 16, SCSI_OP_WRITE16, 0, 1);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	cdb_rw(cdb, 16, PRPATH_SCSI_OP_WRITE16, 0, 1);
 	cdb[1] = 0x40; /* WRPROTECT=2 */
 	run(e->nx, &c, cdb, 16, buf, sizeof(buf), NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 static void test_max_transfer_length(void **state)
@@ -348,9 +348,9 @@ static void test_max_transfer_length(void **state)
 	struct prpath_cmd c;
 
 	/* more than MAXIMUM TRANSFER LENGTH: 05/24/00 even within range */
-	cdb_rw(cdb, 16, SCSI_OP_READ16, 0, DS_MAX_XFER_BYTES / BS + 1);
+	cdb_rw(cdb, 16, PRPATH_SCSI_OP_READ16, 0, DS_MAX_XFER_BYTES / BS + 1);
 	run(e->nx, &c, cdb, 16, NULL, 0, in, sizeof(in));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 /* Every block command on a range beyond the end: 05/21/00. */
@@ -360,15 +360,15 @@ static void test_lba_out_of_range(void **state)
 	uint8_t buf[2 * BS], cdb[16], plist[24];
 	struct prpath_cmd c;
 	static const struct { uint8_t op, len; } v[] = {
-		{ SCSI_OP_READ6, 6 }, { SCSI_OP_READ10, 10 }, { SCSI_OP_READ12, 12 },
-		{ SCSI_OP_READ16, 16 }, { SCSI_OP_WRITE6, 6 }, { SCSI_OP_WRITE10, 10 },
-		{ SCSI_OP_WRITE12, 12 }, { SCSI_OP_WRITE16, 16 },
-		{ SCSI_OP_VERIFY10, 10 }, { SCSI_OP_VERIFY12, 12 }, { SCSI_OP_VERIFY16, 16 },
-		{ SCSI_OP_WRITE_VERIFY10, 10 }, { SCSI_OP_WRITE_VERIFY12, 12 },
-		{ SCSI_OP_WRITE_VERIFY16, 16 }, { SCSI_OP_PRE_FETCH10, 10 },
-		{ SCSI_OP_PRE_FETCH16, 16 }, { SCSI_OP_SYNCHRONIZE_CACHE10, 10 },
-		{ SCSI_OP_SYNCHRONIZE_CACHE16, 16 }, { SCSI_OP_WRITE_SAME10, 10 },
-		{ SCSI_OP_WRITE_SAME16, 16 },
+		{ PRPATH_SCSI_OP_READ6, 6 }, { PRPATH_SCSI_OP_READ10, 10 }, { PRPATH_SCSI_OP_READ12, 12 },
+		{ PRPATH_SCSI_OP_READ16, 16 }, { PRPATH_SCSI_OP_WRITE6, 6 }, { PRPATH_SCSI_OP_WRITE10, 10 },
+		{ PRPATH_SCSI_OP_WRITE12, 12 }, { PRPATH_SCSI_OP_WRITE16, 16 },
+		{ PRPATH_SCSI_OP_VERIFY10, 10 }, { PRPATH_SCSI_OP_VERIFY12, 12 }, { PRPATH_SCSI_OP_VERIFY16, 16 },
+		{ PRPATH_SCSI_OP_WRITE_VERIFY10, 10 }, { PRPATH_SCSI_OP_WRITE_VERIFY12, 12 },
+		{ PRPATH_SCSI_OP_WRITE_VERIFY16, 16 }, { PRPATH_SCSI_OP_PRE_FETCH10, 10 },
+		{ PRPATH_SCSI_OP_PRE_FETCH16, 16 }, { PRPATH_SCSI_OP_SYNCHRONIZE_CACHE10, 10 },
+		{ PRPATH_SCSI_OP_SYNCHRONIZE_CACHE16, 16 }, { PRPATH_SCSI_OP_WRITE_SAME10, 10 },
+		{ PRPATH_SCSI_OP_WRITE_SAME16, 16 },
 	};
 	size_t i;
 
@@ -377,35 +377,35 @@ static void test_lba_out_of_range(void **state)
 		/* last block + one more */
 		cdb_rw(cdb, v[i].len, v[i].op, NBLOCKS - 1, 2);
 		run(e->nx, &c, cdb, v[i].len, buf, sizeof(buf), buf, sizeof(buf));
-		assert_illegal(&c, SCSI_ASCQ_LBA_OUT_OF_RANGE);
+		assert_illegal(&c, PRPATH_SCSI_ASCQ_LBA_OUT_OF_RANGE);
 	}
 	/* 64-bit wrap-around */
-	cdb_rw(cdb, 16, SCSI_OP_READ16, UINT64_MAX, 2);
+	cdb_rw(cdb, 16, PRPATH_SCSI_OP_READ16, UINT64_MAX, 2);
 	run(e->nx, &c, cdb, 16, NULL, 0, buf, sizeof(buf));
-	assert_illegal(&c, SCSI_ASCQ_LBA_OUT_OF_RANGE);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_LBA_OUT_OF_RANGE);
 	/* zero blocks: at the end is fine, past it is not */
-	cdb_rw(cdb, 10, SCSI_OP_READ10, NBLOCKS, 0);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_READ10, NBLOCKS, 0);
 	run(e->nx, &c, cdb, 10, NULL, 0, buf, sizeof(buf));
 	assert_good(&c);
-	cdb_rw(cdb, 10, SCSI_OP_READ10, NBLOCKS + 1, 0);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_READ10, NBLOCKS + 1, 0);
 	run(e->nx, &c, cdb, 10, NULL, 0, buf, sizeof(buf));
-	assert_illegal(&c, SCSI_ASCQ_LBA_OUT_OF_RANGE);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_LBA_OUT_OF_RANGE);
 	/* the last block itself is in range */
-	cdb_rw(cdb, 10, SCSI_OP_READ10, NBLOCKS - 1, 1);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_READ10, NBLOCKS - 1, 1);
 	run(e->nx, &c, cdb, 10, NULL, 0, buf, sizeof(buf));
 	assert_good(&c);
 
 	/* COMPARE AND WRITE */
 	memset(cdb, 0, 16);
-	cdb[0] = SCSI_OP_COMPARE_AND_WRITE;
+	cdb[0] = PRPATH_SCSI_OP_COMPARE_AND_WRITE;
 	prpath_put_be64(cdb + 2, NBLOCKS);
 	cdb[13] = 1;
 	run(e->nx, &c, cdb, 16, buf, sizeof(buf), NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_LBA_OUT_OF_RANGE);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_LBA_OUT_OF_RANGE);
 
 	/* UNMAP descriptor */
 	memset(cdb, 0, 16);
-	cdb[0] = SCSI_OP_UNMAP;
+	cdb[0] = PRPATH_SCSI_OP_UNMAP;
 	prpath_put_be16(cdb + 7, sizeof(plist));
 	memset(plist, 0, sizeof(plist));
 	prpath_put_be16(plist, 22);
@@ -413,16 +413,16 @@ static void test_lba_out_of_range(void **state)
 	prpath_put_be64(plist + 8, NBLOCKS - 4);
 	prpath_put_be32(plist + 16, 5);
 	run(e->nx, &c, cdb, 10, plist, sizeof(plist), NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_LBA_OUT_OF_RANGE);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_LBA_OUT_OF_RANGE);
 
 	/* GET LBA STATUS */
 	memset(cdb, 0, 16);
-	cdb[0] = SCSI_OP_SERVICE_ACTION_IN16;
-	cdb[1] = SCSI_SAI_GET_LBA_STATUS;
+	cdb[0] = PRPATH_SCSI_OP_SERVICE_ACTION_IN16;
+	cdb[1] = PRPATH_SCSI_SAI_GET_LBA_STATUS;
 	prpath_put_be64(cdb + 2, NBLOCKS);
 	prpath_put_be32(cdb + 10, 64);
 	run(e->nx, &c, cdb, 16, NULL, 0, buf, sizeof(buf));
-	assert_illegal(&c, SCSI_ASCQ_LBA_OUT_OF_RANGE);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_LBA_OUT_OF_RANGE);
 }
 
 /* ---- VERIFY, WRITE AND VERIFY, PRE-FETCH, SYNCHRONIZE CACHE ------------- */
@@ -439,20 +439,20 @@ static void test_verify(void **state)
 	do_write(e->nx, 40, 4, data);
 
 	/* BYTCHK=0: range check only */
-	cdb_rw(cdb, 10, SCSI_OP_VERIFY10, 40, 4);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_VERIFY10, 40, 4);
 	run(e->nx, &c, cdb, 10, NULL, 0, NULL, 0);
 	assert_good(&c);
 	/* BYTCHK=1, equal */
-	cdb_rw(cdb, 16, SCSI_OP_VERIFY16, 40, 4);
+	cdb_rw(cdb, 16, PRPATH_SCSI_OP_VERIFY16, 40, 4);
 	cdb[1] = 0x02;
 	run(e->nx, &c, cdb, 16, data, sizeof(data), NULL, 0);
 	assert_good(&c);
 	/* BYTCHK=1, differs at byte 1000 of the data-out buffer */
 	data[1000] ^= 0xff;
-	cdb_rw(cdb, 12, SCSI_OP_VERIFY12, 40, 4);
+	cdb_rw(cdb, 12, PRPATH_SCSI_OP_VERIFY12, 40, 4);
 	cdb[1] = 0x02;
 	run(e->nx, &c, cdb, 12, data, sizeof(data), NULL, 0);
-	assert_sense(&c, SCSI_SK_MISCOMPARE, SCSI_ASCQ_MISCOMPARE_DURING_VERIFY);
+	assert_sense(&c, PRPATH_SCSI_SK_MISCOMPARE, PRPATH_SCSI_ASCQ_MISCOMPARE_DURING_VERIFY);
 	assert_int_equal(prpath_sense_decode(c.sense, c.sense_len, &s), 0);
 	assert_true(s.info_valid);
 	assert_int_equal(s.info, 1000);
@@ -461,18 +461,18 @@ static void test_verify(void **state)
 	for (i = 0; i < 4; i++)
 		memcpy(data + i * BS, data, BS);
 	do_write(e->nx, 40, 4, data);
-	cdb_rw(cdb, 10, SCSI_OP_VERIFY10, 40, 4);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_VERIFY10, 40, 4);
 	cdb[1] = 0x06;
 	run(e->nx, &c, cdb, 10, data, BS, NULL, 0);
 	assert_good(&c);
-	cdb_rw(cdb, 10, SCSI_OP_VERIFY10, 39, 4);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_VERIFY10, 39, 4);
 	cdb[1] = 0x06;
 	run(e->nx, &c, cdb, 10, data, BS, NULL, 0);
-	assert_sense(&c, SCSI_SK_MISCOMPARE, SCSI_ASCQ_MISCOMPARE_DURING_VERIFY);
+	assert_sense(&c, PRPATH_SCSI_SK_MISCOMPARE, PRPATH_SCSI_ASCQ_MISCOMPARE_DURING_VERIFY);
 	/* BYTCHK=2 is reserved */
 	cdb[1] = 0x04;
 	run(e->nx, &c, cdb, 10, data, BS, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 static void test_write_verify(void **state)
@@ -481,8 +481,8 @@ static void test_write_verify(void **state)
 	uint8_t out[2 * BS], in[2 * BS], cdb[16];
 	struct prpath_cmd c;
 	static const struct { uint8_t op, len; } v[] = {
-		{ SCSI_OP_WRITE_VERIFY10, 10 }, { SCSI_OP_WRITE_VERIFY12, 12 },
-		{ SCSI_OP_WRITE_VERIFY16, 16 },
+		{ PRPATH_SCSI_OP_WRITE_VERIFY10, 10 }, { PRPATH_SCSI_OP_WRITE_VERIFY12, 12 },
+		{ PRPATH_SCSI_OP_WRITE_VERIFY16, 16 },
 	};
 	size_t i;
 
@@ -503,16 +503,16 @@ static void test_prefetch_sync(void **state)
 	uint8_t cdb[16];
 	struct prpath_cmd c;
 
-	cdb_rw(cdb, 10, SCSI_OP_PRE_FETCH10, 0, 16);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_PRE_FETCH10, 0, 16);
 	run(e->nx, &c, cdb, 10, NULL, 0, NULL, 0);
-	assert_int_equal(c.status, SCSI_STATUS_CONDITION_MET);
-	cdb_rw(cdb, 16, SCSI_OP_PRE_FETCH16, 100, 0);
+	assert_int_equal(c.status, PRPATH_SCSI_STATUS_CONDITION_MET);
+	cdb_rw(cdb, 16, PRPATH_SCSI_OP_PRE_FETCH16, 100, 0);
 	run(e->nx, &c, cdb, 16, NULL, 0, NULL, 0);
-	assert_int_equal(c.status, SCSI_STATUS_CONDITION_MET);
-	cdb_rw(cdb, 10, SCSI_OP_SYNCHRONIZE_CACHE10, 0, 0);
+	assert_int_equal(c.status, PRPATH_SCSI_STATUS_CONDITION_MET);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_SYNCHRONIZE_CACHE10, 0, 0);
 	run(e->nx, &c, cdb, 10, NULL, 0, NULL, 0);
 	assert_good(&c);
-	cdb_rw(cdb, 16, SCSI_OP_SYNCHRONIZE_CACHE16, 10, 10);
+	cdb_rw(cdb, 16, PRPATH_SCSI_OP_SYNCHRONIZE_CACHE16, 10, 10);
 	run(e->nx, &c, cdb, 16, NULL, 0, NULL, 0);
 	assert_good(&c);
 }
@@ -521,7 +521,7 @@ static void test_prefetch_sync(void **state)
 
 static void cdb_ws(uint8_t *cdb, bool ws16, uint8_t flags, uint64_t lba, uint32_t n)
 {
-	cdb_rw(cdb, ws16 ? 16 : 10, ws16 ? SCSI_OP_WRITE_SAME16 : SCSI_OP_WRITE_SAME10,
+	cdb_rw(cdb, ws16 ? 16 : 10, ws16 ? PRPATH_SCSI_OP_WRITE_SAME16 : PRPATH_SCSI_OP_WRITE_SAME10,
 	       lba, n);
 	cdb[1] = flags;
 }
@@ -533,8 +533,8 @@ static int lba_status(struct prpath_nexus *nx, uint64_t lba, uint32_t *cnt)
 	struct prpath_cmd c;
 
 	memset(cdb, 0, 16);
-	cdb[0] = SCSI_OP_SERVICE_ACTION_IN16;
-	cdb[1] = SCSI_SAI_GET_LBA_STATUS;
+	cdb[0] = PRPATH_SCSI_OP_SERVICE_ACTION_IN16;
+	cdb[1] = PRPATH_SCSI_SAI_GET_LBA_STATUS;
 	prpath_put_be64(cdb + 2, lba);
 	prpath_put_be32(cdb + 10, sizeof(buf));
 	run(nx, &c, cdb, 16, NULL, 0, buf, sizeof(buf));
@@ -595,23 +595,23 @@ static void test_write_same(void **state)
 	/* NUMBER OF LOGICAL BLOCKS 0 (WSNZ=1), too many, ANCHOR: 05/24/00 */
 	cdb_ws(cdb, false, 0, 0, 0);
 	run(e->nx, &c, cdb, 10, pat, BS, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	cdb_ws(cdb, true, 0, 0, DS_MAX_WS_BLOCKS + 1);
 	run(e->nx, &c, cdb, 16, pat, BS, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	cdb_ws(cdb, true, 0x10, 0, 1);
 	run(e->nx, &c, cdb, 16, pat, BS, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	/* missing data-out block */
 	cdb_ws(cdb, true, 0, 0, 1);
 	run(e->nx, &c, cdb, 16, NULL, 0, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 static void cdb_unmap(uint8_t *cdb, uint16_t plen)
 {
 	memset(cdb, 0, 16);
-	cdb[0] = SCSI_OP_UNMAP;
+	cdb[0] = PRPATH_SCSI_OP_UNMAP;
 	prpath_put_be16(cdb + 7, plen);
 }
 
@@ -649,22 +649,22 @@ static void test_unmap(void **state)
 	/* 1..7: PARAMETER LIST LENGTH ERROR */
 	cdb_unmap(cdb, 4);
 	run(e->nx, &c, cdb, 10, pl, 4, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
 	/* descriptors cut by the parameter list length */
 	cdb_unmap(cdb, 8 + 16);
 	run(e->nx, &c, cdb, 10, pl, 8 + 16, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
 	/* count above MAXIMUM UNMAP LBA COUNT: 05/26/00 */
 	prpath_put_be32(pl + 16, DS_MAX_UNMAP_BLOCKS + 1);
 	cdb_unmap(cdb, sizeof(pl));
 	run(e->nx, &c, cdb, 10, pl, sizeof(pl), NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
 	/* ANCHOR: 05/24/00 */
 	prpath_put_be32(pl + 16, 1);
 	cdb_unmap(cdb, sizeof(pl));
 	cdb[1] = 0x01;
 	run(e->nx, &c, cdb, 10, pl, sizeof(pl), NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 
 	/* a bad second descriptor: nothing is unmapped */
 	do_write(e->nx, 1024, 64, data);
@@ -674,7 +674,7 @@ static void test_unmap(void **state)
 	prpath_put_be32(pl + 32, 1);
 	cdb_unmap(cdb, sizeof(pl));
 	run(e->nx, &c, cdb, 10, pl, sizeof(pl), NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_LBA_OUT_OF_RANGE);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_LBA_OUT_OF_RANGE);
 	do_read(e->nx, 1024, 4, in);
 	assert_memory_equal(in, data, 4 * BS);
 }
@@ -714,8 +714,8 @@ static void test_get_lba_status(void **state)
 	}
 	/* allocation length 8: header only, PARAMETER DATA LENGTH still full */
 	memset(cdb, 0, 16);
-	cdb[0] = SCSI_OP_SERVICE_ACTION_IN16;
-	cdb[1] = SCSI_SAI_GET_LBA_STATUS;
+	cdb[0] = PRPATH_SCSI_OP_SERVICE_ACTION_IN16;
+	cdb[1] = PRPATH_SCSI_SAI_GET_LBA_STATUS;
 	prpath_put_be32(cdb + 10, 8);
 	run(e->nx, &c, cdb, 16, NULL, 0, buf, sizeof(buf));
 	assert_good(&c);
@@ -728,7 +728,7 @@ static void test_get_lba_status(void **state)
 static void cdb_caw(uint8_t *cdb, uint64_t lba, uint8_t n)
 {
 	memset(cdb, 0, 16);
-	cdb[0] = SCSI_OP_COMPARE_AND_WRITE;
+	cdb[0] = PRPATH_SCSI_OP_COMPARE_AND_WRITE;
 	prpath_put_be64(cdb + 2, lba);
 	cdb[13] = n;
 }
@@ -757,7 +757,7 @@ static void test_compare_and_write(void **state)
 	buf[600] ^= 0x01;
 	fill(buf + 2 * BS, 2 * BS, 10);
 	run(e->nx, &c, cdb, 16, buf, sizeof(buf), NULL, 0);
-	assert_sense(&c, SCSI_SK_MISCOMPARE, SCSI_ASCQ_MISCOMPARE_DURING_VERIFY);
+	assert_sense(&c, PRPATH_SCSI_SK_MISCOMPARE, PRPATH_SCSI_ASCQ_MISCOMPARE_DURING_VERIFY);
 	assert_int_equal(prpath_sense_decode(c.sense, c.sense_len, &s), 0);
 	assert_true(s.info_valid);
 	assert_int_equal(s.info, 600);
@@ -770,7 +770,7 @@ static void test_compare_and_write(void **state)
 	memcpy(buf, in, 2 * BS);
 	buf[0] ^= 0x80;
 	run(e->nx, &c, cdb, 16, buf, sizeof(buf), NULL, 0);
-	assert_sense(&c, SCSI_SK_MISCOMPARE, SCSI_ASCQ_MISCOMPARE_DURING_VERIFY);
+	assert_sense(&c, PRPATH_SCSI_SK_MISCOMPARE, PRPATH_SCSI_ASCQ_MISCOMPARE_DURING_VERIFY);
 	assert_int_equal(prpath_get_be32(c.sense + 3), 0);
 
 	/* NUMBER OF LOGICAL BLOCKS 0: GOOD, nothing happens */
@@ -780,11 +780,11 @@ static void test_compare_and_write(void **state)
 	/* above MAXIMUM COMPARE AND WRITE LENGTH */
 	cdb_caw(cdb, 0, DS_MAX_CAW_BLOCKS + 1);
 	run(e->nx, &c, cdb, 16, NULL, 0, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	/* data-out holding only the compare half */
 	cdb_caw(cdb, 77, 2);
 	run(e->nx, &c, cdb, 16, buf, 2 * BS, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 #define RACE_ROUNDS 300
@@ -811,7 +811,7 @@ static void *race_thread(void *arg)
 
 		pthread_barrier_wait(r->bar);
 		memset(cdb, 0, 16);
-		cdb[0] = SCSI_OP_READ10;
+		cdb[0] = PRPATH_SCSI_OP_READ10;
 		prpath_put_be32(cdb + 2, 5);
 		prpath_put_be16(cdb + 7, RACE_BLOCKS);
 		memset(&c, 0, sizeof(c));
@@ -838,10 +838,10 @@ static void *race_thread(void *arg)
 		c.data_out_len = sizeof(buf);
 		if (prpath_lu_execute(r->nx, &c))
 			r->result[i] = 2;
-		else if (c.status == SCSI_STATUS_GOOD)
+		else if (c.status == PRPATH_SCSI_STATUS_GOOD)
 			r->result[i] = 1;
-		else if (c.status == SCSI_STATUS_CHECK_CONDITION &&
-			 (c.sense[2] & 0xf) == SCSI_SK_MISCOMPARE)
+		else if (c.status == PRPATH_SCSI_STATUS_CHECK_CONDITION &&
+			 (c.sense[2] & 0xf) == PRPATH_SCSI_SK_MISCOMPARE)
 			r->result[i] = 0;
 		else
 			r->result[i] = 2;
@@ -897,7 +897,7 @@ static void test_format_unit(void **state)
 	fill(data, sizeof(data), 4);
 	do_write(e->nx, 10, 4, data);
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_FORMAT_UNIT;
+	cdb[0] = PRPATH_SCSI_OP_FORMAT_UNIT;
 	run(e->nx, &c, cdb, 6, NULL, 0, NULL, 0);
 	assert_good(&c);
 	do_read(e->nx, 10, 4, data);
@@ -905,7 +905,7 @@ static void test_format_unit(void **state)
 	/* FMTDATA=1 without the parameter list */
 	cdb[1] = 0x10;
 	run(e->nx, &c, cdb, 6, NULL, 0, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	/* FMTDATA=1 with an empty short header */
 	memset(hdr, 0, sizeof(hdr));
 	run(e->nx, &c, cdb, 6, hdr, sizeof(hdr), NULL, 0);
@@ -913,11 +913,11 @@ static void test_format_unit(void **state)
 	/* a defect list: unsupported */
 	prpath_put_be16(hdr + 2, 8);
 	run(e->nx, &c, cdb, 6, hdr, sizeof(hdr), NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
 	/* FMTPINFO: no protection information */
 	cdb[1] = 0x80;
 	run(e->nx, &c, cdb, 6, NULL, 0, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 static void test_file_persists(void **state)
@@ -993,7 +993,7 @@ static void test_memory_needs_size(void **state)
 static void cdb_inquiry(uint8_t *cdb, bool evpd, uint8_t page, uint16_t alloc)
 {
 	memset(cdb, 0, 6);
-	cdb[0] = SCSI_OP_INQUIRY;
+	cdb[0] = PRPATH_SCSI_OP_INQUIRY;
 	cdb[1] = evpd ? 1 : 0;
 	cdb[2] = page;
 	prpath_put_be16(cdb + 3, alloc);
@@ -1032,11 +1032,11 @@ static void test_inquiry_standard(void **state)
 	/* EVPD=0 with a page code */
 	cdb_inquiry(cdb, false, 0x80, sizeof(b));
 	run(e->nx, &c, cdb, 6, NULL, 0, b, sizeof(b));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	/* unknown VPD page */
 	cdb_inquiry(cdb, true, 0x99, sizeof(b));
 	run(e->nx, &c, cdb, 6, NULL, 0, b, sizeof(b));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 static size_t vpd(struct prpath_nexus *nx, uint8_t page, uint8_t *b, size_t cap)
@@ -1106,23 +1106,23 @@ static void check_vpd83(struct prpath_lu *lu, struct prpath_nexus *nx,
 	assert_int_equal(got, rtp);
 	while ((r = prpath_vpd83_next(b, len, &off, &d)) == 1) {
 		switch (d.type) {
-		case SCSI_DESIG_NAA:
-			assert_int_equal(d.association, SCSI_ASSOC_LU);
+		case PRPATH_SCSI_DESIG_NAA:
+			assert_int_equal(d.association, PRPATH_SCSI_ASSOC_LU);
 			assert_int_equal(d.code_set, 1);
 			assert_int_equal(d.len, 16);
 			assert_memory_equal(d.id, lu->naa, 16);
 			seen |= 1;
 			break;
-		case SCSI_DESIG_REL_TGT_PORT:
+		case PRPATH_SCSI_DESIG_REL_TGT_PORT:
 			assert_true(d.piv);
-			assert_int_equal(d.protocol, SCSI_PROTOCOL_ISCSI);
-			assert_int_equal(d.association, SCSI_ASSOC_TARGET_PORT);
+			assert_int_equal(d.protocol, PRPATH_SCSI_PROTOCOL_ISCSI);
+			assert_int_equal(d.association, PRPATH_SCSI_ASSOC_TARGET_PORT);
 			assert_int_equal(prpath_get_be16(d.id + 2), rtp);
 			seen |= 2;
 			break;
-		case SCSI_DESIG_TPG:
+		case PRPATH_SCSI_DESIG_TPG:
 			assert_true(d.piv);
-			assert_int_equal(d.association, SCSI_ASSOC_TARGET_PORT);
+			assert_int_equal(d.association, PRPATH_SCSI_ASSOC_TARGET_PORT);
 			assert_int_equal(prpath_get_be16(d.id + 2), 1);
 			seen |= 4;
 			break;
@@ -1155,7 +1155,7 @@ static void test_read_capacity(void **state)
 	struct prpath_capacity cap;
 
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_READ_CAPACITY10;
+	cdb[0] = PRPATH_SCSI_OP_READ_CAPACITY10;
 	run(e->nx, &c, cdb, 10, NULL, 0, b, sizeof(b));
 	assert_good(&c);
 	assert_int_equal(c.data_in_len, 8);
@@ -1164,11 +1164,11 @@ static void test_read_capacity(void **state)
 	/* PMI=0 with an LBA */
 	prpath_put_be32(cdb + 2, 1);
 	run(e->nx, &c, cdb, 10, NULL, 0, b, sizeof(b));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_SERVICE_ACTION_IN16;
-	cdb[1] = SCSI_SAI_READ_CAPACITY16;
+	cdb[0] = PRPATH_SCSI_OP_SERVICE_ACTION_IN16;
+	cdb[1] = PRPATH_SCSI_SAI_READ_CAPACITY16;
 	prpath_put_be32(cdb + 10, 32);
 	run(e->nx, &c, cdb, 16, NULL, 0, b, sizeof(b));
 	assert_good(&c);
@@ -1209,13 +1209,13 @@ static void test_read_capacity_huge(void **state)
 		assert_int_equal(prpath_lu_nexus_open(e->lu, PORT_A, 1, &e->nx), 0);
 	}
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_READ_CAPACITY10;
+	cdb[0] = PRPATH_SCSI_OP_READ_CAPACITY10;
 	run(e->nx, &c, cdb, 10, NULL, 0, b, sizeof(b));
 	assert_good(&c);
 	assert_int_equal(prpath_get_be32(b), 0xffffffffu);
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_SERVICE_ACTION_IN16;
-	cdb[1] = SCSI_SAI_READ_CAPACITY16;
+	cdb[0] = PRPATH_SCSI_OP_SERVICE_ACTION_IN16;
+	cdb[1] = PRPATH_SCSI_SAI_READ_CAPACITY16;
 	prpath_put_be32(cdb + 10, 32);
 	run(e->nx, &c, cdb, 16, NULL, 0, b, sizeof(b));
 	assert_good(&c);
@@ -1227,7 +1227,7 @@ static void test_read_capacity_huge(void **state)
 		fill(blk, BS, 123);
 		do_write(e->nx, blocks - 1, 1, blk);
 		memset(cdb, 0, 16);
-		cdb_rw(cdb, 16, SCSI_OP_READ16, blocks - 1, 1);
+		cdb_rw(cdb, 16, PRPATH_SCSI_OP_READ16, blocks - 1, 1);
 		run(e->nx, &c, cdb, 16, NULL, 0, in, BS);
 		assert_good(&c);
 		assert_memory_equal(in, blk, BS);
@@ -1242,7 +1242,7 @@ static void test_report_luns(void **state)
 	static const uint8_t want[16] = { 0, 0, 0, 8 };
 
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_REPORT_LUNS;
+	cdb[0] = PRPATH_SCSI_OP_REPORT_LUNS;
 	prpath_put_be32(cdb + 6, sizeof(b));
 	memset(b, 0xff, sizeof(b));
 	run(e->nx, &c, cdb, 12, NULL, 0, b, sizeof(b));
@@ -1255,11 +1255,11 @@ static void test_report_luns(void **state)
 	assert_int_equal(c.data_in_len, 16);
 	cdb[2] = 0x10;
 	run(e->nx, &c, cdb, 12, NULL, 0, b, sizeof(b));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	cdb[2] = 0;
 	prpath_put_be32(cdb + 6, 15);
 	run(e->nx, &c, cdb, 12, NULL, 0, b, sizeof(b));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 /* ---- MODE SENSE / MODE SELECT -------------------------------------------- */
@@ -1272,7 +1272,7 @@ static void test_mode_sense(void **state)
 
 	/* MODE SENSE(6), caching page, with block descriptor */
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_MODE_SENSE6;
+	cdb[0] = PRPATH_SCSI_OP_MODE_SENSE6;
 	cdb[2] = 0x08;
 	cdb[4] = 255;
 	run(e->nx, &c, cdb, 6, NULL, 0, b, sizeof(b));
@@ -1301,7 +1301,7 @@ static void test_mode_sense(void **state)
 
 	/* all pages, MODE SENSE(10) with long LBA descriptor */
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_MODE_SENSE10;
+	cdb[0] = PRPATH_SCSI_OP_MODE_SENSE10;
 	cdb[1] = 0x10;
 	cdb[2] = 0x3f;
 	prpath_put_be16(cdb + 7, sizeof(b));
@@ -1326,10 +1326,10 @@ static void test_mode_sense(void **state)
 	prpath_put_be16(cdb + 7, sizeof(b));
 	cdb[2] = 0xc8;
 	run(e->nx, &c, cdb, 10, NULL, 0, b, sizeof(b));
-	assert_illegal(&c, SCSI_ASCQ_SAVING_PARAMS_UNSUPPORTED);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_SAVING_PARAMS_UNSUPPORTED);
 	cdb[2] = 0x19;
 	run(e->nx, &c, cdb, 10, NULL, 0, b, sizeof(b));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 static void test_mode_select(void **state)
@@ -1341,7 +1341,7 @@ static void test_mode_select(void **state)
 
 	/* what MODE SENSE(6) says, sent back: accepted */
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_MODE_SENSE6;
+	cdb[0] = PRPATH_SCSI_OP_MODE_SENSE6;
 	cdb[2] = 0x3f;
 	cdb[4] = 255;
 	run(e->nx, &c, cdb, 6, NULL, 0, b, sizeof(b));
@@ -1349,7 +1349,7 @@ static void test_mode_select(void **state)
 	len = c.data_in_len;
 	b[0] = 0; /* MODE DATA LENGTH is reserved in MODE SELECT */
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_MODE_SELECT6;
+	cdb[0] = PRPATH_SCSI_OP_MODE_SELECT6;
 	cdb[1] = 0x10;
 	cdb[4] = (uint8_t)len;
 	run(e->nx, &c, cdb, 6, b, len, NULL, 0);
@@ -1357,25 +1357,25 @@ static void test_mode_select(void **state)
 	/* turning the write cache off: not changeable */
 	b[4 + 8 + 2] &= (uint8_t)~0x04;
 	run(e->nx, &c, cdb, 6, b, len, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
 	b[4 + 8 + 2] |= 0x04;
 	/* another block length */
 	b[4 + 6] ^= 0x02;
 	run(e->nx, &c, cdb, 6, b, len, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
 	b[4 + 6] ^= 0x02;
 	/* a page cut by the parameter list length */
 	cdb[4] = (uint8_t)(len - 3);
 	run(e->nx, &c, cdb, 6, b, len, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
 	/* SP=1 */
 	cdb[4] = (uint8_t)len;
 	cdb[1] = 0x11;
 	run(e->nx, &c, cdb, 6, b, len, NULL, 0);
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	/* empty list: GOOD */
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_MODE_SELECT10;
+	cdb[0] = PRPATH_SCSI_OP_MODE_SELECT10;
 	run(e->nx, &c, cdb, 10, NULL, 0, NULL, 0);
 	assert_good(&c);
 }
@@ -1394,15 +1394,15 @@ static void test_report_tpgs(void **state)
 	};
 
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_MAINTENANCE_IN;
-	cdb[1] = SCSI_MI_REPORT_TARGET_PORT_GROUPS;
+	cdb[0] = PRPATH_SCSI_OP_MAINTENANCE_IN;
+	cdb[1] = PRPATH_SCSI_MI_REPORT_TARGET_PORT_GROUPS;
 	prpath_put_be32(cdb + 6, sizeof(b));
 	run(e->nx, &c, cdb, 12, NULL, 0, b, sizeof(b));
 	assert_good(&c);
 	assert_int_equal(c.data_in_len, sizeof(want));
 	assert_memory_equal(b, want, sizeof(want));
 	/* extended header */
-	cdb[1] = 0x20 | SCSI_MI_REPORT_TARGET_PORT_GROUPS;
+	cdb[1] = 0x20 | PRPATH_SCSI_MI_REPORT_TARGET_PORT_GROUPS;
 	run(e->nx, &c, cdb, 12, NULL, 0, b, sizeof(b));
 	assert_good(&c);
 	assert_int_equal(c.data_in_len, sizeof(want) + 4);
@@ -1415,8 +1415,8 @@ static void cdb_rsoc(uint8_t *cdb, uint8_t opts, uint8_t op, uint16_t sa,
 		     uint32_t alloc)
 {
 	memset(cdb, 0, 12);
-	cdb[0] = SCSI_OP_MAINTENANCE_IN;
-	cdb[1] = SCSI_MI_REPORT_SUPPORTED_OPCODES;
+	cdb[0] = PRPATH_SCSI_OP_MAINTENANCE_IN;
+	cdb[1] = PRPATH_SCSI_MI_REPORT_SUPPORTED_OPCODES;
 	cdb[2] = opts;
 	cdb[3] = op;
 	prpath_put_be16(cdb + 4, sa);
@@ -1455,10 +1455,10 @@ static void test_report_opcodes(void **state)
 	for (i = 0; i < sizeof(plain); i++)
 		assert_true(rsoc_has(b, len, plain[i], false, 0));
 	for (i = 0; i < 4; i++)
-		assert_true(rsoc_has(b, len, SCSI_OP_PR_IN, true, (uint16_t)i));
+		assert_true(rsoc_has(b, len, PRPATH_SCSI_OP_PR_IN, true, (uint16_t)i));
 	for (i = 0; i < 8; i++)
-		assert_true(rsoc_has(b, len, SCSI_OP_PR_OUT, true, (uint16_t)i));
-	assert_false(rsoc_has(b, len, SCSI_OP_PR_OUT, true, 8)); /* rlr off */
+		assert_true(rsoc_has(b, len, PRPATH_SCSI_OP_PR_OUT, true, (uint16_t)i));
+	assert_false(rsoc_has(b, len, PRPATH_SCSI_OP_PR_OUT, true, 8)); /* rlr off */
 	assert_true(rsoc_has(b, len, 0x9e, true, 0x10));
 	assert_true(rsoc_has(b, len, 0x9e, true, 0x12));
 	assert_true(rsoc_has(b, len, 0xa3, true, 0x0a));
@@ -1475,11 +1475,11 @@ static void test_report_opcodes(void **state)
 		if (b[i + 5] & 0x01)
 			x[1] = b[i + 3];
 		run(e->nx, &c, x, cl, out, sizeof(out), in, sizeof(in));
-		if (c.status == SCSI_STATUS_CHECK_CONDITION) {
+		if (c.status == PRPATH_SCSI_STATUS_CHECK_CONDITION) {
 			struct prpath_sense s;
 
 			assert_int_equal(prpath_sense_decode(c.sense, c.sense_len, &s), 0);
-			if (s.key == SCSI_SK_ILLEGAL_REQUEST && s.asc == 0x20)
+			if (s.key == PRPATH_SCSI_SK_ILLEGAL_REQUEST && s.asc == 0x20)
 				fail_msg("opcode %02x sa %02x listed but refused",
 					 b[i], x[1]);
 		}
@@ -1504,7 +1504,7 @@ static void test_report_opcodes(void **state)
 	/* PR IN has service actions: option 1 is refused, option 2 works */
 	cdb_rsoc(cdb, 1, 0x5e, 0, sizeof(b));
 	run(e->nx, &c, cdb, 12, NULL, 0, b, sizeof(b));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	cdb_rsoc(cdb, 2, 0x5e, 1, sizeof(b));
 	run(e->nx, &c, cdb, 12, NULL, 0, b, sizeof(b));
 	assert_good(&c);
@@ -1523,7 +1523,7 @@ static void test_report_opcodes(void **state)
 	/* bad reporting option */
 	cdb_rsoc(cdb, 7, 0, 0, sizeof(b));
 	run(e->nx, &c, cdb, 12, NULL, 0, b, sizeof(b));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 /* ---- TEST UNIT READY, START STOP UNIT, LOG SENSE ------------------------- */
@@ -1538,13 +1538,13 @@ static void test_misc(void **state)
 	memset(cdb, 0, sizeof(cdb));
 	run(e->nx, &c, cdb, 6, NULL, 0, NULL, 0);
 	assert_good(&c);
-	cdb[0] = SCSI_OP_START_STOP_UNIT;
+	cdb[0] = PRPATH_SCSI_OP_START_STOP_UNIT;
 	cdb[4] = 0x01;
 	run(e->nx, &c, cdb, 6, NULL, 0, NULL, 0);
 	assert_good(&c);
 
 	memset(cdb, 0, sizeof(cdb));
-	cdb[0] = SCSI_OP_LOG_SENSE;
+	cdb[0] = PRPATH_SCSI_OP_LOG_SENSE;
 	cdb[2] = 0x40; /* current cumulative values, page 0 */
 	prpath_put_be16(cdb + 7, sizeof(b));
 	run(e->nx, &c, cdb, 10, NULL, 0, b, sizeof(b));
@@ -1553,7 +1553,7 @@ static void test_misc(void **state)
 	assert_memory_equal(b, want, sizeof(want));
 	cdb[2] = 0x4d;
 	run(e->nx, &c, cdb, 10, NULL, 0, b, sizeof(b));
-	assert_illegal(&c, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	assert_illegal(&c, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 /* ---- transfer sizes for the iSCSI target -------------------------------- */
@@ -1577,15 +1577,15 @@ static void test_cdb_xfer(void **state)
 	uint64_t bytes;
 	bool w;
 
-	cdb_rw(cdb, 6, SCSI_OP_READ6, 0, 0);
+	cdb_rw(cdb, 6, PRPATH_SCSI_OP_READ6, 0, 0);
 	xfer(e, cdb, 6, 256 * BS, false);
-	cdb_rw(cdb, 10, SCSI_OP_READ10, 0, 3);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_READ10, 0, 3);
 	xfer(e, cdb, 10, 3 * BS, false);
-	cdb_rw(cdb, 12, SCSI_OP_WRITE12, 0, 5);
+	cdb_rw(cdb, 12, PRPATH_SCSI_OP_WRITE12, 0, 5);
 	xfer(e, cdb, 12, 5 * BS, true);
-	cdb_rw(cdb, 16, SCSI_OP_WRITE_VERIFY16, 0, 2);
+	cdb_rw(cdb, 16, PRPATH_SCSI_OP_WRITE_VERIFY16, 0, 2);
 	xfer(e, cdb, 16, 2 * BS, true);
-	cdb_rw(cdb, 10, SCSI_OP_VERIFY10, 0, 4);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_VERIFY10, 0, 4);
 	xfer(e, cdb, 10, 0, false);
 	cdb[1] = 0x02;
 	xfer(e, cdb, 10, 4 * BS, true);
@@ -1599,19 +1599,19 @@ static void test_cdb_xfer(void **state)
 	xfer(e, cdb, 16, 6 * BS, true);
 	cdb_unmap(cdb, 40);
 	xfer(e, cdb, 10, 40, true);
-	cdb_rw(cdb, 10, SCSI_OP_SYNCHRONIZE_CACHE10, 0, 4);
+	cdb_rw(cdb, 10, PRPATH_SCSI_OP_SYNCHRONIZE_CACHE10, 0, 4);
 	xfer(e, cdb, 10, 0, false);
 	memset(cdb, 0, 16);
-	cdb[0] = SCSI_OP_SERVICE_ACTION_IN16;
-	cdb[1] = SCSI_SAI_GET_LBA_STATUS;
+	cdb[0] = PRPATH_SCSI_OP_SERVICE_ACTION_IN16;
+	cdb[1] = PRPATH_SCSI_SAI_GET_LBA_STATUS;
 	prpath_put_be32(cdb + 10, 4096);
 	xfer(e, cdb, 16, 4096, false);
 	memset(cdb, 0, 16);
-	cdb[0] = SCSI_OP_FORMAT_UNIT;
+	cdb[0] = PRPATH_SCSI_OP_FORMAT_UNIT;
 	cdb[1] = 0x10;
 	xfer(e, cdb, 6, 4, true);
 	/* a CDB shorter than its group */
-	cdb_rw(cdb, 16, SCSI_OP_READ16, 0, 1);
+	cdb_rw(cdb, 16, PRPATH_SCSI_OP_READ16, 0, 1);
 	assert_int_equal(prpath_lu_cdb_xfer(e->lu, cdb, 10, &bytes, &w), -EINVAL);
 }
 

@@ -959,7 +959,7 @@ static void check_internal_state(struct prpath_lu *lu, bool all_closed)
 	}
 	assert_ptr_equal(lu->reg_tail, prev);
 	assert_int_equal(nlist, lu->nreg);
-	if (lu->res_type == PR_TYPE_NONE) {
+	if (lu->res_type == PRPATH_PR_TYPE_NONE) {
 		assert_null(lu->holder);
 	} else if (type_ar(lu->res_type)) {
 		assert_null(lu->holder);

@@ -156,7 +156,7 @@ static struct res exec_cmd(struct prpath_nexus *nx, const uint8_t *cdb,
 	cmd.data_in_cap = in_cap;
 	assert_int_equal(prpath_lu_execute(nx, &cmd), 0);
 	r.status = cmd.status;
-	if (cmd.status == SCSI_STATUS_CHECK_CONDITION && cmd.sense_len >= 14) {
+	if (cmd.status == PRPATH_SCSI_STATUS_CHECK_CONDITION && cmd.sense_len >= 14) {
 		r.key = cmd.sense[2] & 0x0f;
 		r.asc = cmd.sense[12];
 		r.ascq = cmd.sense[13];
@@ -169,7 +169,7 @@ static struct res exec_cmd(struct prpath_nexus *nx, const uint8_t *cdb,
 static struct res prout(struct prpath_nexus *nx, unsigned sa, unsigned type,
 			uint64_t rk, uint64_t sark, bool aptpl)
 {
-	uint8_t cdb[10] = { SCSI_OP_PR_OUT, (uint8_t)sa, (uint8_t)type };
+	uint8_t cdb[10] = { PRPATH_SCSI_OP_PR_OUT, (uint8_t)sa, (uint8_t)type };
 	uint8_t par[24] = { 0 };
 
 	prpath_put_be32(cdb + 5, sizeof(par));
@@ -184,7 +184,7 @@ static void prout_good(struct prpath_nexus *nx, unsigned sa, unsigned type,
 {
 	struct res r = prout(nx, sa, type, rk, sark, aptpl);
 
-	if (r.status != SCSI_STATUS_GOOD)
+	if (r.status != PRPATH_SCSI_STATUS_GOOD)
 		fail_msg("PR OUT sa %u: status 0x%02x sense %x/%02x/%02x",
 			 sa, r.status, r.key, r.asc, r.ascq);
 }
@@ -193,13 +193,13 @@ static void prout_good(struct prpath_nexus *nx, unsigned sa, unsigned type,
 static size_t prin(struct prpath_nexus *nx, unsigned sa, uint8_t *buf,
 		   size_t cap)
 {
-	uint8_t cdb[10] = { SCSI_OP_PR_IN, (uint8_t)sa };
+	uint8_t cdb[10] = { PRPATH_SCSI_OP_PR_IN, (uint8_t)sa };
 	size_t n = 0;
 	struct res r;
 
 	prpath_put_be16(cdb + 7, (uint16_t)cap);
 	r = exec_cmd(nx, cdb, sizeof(cdb), NULL, 0, buf, cap, &n);
-	assert_int_equal(r.status, SCSI_STATUS_GOOD);
+	assert_int_equal(r.status, PRPATH_SCSI_STATUS_GOOD);
 	return n;
 }
 
@@ -212,9 +212,9 @@ struct view {
 static void take_view(struct prpath_nexus *nx, struct view *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->nkeys = prin(nx, PR_IN_READ_KEYS, v->keys, sizeof(v->keys));
-	v->nresv = prin(nx, PR_IN_READ_RESERVATION, v->resv, sizeof(v->resv));
-	v->nfull = prin(nx, PR_IN_READ_FULL_STATUS, v->full, sizeof(v->full));
+	v->nkeys = prin(nx, PRPATH_PR_IN_READ_KEYS, v->keys, sizeof(v->keys));
+	v->nresv = prin(nx, PRPATH_PR_IN_READ_RESERVATION, v->resv, sizeof(v->resv));
+	v->nfull = prin(nx, PRPATH_PR_IN_READ_FULL_STATUS, v->full, sizeof(v->full));
 	assert_true(v->nkeys >= 8);
 	assert_true(v->nresv >= 8);
 	assert_true(v->nfull >= 8);
@@ -278,10 +278,10 @@ static void build_state(struct fx *f, struct view *v)
 	struct prpath_nexus *b = nx_open(lu, NAME_B, 2);
 	struct prpath_nexus *c = nx_open(lu, NAME_C, 1);
 
-	prout_good(a, PR_OUT_REGISTER, 0, 0, 0xA, true);
-	prout_good(b, PR_OUT_REGISTER, 0, 0, 0xB, true);
-	prout_good(c, PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0xC, true);
-	prout_good(a, PR_OUT_RESERVE, PR_TYPE_WERO, 0xA, 0, false);
+	prout_good(a, PRPATH_PR_OUT_REGISTER, 0, 0, 0xA, true);
+	prout_good(b, PRPATH_PR_OUT_REGISTER, 0, 0, 0xB, true);
+	prout_good(c, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0xC, true);
+	prout_good(a, PRPATH_PR_OUT_RESERVE, PRPATH_PR_TYPE_WERO, 0xA, 0, false);
 	assert_int_equal(prpath_lu_pr_generation(lu), 3);
 	assert_int_equal(prpath_lu_registrations(lu), 3);
 	if (v)
@@ -314,7 +314,7 @@ static void test_restart_keeps_state(void **state)
 	struct view before, after;
 	struct prpath_lu *lu;
 	struct prpath_nexus *a, *b, *stranger;
-	uint8_t wcdb[10] = { SCSI_OP_WRITE10 };
+	uint8_t wcdb[10] = { PRPATH_SCSI_OP_WRITE10 };
 	uint8_t block[512] = { 0x5a };
 
 	build_state(f, &before);
@@ -327,7 +327,7 @@ static void test_restart_keeps_state(void **state)
 	/* READ RESERVATION: A's key, WERO */
 	assert_int_equal(prpath_get_be32(before.resv + 4), 16);
 	assert_int_equal(prpath_get_be64(before.resv + 8), 0xA);
-	assert_int_equal(before.resv[21], PR_TYPE_WERO);
+	assert_int_equal(before.resv[21], PRPATH_PR_TYPE_WERO);
 
 	lu = lu_open_ok(f);
 	assert_int_equal(prpath_lu_pr_generation(lu), 3);
@@ -342,15 +342,15 @@ static void test_restart_keeps_state(void **state)
 	stranger = nx_open(lu, "iqn.2024-01.org.prpath:x,i,0x00000000000f", 1);
 	assert_int_equal(exec_cmd(stranger, wcdb, 10, block, 512, NULL, 0,
 				  NULL).status,
-			 SCSI_STATUS_RESERVATION_CONFLICT);
+			 PRPATH_SCSI_STATUS_RESERVATION_CONFLICT);
 	a = nx_open(lu, NAME_A, 1);
 	assert_int_equal(exec_cmd(a, wcdb, 10, block, 512, NULL, 0, NULL).status,
-			 SCSI_STATUS_GOOD);
+			 PRPATH_SCSI_STATUS_GOOD);
 	/* B is not the holder: its RESERVE conflicts; A's RELEASE works */
-	assert_int_equal(prout(b, PR_OUT_RESERVE, PR_TYPE_WERO, 0xB, 0,
+	assert_int_equal(prout(b, PRPATH_PR_OUT_RESERVE, PRPATH_PR_TYPE_WERO, 0xB, 0,
 			       false).status,
-			 SCSI_STATUS_RESERVATION_CONFLICT);
-	prout_good(a, PR_OUT_RELEASE, PR_TYPE_WERO, 0xA, 0, false);
+			 PRPATH_SCSI_STATUS_RESERVATION_CONFLICT);
+	prout_good(a, PRPATH_PR_OUT_RELEASE, PRPATH_PR_TYPE_WERO, 0xA, 0, false);
 	prpath_lu_nexus_close(a);
 	prpath_lu_nexus_close(b);
 	prpath_lu_nexus_close(stranger);
@@ -366,14 +366,14 @@ static void test_restart_all_registrants(void **state)
 	struct prpath_nexus *a = nx_open(lu, NAME_A, 1);
 	struct prpath_nexus *b = nx_open(lu, NAME_B, 2);
 
-	prout_good(a, PR_OUT_REGISTER, 0, 0, 0x1111, true);
-	prout_good(b, PR_OUT_REGISTER, 0, 0, 0x2222, true);
-	prout_good(b, PR_OUT_RESERVE, PR_TYPE_EAAR, 0x2222, 0, false);
+	prout_good(a, PRPATH_PR_OUT_REGISTER, 0, 0, 0x1111, true);
+	prout_good(b, PRPATH_PR_OUT_REGISTER, 0, 0, 0x2222, true);
+	prout_good(b, PRPATH_PR_OUT_RESERVE, PRPATH_PR_TYPE_EAAR, 0x2222, 0, false);
 	/* change A's key: generation 3 */
-	prout_good(a, PR_OUT_REGISTER, 0, 0x1111, 0x3333, true);
+	prout_good(a, PRPATH_PR_OUT_REGISTER, 0, 0x1111, 0x3333, true);
 	take_view(a, &before);
 	assert_int_equal(prpath_get_be32(before.keys), 3);
-	assert_int_equal(before.resv[21], PR_TYPE_EAAR);
+	assert_int_equal(before.resv[21], PRPATH_PR_TYPE_EAAR);
 	assert_int_equal(prpath_get_be64(before.resv + 8), 0);
 	prpath_lu_nexus_close(a);
 	prpath_lu_nexus_close(b);
@@ -398,13 +398,13 @@ static void test_aptpl0_lost(void **state)
 	uint8_t keys[64];
 
 	/* APTPL=0 from the start: no file at all */
-	prout_good(a, PR_OUT_REGISTER, 0, 0, 0xA, false);
+	prout_good(a, PRPATH_PR_OUT_REGISTER, 0, 0, 0xA, false);
 	assert_false(file_exists(f->state));
 	/* APTPL=1: file; then APTPL=0 again: the file goes */
-	prout_good(b, PR_OUT_REGISTER, 0, 0, 0xB, true);
+	prout_good(b, PRPATH_PR_OUT_REGISTER, 0, 0, 0xB, true);
 	assert_true(file_exists(f->state));
-	prout_good(a, PR_OUT_RESERVE, PR_TYPE_WE, 0xA, 0, false);
-	prout_good(b, PR_OUT_REGISTER, 0, 0xB, 0xB2, false);
+	prout_good(a, PRPATH_PR_OUT_RESERVE, PRPATH_PR_TYPE_WE, 0xA, 0, false);
+	prout_good(b, PRPATH_PR_OUT_REGISTER, 0, 0xB, 0xB2, false);
 	assert_false(file_exists(f->state));
 	assert_false(file_exists(f->tmp));
 	assert_int_equal(prpath_lu_registrations(lu), 2);
@@ -416,9 +416,9 @@ static void test_aptpl0_lost(void **state)
 	assert_int_equal(prpath_lu_registrations(lu), 0);
 	assert_int_equal(prpath_lu_pr_generation(lu), 0);
 	a = nx_open(lu, NAME_A, 1);
-	assert_int_equal(prin(a, PR_IN_READ_KEYS, keys, sizeof(keys)), 8);
+	assert_int_equal(prin(a, PRPATH_PR_IN_READ_KEYS, keys, sizeof(keys)), 8);
 	assert_int_equal(prpath_get_be32(keys + 4), 0);
-	assert_int_equal(prin(a, PR_IN_READ_RESERVATION, keys, sizeof(keys)), 8);
+	assert_int_equal(prin(a, PRPATH_PR_IN_READ_RESERVATION, keys, sizeof(keys)), 8);
 	assert_int_equal(prpath_get_be32(keys + 4), 0);
 	prpath_lu_nexus_close(a);
 	prpath_lu_free(lu);
@@ -442,9 +442,9 @@ static void fail_at_stage(struct fx *f, const char *stage, bool to_aptpl0)
 	lu = lu_open_ok(f);
 	a = nx_open(lu, NAME_A, 1);
 	b = nx_open(lu, NAME_B, 2);
-	prout_good(a, PR_OUT_REGISTER, 0, 0, 0xA, true);
-	prout_good(b, PR_OUT_REGISTER, 0, 0, 0xB, true);
-	prout_good(a, PR_OUT_RESERVE, PR_TYPE_EARO, 0xA, 0, false);
+	prout_good(a, PRPATH_PR_OUT_REGISTER, 0, 0, 0xA, true);
+	prout_good(b, PRPATH_PR_OUT_REGISTER, 0, 0, 0xB, true);
+	prout_good(a, PRPATH_PR_OUT_RESERVE, PRPATH_PR_TYPE_EARO, 0xA, 0, false);
 	take_view(a, &before);
 	file0 = slurp(f->state, &len0);
 
@@ -452,15 +452,15 @@ static void fail_at_stage(struct fx *f, const char *stage, bool to_aptpl0)
 	f->fail_errno = EIO;
 	f->stages[0] = '\0';
 	if (to_aptpl0) /* unregister A, with APTPL=0: the file would go */
-		r = prout(a, PR_OUT_REGISTER, 0, 0xA, 0, false);
+		r = prout(a, PRPATH_PR_OUT_REGISTER, 0, 0xA, 0, false);
 	else /* A unregisters: loses the reservation too */
-		r = prout(a, PR_OUT_REGISTER, 0, 0xA, 0, true);
+		r = prout(a, PRPATH_PR_OUT_REGISTER, 0, 0xA, 0, true);
 	if (f->hits != 1)
 		fail_msg("stage %s not reached (stages: %s)", stage, f->stages);
 	/* HARDWARE ERROR / INTERNAL TARGET FAILURE */
-	assert_int_equal(r.status, SCSI_STATUS_CHECK_CONDITION);
-	assert_int_equal(r.key, SCSI_SK_HARDWARE_ERROR);
-	assert_int_equal(r.asc << 8 | r.ascq, SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+	assert_int_equal(r.status, PRPATH_SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(r.key, PRPATH_SCSI_SK_HARDWARE_ERROR);
+	assert_int_equal(r.asc << 8 | r.ascq, PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 	f->fail_stage = NULL;
 
 	take_view(b, &after);
@@ -474,7 +474,7 @@ static void fail_at_stage(struct fx *f, const char *stage, bool to_aptpl0)
 	assert_false(file_exists(f->bak));
 
 	/* the next command works and is persisted */
-	prout_good(b, PR_OUT_REGISTER, 0, 0xB, 0xB2, true);
+	prout_good(b, PRPATH_PR_OUT_REGISTER, 0, 0xB, 0xB2, true);
 	take_view(b, &before);
 	prpath_lu_nexus_close(a);
 	prpath_lu_nexus_close(b);
@@ -522,10 +522,10 @@ static void crash_child(struct fx *f, int wfd)
 	    prpath_lu_nexus_open(lu, NAME_A, 1, &nx) != 0)
 		_exit(3);
 	for (uint32_t i = 1;; i++) {
-		struct res r = prout(nx, PR_OUT_REGISTER_AND_IGNORE, 0, 0,
+		struct res r = prout(nx, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0,
 				     CRASH_KEY(i), true);
 
-		if (r.status != SCSI_STATUS_GOOD)
+		if (r.status != PRPATH_SCSI_STATUS_GOOD)
 			_exit(2);
 		if (write(wfd, &i, sizeof(i)) != sizeof(i))
 			_exit(4);
@@ -571,7 +571,7 @@ static void test_crash_sigkill(void **state)
 		assert_int_equal(lu_open(f, 0, &lu), 0);
 		assert_false(file_exists(f->tmp));
 		nx = nx_open(lu, NAME_A, 1);
-		n = prin(nx, PR_IN_READ_KEYS, keys, sizeof(keys));
+		n = prin(nx, PRPATH_PR_IN_READ_KEYS, keys, sizeof(keys));
 		if (prpath_get_be32(keys + 4) == 0) {
 			/* nothing persisted: only when no command completed */
 			assert_int_equal(last, 0);
@@ -683,7 +683,7 @@ static void test_corrupt_files(void **state)
 	fix_crc(bad, len);
 	expect_corrupt(f, bad, len, 0, "holder", 3);
 	memcpy(bad, good, len);
-	bad[25] = PR_TYPE_WEAR;
+	bad[25] = PRPATH_PR_TYPE_WEAR;
 	fix_crc(bad, len);
 	expect_corrupt(f, bad, len, 0, "ar holder", 0);
 	/* scope other than LU */
@@ -791,9 +791,9 @@ static void test_restore_roundtrip(void **state)
 	a = nx_open(lu, NAME_A, 1);
 	b = nx_open(lu, NAME_B, 1);
 	ser(lu, &s0, &l0);              /* empty state */
-	prout_good(a, PR_OUT_REGISTER, 0, 0, 0xA, false);
-	prout_good(b, PR_OUT_REGISTER, 0, 0, 0xB, false);
-	prout_good(b, PR_OUT_RESERVE, PR_TYPE_WE, 0xB, 0, false);
+	prout_good(a, PRPATH_PR_OUT_REGISTER, 0, 0, 0xA, false);
+	prout_good(b, PRPATH_PR_OUT_REGISTER, 0, 0, 0xB, false);
+	prout_good(b, PRPATH_PR_OUT_RESERVE, PRPATH_PR_TYPE_WE, 0xB, 0, false);
 	take_view(a, &v0);
 	ser(lu, &s1, &l1);
 
@@ -814,7 +814,7 @@ static void test_restore_roundtrip(void **state)
 
 	/* a registration of a nexus that was never opened comes back too */
 	c = nx_open(lu, NAME_C, 1);
-	prout_good(c, PR_OUT_REGISTER, 0, 0, 0xC, false);
+	prout_good(c, PRPATH_PR_OUT_REGISTER, 0, 0, 0xC, false);
 	ser(lu, &s3, &l3);
 	prpath_lu_nexus_close(c);
 	assert_int_equal(rest(lu, s0, l0), 0);

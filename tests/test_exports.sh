@@ -36,6 +36,22 @@ for what, a, b in (("declared but not listed", declared, listed),
     if d:
         print("FAIL: %s in src/libprpath.sym: %s" % (what, ", ".join(d)))
         ok = False
+# every public constant (macro, enumerator) carries the PRPATH_ prefix:
+# the headers are included next to libiscsi's and the kernel's
+bad = set()
+for f in glob.glob(src + "/include/prpath/*.h"):
+    t = re.sub(r"/\*.*?\*/", "", open(f).read(), flags=re.S)
+    for m in re.finditer(r"(?m)^#\s*define\s+([A-Za-z_][A-Za-z0-9_]*)", t):
+        if not m.group(1).startswith("PRPATH_"):
+            bad.add(m.group(1))
+    for body in re.findall(r"\benum\b[^{;]*\{([^}]*)\}", t):
+        for item in body.split(","):
+            m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", item)
+            if m and not m.group(1).startswith("PRPATH_"):
+                bad.add(m.group(1))
+if bad:
+    print("FAIL: public constants without the PRPATH_ prefix: %s" % ", ".join(sorted(bad)[:20]))
+    ok = False
 if len(declared) < 100:
     print("FAIL: only %d public functions found: the header scan is broken" % len(declared))
     ok = False
@@ -81,9 +97,9 @@ int main(void)
 	if (prpath_lu_new(&cfg, &lu) || prpath_lu_nexus_open(lu, "iqn.x:y,i,0x000000000001", 1, &nx))
 		return 1;
 	memset(&c, 0, sizeof(c));
-	prpath_cdb_pr_in(cdb, sizeof(cdb), PR_IN_READ_KEYS, sizeof(buf));
+	prpath_cdb_pr_in(cdb, sizeof(cdb), PRPATH_PR_IN_READ_KEYS, sizeof(buf));
 	c.cdb = cdb; c.cdb_len = sizeof(cdb); c.data_in = buf; c.data_in_cap = sizeof(buf);
-	if (prpath_lu_execute(nx, &c) || c.status != SCSI_STATUS_GOOD ||
+	if (prpath_lu_execute(nx, &c) || c.status != PRPATH_SCSI_STATUS_GOOD ||
 	    prpath_decode_read_keys(buf, c.data_in_len, &rk) || rk.nkeys_total != 0)
 		return 2;
 	{

@@ -321,7 +321,7 @@ static bool takeover_before_full_status(struct host *h, unsigned path,
 
 	(void)path;
 	(void)rc;
-	if (io->cdb[0] != 0x5e || (io->cdb[1] & 0x1f) != PR_IN_READ_FULL_STATUS)
+	if (io->cdb[0] != 0x5e || (io->cdb[1] & 0x1f) != PRPATH_PR_IN_READ_FULL_STATUS)
 		return false;
 	/* once: the other host takes the LU over right now */
 	set_hook(h, NULL, NULL);
@@ -424,14 +424,14 @@ static void test_timed_out_write_never_lands_late(void **state)
 	/* refused: the nexus's 2A/05 first (a unit attention goes before
 	 * anything else), then, like anything else it sends until the
 	 * checker registers it again, RESERVATION CONFLICT */
-	assert_int_equal(late.status, SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(late.status, PRPATH_SCSI_STATUS_CHECK_CONDITION);
 	assert_true(late.sense_len >= 14 && (late.sense[2] & 0xf) == 0x6 &&
 		    late.sense[12] == 0x2a && late.sense[13] == 0x05);
 	late = held.io;
 	late.status = 0;
 	late.sense_len = 0;
 	assert_int_equal(pp_execute(pp_sim_conn(f->a.p[0]), &late), 0);
-	assert_int_equal(late.status, SCSI_STATUS_RESERVATION_CONFLICT);
+	assert_int_equal(late.status, PRPATH_SCSI_STATUS_RESERVATION_CONFLICT);
 	assert_block(&f->a, 5, 0x22);
 	/* the host still holds the LU on its other paths, nothing fenced */
 	st = status(&f->a, NULL);
@@ -460,7 +460,7 @@ static void assert_still_wero(struct fx *f)
 
 	assert_true(st.reserved);
 	assert_true(st.holder_key == KA);
-	assert_int_equal(st.holder_type, PR_TYPE_WERO);
+	assert_int_equal(st.holder_type, PRPATH_PR_TYPE_WERO);
 	assert_int_equal(st.nkey_registrations, NP);
 	assert_int_equal(st.nregistrations, NP);
 	assert_int_equal(f->a.nfenced, 0);
@@ -514,7 +514,7 @@ static void test_shared_over_own_reservation(void **state)
 	/* shared with a registrants-only type: mode and type disagree
 	 * (issue 20, item 4), refused before anything is sent */
 	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED,
-					 PRPATH_OPEN_TYPE(PR_TYPE_WERO) | PRPATH_OPEN_RETAIN),
+					 PRPATH_OPEN_TYPE(PRPATH_PR_TYPE_WERO) | PRPATH_OPEN_RETAIN),
 			 -EINVAL);
 	assert_still_wero(f);
 	/* attach joins what is held */
@@ -532,7 +532,7 @@ static void test_shared_over_own_reservation(void **state)
 	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED, 0), 0);
 	st = status(&f->a, NULL);
 	assert_true(st.already_held);
-	assert_int_equal(st.holder_type, PR_TYPE_WEAR);
+	assert_int_equal(st.holder_type, PRPATH_PR_TYPE_WEAR);
 	write_every_path(&f->a, 20, 0x22);
 	assert_int_equal(prpath_dev_close(f->a.d), 0);
 	st = status(&f->a, NULL);
@@ -554,7 +554,7 @@ static void test_force_own_retained_type_change(void **state)
 	st = status(&f->a, NULL);
 	assert_false(st.fenced);
 	assert_false(st.reservation_lost);
-	assert_int_equal(st.holder_type, PR_TYPE_EARO);
+	assert_int_equal(st.holder_type, PRPATH_PR_TYPE_EARO);
 	assert_int_equal(st.nkey_registrations, NP);
 	assert_int_equal(f->a.nfenced + f->a.nlost, 0);
 	assert_int_equal(prpath_dev_close(f->a.d), 0);
@@ -583,7 +583,7 @@ static void test_force_other_type(void **state)
 	assert_false(st.fenced);
 	assert_false(st.reservation_lost);
 	assert_true(st.we_hold);
-	assert_int_equal(st.holder_type, PR_TYPE_WERO);
+	assert_int_equal(st.holder_type, PRPATH_PR_TYPE_WERO);
 	assert_int_equal(f->a.nfenced + f->a.nlost, 0);
 	assert_int_equal(prpath_dev_close(f->a.d), 0);
 	prpath_dev_close(f->b.d);
@@ -651,7 +651,7 @@ static bool race_hook(struct host *h, unsigned path, struct pp_io *io, int *rc)
 	(void)rc;
 	if (path != 2 && path != 3)
 		return false;
-	if (io->cdb[0] == 0x5e && (io->cdb[1] & 0x1f) == PR_IN_READ_KEYS) {
+	if (io->cdb[0] == 0x5e && (io->cdb[1] & 0x1f) == PRPATH_PR_IN_READ_KEYS) {
 		deadline_ms(&dl, 500);
 		pthread_mutex_lock(&rc_->m);
 		if (rc_->taken && !rc_->after_done) {
@@ -665,7 +665,7 @@ static bool race_hook(struct host *h, unsigned path, struct pp_io *io, int *rc)
 		pthread_mutex_unlock(&rc_->m);
 		return false;
 	}
-	if (!is_prout(io, PR_OUT_REGISTER_AND_IGNORE) || io_sark(io) != h->key)
+	if (!is_prout(io, PRPATH_PR_OUT_REGISTER_AND_IGNORE) || io_sark(io) != h->key)
 		return false;
 	deadline_ms(&dl, 500);
 	pthread_mutex_lock(&rc_->m);
@@ -726,8 +726,8 @@ static void test_concurrent_reregister_race(void **state)
 	/* the device lost the registrations of A's nexuses 3 and 4 (as a
 	 * target that ties them to the session does): their writes conflict
 	 * and each path is re-registered, from two threads at once */
-	raw_prout(f, &f->a, 2, PR_OUT_REGISTER_AND_IGNORE, 0, 0);
-	raw_prout(f, &f->a, 3, PR_OUT_REGISTER_AND_IGNORE, 0, 0);
+	raw_prout(f, &f->a, 2, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0);
+	raw_prout(f, &f->a, 3, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0);
 	assert_int_equal(status(&f->a, NULL).nkey_registrations, 2);
 
 	set_hook(&f->a, race_hook, &r);
@@ -1180,7 +1180,7 @@ static bool watch_reg_hook(struct host *h, unsigned path, struct pp_io *io, int 
 {
 	(void)path;
 	(void)rc;
-	if ((is_prout(io, PR_OUT_REGISTER_AND_IGNORE) || is_prout(io, PR_OUT_REGISTER)) &&
+	if ((is_prout(io, PRPATH_PR_OUT_REGISTER_AND_IGNORE) || is_prout(io, PRPATH_PR_OUT_REGISTER)) &&
 	    io_sark(io) == h->key)
 		atomic_fetch_add(&regs_of_key, 1);
 	if (io->cdb[0] == 0x5e && (io->cdb[1] & 0x1f) == 0)
@@ -1327,7 +1327,7 @@ static void test_close_drain_conflict_no_reregister(void **state)
 		pthread_cond_wait(&b.c, &b.m);
 	pthread_mutex_unlock(&b.m);
 	/* it will meet a RESERVATION CONFLICT */
-	pp_sim_fail_next(f->a.p[1], 1, SCSI_STATUS_RESERVATION_CONFLICT, 0, 0, 0, 0);
+	pp_sim_fail_next(f->a.p[1], 1, PRPATH_SCSI_STATUS_RESERVATION_CONFLICT, 0, 0, 0, 0);
 	before = sent_all(&f->a);
 	assert_int_equal(pthread_create(&tc, NULL, close_thread, &c), 0);
 	sleep_ms(100);
@@ -1369,7 +1369,7 @@ static bool hold_release_hook(struct host *h, unsigned path, struct pp_io *io,
 	struct blocker *b = h->hook_arg;
 
 	(void)rc;
-	if (path != 0 || !is_prout(io, PR_OUT_RELEASE))
+	if (path != 0 || !is_prout(io, PRPATH_PR_OUT_RELEASE))
 		return false;
 	blocker_hold(b);
 	return false;

@@ -159,7 +159,7 @@ static void test_exclusive_refused(void **state)
 	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
 	st = status(&f->a, NULL);
 	assert_true(st.we_hold);
-	assert_int_equal(st.holder_type, PR_TYPE_WERO);
+	assert_int_equal(st.holder_type, PRPATH_PR_TYPE_WERO);
 	assert_int_equal(st.nregistrations, NP);
 	assert_int_equal(st.nkey_registrations, NP);
 
@@ -186,7 +186,7 @@ static void test_exclusive_refused(void **state)
 	assert_int_equal(prpath_dev_open(f->b.d, PRPATH_MODE_EXCLUSIVE, PRPATH_OPEN_EA), 0);
 	st = status(&f->b, NULL);
 	assert_true(st.we_hold);
-	assert_int_equal(st.holder_type, PR_TYPE_EARO);
+	assert_int_equal(st.holder_type, PRPATH_PR_TYPE_EARO);
 	assert_int_equal(prpath_dev_close(f->b.d), 0);
 }
 
@@ -451,7 +451,7 @@ static void test_shared_two_hosts(void **state)
 	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_SHARED, 0), 0);
 	assert_int_equal(prpath_dev_open(f->b.d, PRPATH_MODE_SHARED, 0), 0);
 	st = status(&f->a, NULL);
-	assert_int_equal(st.holder_type, PR_TYPE_WEAR);
+	assert_int_equal(st.holder_type, PRPATH_PR_TYPE_WEAR);
 	assert_int_equal(st.nregistrations, 2 * NP);
 	assert_true(st.we_hold);
 	assert_int_equal(prpath_dev_write(f->a.d, 1, 1, (uint8_t[BS]){ 1 }, -1), 0);

@@ -130,7 +130,7 @@ static uint8_t read_block_byte(struct pp_sim_path *p, uint64_t lba)
 	io.din = buf;
 	io.din_cap = sizeof(buf);
 	assert_int_equal(pp_execute(pp_sim_conn(p), &io), 0);
-	assert_int_equal(io.status, SCSI_STATUS_GOOD);
+	assert_int_equal(io.status, PRPATH_SCSI_STATUS_GOOD);
 	assert_int_equal(io.din_len, BS);
 	for (size_t i = 1; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], buf[0]);
@@ -168,13 +168,13 @@ static size_t read_keys(struct pp_sim_path *p, uint64_t *keys, size_t cap)
 	int rc;
 
 	memset(&io, 0, sizeof(io));
-	rc = prpath_cdb_pr_in(io.cdb, sizeof(io.cdb), PR_IN_READ_KEYS, sizeof(buf));
+	rc = prpath_cdb_pr_in(io.cdb, sizeof(io.cdb), PRPATH_PR_IN_READ_KEYS, sizeof(buf));
 	assert_true(rc > 0);
 	io.cdb_len = (size_t)rc;
 	io.din = buf;
 	io.din_cap = sizeof(buf);
 	assert_int_equal(pp_execute(pp_sim_conn(p), &io), 0);
-	assert_int_equal(io.status, SCSI_STATUS_GOOD);
+	assert_int_equal(io.status, PRPATH_SCSI_STATUS_GOOD);
 	memset(&rk, 0, sizeof(rk));
 	rk.keys = keys;
 	rk.keys_cap = cap;
@@ -185,12 +185,12 @@ static size_t read_keys(struct pp_sim_path *p, uint64_t *keys, size_t cap)
 /* A: KEY_A registered, WERO held; B: KEY_B registered. */
 static void a_reserves(struct fixture *f)
 {
-	assert_int_equal(prout(f->a, PR_OUT_REGISTER_AND_IGNORE, 0, 0, KEY_A),
-			 SCSI_STATUS_GOOD);
-	assert_int_equal(prout(f->a, PR_OUT_RESERVE, PR_TYPE_WERO, KEY_A, 0),
-			 SCSI_STATUS_GOOD);
-	assert_int_equal(prout(f->b, PR_OUT_REGISTER_AND_IGNORE, 0, 0, KEY_B),
-			 SCSI_STATUS_GOOD);
+	assert_int_equal(prout(f->a, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, KEY_A),
+			 PRPATH_SCSI_STATUS_GOOD);
+	assert_int_equal(prout(f->a, PRPATH_PR_OUT_RESERVE, PRPATH_PR_TYPE_WERO, KEY_A, 0),
+			 PRPATH_SCSI_STATUS_GOOD);
+	assert_int_equal(prout(f->b, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, KEY_B),
+			 PRPATH_SCSI_STATUS_GOOD);
 }
 
 /* A command run on its own thread. */
@@ -242,12 +242,12 @@ static void test_basic(void **state)
 	assert_string_equal(c->ops->describe(c), "sim:" PORT_A "@1");
 	assert_int_equal(pp_sim_commands(f->a), 0);
 	assert_int_equal(tur(f->a, &st), 0);
-	assert_int_equal(st, SCSI_STATUS_GOOD);
+	assert_int_equal(st, PRPATH_SCSI_STATUS_GOOD);
 	assert_int_equal(pp_sim_commands(f->a), 1);
 
 	struct pp_io io;
 	assert_int_equal(write_block(f->a, 3, 0x5a, &io), 0);
-	assert_int_equal(io.status, SCSI_STATUS_GOOD);
+	assert_int_equal(io.status, PRPATH_SCSI_STATUS_GOOD);
 	assert_int_equal(read_block_byte(f->b, 3), 0x5a);
 	assert_int_equal(pp_sim_commands(f->a), 2);
 	assert_int_equal(pp_sim_commands(f->b), 1);
@@ -276,7 +276,7 @@ static void test_latency(void **state)
 	t0 = now_ms();
 	assert_int_equal(tur(f->a, &st), 0);
 	dt = now_ms() - t0;
-	assert_int_equal(st, SCSI_STATUS_GOOD);
+	assert_int_equal(st, PRPATH_SCSI_STATUS_GOOD);
 	assert_true(dt >= 140);
 	assert_true(dt < 5000);
 
@@ -300,7 +300,7 @@ static void test_latency(void **state)
 	pp_sim_set_latency(f->a, 0);
 	t0 = now_ms();
 	assert_int_equal(tur(f->a, &st), 0);
-	assert_int_equal(st, SCSI_STATUS_GOOD); /* no 2F/00 from the dropped task */
+	assert_int_equal(st, PRPATH_SCSI_STATUS_GOOD); /* no 2F/00 from the dropped task */
 	assert_true(now_ms() - t0 < 140);
 }
 
@@ -313,8 +313,8 @@ static void test_down_up(void **state)
 	uint8_t st;
 	struct bg b;
 
-	assert_int_equal(prout(f->a, PR_OUT_REGISTER_AND_IGNORE, 0, 0, KEY_A),
-			 SCSI_STATUS_GOOD);
+	assert_int_equal(prout(f->a, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, KEY_A),
+			 PRPATH_SCSI_STATUS_GOOD);
 	n = pp_sim_commands(f->a);
 
 	pp_sim_set_down(f->a, true);
@@ -330,9 +330,9 @@ static void test_down_up(void **state)
 	assert_int_equal(tur(f->a, &st), -ENOTCONN);
 	assert_int_equal(c->ops->reconnect(c), 0);
 	assert_int_equal(tur(f->a, &st), 0);
-	assert_int_equal(st, SCSI_STATUS_GOOD);
+	assert_int_equal(st, PRPATH_SCSI_STATUS_GOOD);
 	/* same identity: still registered, so a registrant-only command works */
-	assert_int_equal(prout(f->a, PR_OUT_REGISTER, 0, KEY_A, KEY_A), SCSI_STATUS_GOOD);
+	assert_int_equal(prout(f->a, PRPATH_PR_OUT_REGISTER, 0, KEY_A, KEY_A), PRPATH_SCSI_STATUS_GOOD);
 
 	/* going down cuts a delayed command short, before it reaches the LU */
 	pp_sim_set_latency(f->a, 3000 * 1000);
@@ -349,7 +349,7 @@ static void test_down_up(void **state)
 	pp_sim_set_down(f->a, false);
 	assert_int_equal(c->ops->reconnect(c), 0);
 	assert_int_equal(tur(f->a, &st), 0);
-	assert_int_equal(st, SCSI_STATUS_GOOD);
+	assert_int_equal(st, PRPATH_SCSI_STATUS_GOOD);
 }
 
 static void test_pause_resume(void **state)
@@ -372,9 +372,9 @@ static void test_pause_resume(void **state)
 	bg_join(&b1);
 	bg_join(&b2);
 	assert_int_equal(b1.rc, 0);
-	assert_int_equal(b1.io.status, SCSI_STATUS_GOOD);
+	assert_int_equal(b1.io.status, PRPATH_SCSI_STATUS_GOOD);
 	assert_int_equal(b2.rc, 0);
-	assert_int_equal(b2.io.status, SCSI_STATUS_GOOD);
+	assert_int_equal(b2.io.status, PRPATH_SCSI_STATUS_GOOD);
 	assert_int_equal(pp_sim_commands(f->a), n + 2);
 	assert_int_equal(read_block_byte(f->b, 5), 0x11);
 	assert_int_equal(read_block_byte(f->b, 6), 0x22);
@@ -394,21 +394,21 @@ static void test_pause_then_preempted(void **state)
 	pp_sim_pause(f->a);
 	bg_start(&b, f->a, 12, 0xa1);
 	assert_int_equal(pp_sim_wait_held(f->a, 1, 3000), 0);
-	assert_int_equal(prout(f->b, PR_OUT_PREEMPT, PR_TYPE_WERO, KEY_B, KEY_A),
-			 SCSI_STATUS_GOOD);
+	assert_int_equal(prout(f->b, PRPATH_PR_OUT_PREEMPT, PRPATH_PR_TYPE_WERO, KEY_B, KEY_A),
+			 PRPATH_SCSI_STATUS_GOOD);
 	pp_sim_resume(f->a);
 	bg_join(&b);
 	/* the unit attention 2A/05 REGISTRATIONS PREEMPTED first ... */
 	assert_int_equal(b.rc, 0);
-	assert_int_equal(b.io.status, SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(b.io.status, PRPATH_SCSI_STATUS_CHECK_CONDITION);
 	assert_int_equal(prpath_sense_decode(b.io.sense, b.io.sense_len, &s), 0);
-	assert_int_equal(s.key, SCSI_SK_UNIT_ATTENTION);
+	assert_int_equal(s.key, PRPATH_SCSI_SK_UNIT_ATTENTION);
 	assert_int_equal(s.asc, 0x2a);
 	assert_int_equal(s.ascq, 0x05);
 	assert_int_equal(read_block_byte(f->b, 12), 0);
 	/* ... then the write conflicts */
 	assert_int_equal(write_block(f->a, 12, 0xa1, &io), 0);
-	assert_int_equal(io.status, SCSI_STATUS_RESERVATION_CONFLICT);
+	assert_int_equal(io.status, PRPATH_SCSI_STATUS_RESERVATION_CONFLICT);
 	assert_int_equal(read_block_byte(f->b, 12), 0);
 }
 
@@ -423,8 +423,8 @@ static void test_preempt_abort_held(void **state)
 	pp_sim_pause(f->a);
 	bg_start(&b, f->a, 20, 0xa2);
 	assert_int_equal(pp_sim_wait_held(f->a, 1, 3000), 0);
-	assert_int_equal(prout(f->b, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WERO, KEY_B, KEY_A),
-			 SCSI_STATUS_GOOD);
+	assert_int_equal(prout(f->b, PRPATH_PR_OUT_PREEMPT_AND_ABORT, PRPATH_PR_TYPE_WERO, KEY_B, KEY_A),
+			 PRPATH_SCSI_STATUS_GOOD);
 	pp_sim_resume(f->a);
 	bg_join(&b);
 	assert_int_equal(b.rc, -ETIMEDOUT);
@@ -445,8 +445,8 @@ static void test_preempt_abort_delayed(void **state)
 	pp_sim_set_latency(a, 400 * 1000);
 	bg_start(&b, a, 21, 0xa3);
 	usleep(100 * 1000); /* queued, waiting out its latency */
-	assert_int_equal(prout(f->b, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WERO, KEY_B, KEY_A),
-			 SCSI_STATUS_GOOD);
+	assert_int_equal(prout(f->b, PRPATH_PR_OUT_PREEMPT_AND_ABORT, PRPATH_PR_TYPE_WERO, KEY_B, KEY_A),
+			 PRPATH_SCSI_STATUS_GOOD);
 	bg_join(&b);
 	assert_int_equal(b.rc, -ETIMEDOUT);
 	assert_true(b.ms >= 350);
@@ -456,16 +456,16 @@ static void test_preempt_abort_delayed(void **state)
 	/* A is fenced: a unit attention first, then conflicts */
 	pp_sim_set_latency(a, 0);
 	assert_int_equal(tur(a, &st), 0);
-	assert_int_equal(st, SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(st, PRPATH_SCSI_STATUS_CHECK_CONDITION);
 	assert_int_equal(write_block(a, 21, 0xa4, &io), 0);
-	while (io.status == SCSI_STATUS_CHECK_CONDITION) {
+	while (io.status == PRPATH_SCSI_STATUS_CHECK_CONDITION) {
 		struct prpath_sense s;
 
 		assert_int_equal(prpath_sense_decode(io.sense, io.sense_len, &s), 0);
-		assert_int_equal(s.key, SCSI_SK_UNIT_ATTENTION);
+		assert_int_equal(s.key, PRPATH_SCSI_SK_UNIT_ATTENTION);
 		assert_int_equal(write_block(a, 21, 0xa4, &io), 0);
 	}
-	assert_int_equal(io.status, SCSI_STATUS_RESERVATION_CONFLICT);
+	assert_int_equal(io.status, PRPATH_SCSI_STATUS_RESERVATION_CONFLICT);
 	assert_int_equal(read_block_byte(f->b, 21), 0);
 }
 
@@ -478,36 +478,36 @@ static void test_fail_next(void **state)
 	uint8_t st;
 
 	n = pp_sim_commands(f->a);
-	pp_sim_fail_next(f->a, 2, SCSI_STATUS_CHECK_CONDITION, SCSI_SK_UNIT_ATTENTION,
+	pp_sim_fail_next(f->a, 2, PRPATH_SCSI_STATUS_CHECK_CONDITION, PRPATH_SCSI_SK_UNIT_ATTENTION,
 			 0x29, 0x00, 0);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(write_block(f->a, 30, 0x30, &io), 0);
-		assert_int_equal(io.status, SCSI_STATUS_CHECK_CONDITION);
+		assert_int_equal(io.status, PRPATH_SCSI_STATUS_CHECK_CONDITION);
 		assert_int_equal(io.sense_len, 18);
 		assert_int_equal(io.sense[0], 0x70);
 		assert_int_equal(prpath_sense_decode(io.sense, io.sense_len, &s), 0);
-		assert_int_equal(s.key, SCSI_SK_UNIT_ATTENTION);
+		assert_int_equal(s.key, PRPATH_SCSI_SK_UNIT_ATTENTION);
 		assert_int_equal(s.asc, 0x29);
 		assert_int_equal(s.ascq, 0x00);
 	}
 	assert_int_equal(pp_sim_commands(f->a), n);
 	assert_int_equal(read_block_byte(f->b, 30), 0); /* never reached the LU */
 	assert_int_equal(tur(f->a, &st), 0);
-	assert_int_equal(st, SCSI_STATUS_GOOD);
+	assert_int_equal(st, PRPATH_SCSI_STATUS_GOOD);
 	assert_int_equal(pp_sim_commands(f->a), n + 1);
 
 	pp_sim_fail_next(f->a, 1, 0, 0, 0, 0, -EIO);
 	assert_int_equal(tur(f->a, &st), -EIO);
 	pp_sim_fail_next(f->a, 1, 0, 0, 0, 0, -ECONNRESET);
 	assert_int_equal(tur(f->a, &st), -ECONNRESET);
-	pp_sim_fail_next(f->a, 1, SCSI_STATUS_RESERVATION_CONFLICT, 0, 0, 0, 0);
+	pp_sim_fail_next(f->a, 1, PRPATH_SCSI_STATUS_RESERVATION_CONFLICT, 0, 0, 0, 0);
 	memset(&io, 0, sizeof(io));
 	io.cdb_len = (size_t)prpath_cdb_test_unit_ready(io.cdb, sizeof(io.cdb));
 	assert_int_equal(pp_execute(pp_sim_conn(f->a), &io), 0);
-	assert_int_equal(io.status, SCSI_STATUS_RESERVATION_CONFLICT);
+	assert_int_equal(io.status, PRPATH_SCSI_STATUS_RESERVATION_CONFLICT);
 	assert_int_equal(io.sense_len, 0);
 	assert_int_equal(tur(f->a, &st), 0);
-	assert_int_equal(st, SCSI_STATUS_GOOD);
+	assert_int_equal(st, PRPATH_SCSI_STATUS_GOOD);
 	assert_int_equal(pp_sim_commands(f->a), n + 2);
 }
 

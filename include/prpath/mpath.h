@@ -107,7 +107,7 @@ enum prpath_open_mode {
 #define PRPATH_OPEN_EA        0x2u  /* exclusive access: EARO instead of WERO
 				       (exclusive, force), EAAR instead of WEAR
 				       (shared), EA instead of WE (single) */
-/* An explicit reservation type (PR_TYPE_*): PRPATH_OPEN_TYPE(PR_TYPE_EARO).
+/* An explicit reservation type (PRPATH_PR_TYPE_*): PRPATH_OPEN_TYPE(PRPATH_PR_TYPE_EARO).
  * It overrides the mode's default type and PRPATH_OPEN_EA. */
 /* Persist through power loss: every REGISTER this device sends carries
  * APTPL=1 (when the device reports PTPL_C; otherwise the open goes on

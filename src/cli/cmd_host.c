@@ -545,7 +545,7 @@ static int do_open(struct cli *c, int argc, char **argv, bool takeover)
 				prpath_pr_type_name((unsigned)a.type));
 		return EXIT_USAGE;
 	}
-	if ((a.type == PR_TYPE_WE || a.type == PR_TYPE_EA) &&
+	if ((a.type == PRPATH_PR_TYPE_WE || a.type == PRPATH_PR_TYPE_EA) &&
 	    a.mode != PRPATH_MODE_SINGLE && argc - first > 1) {
 		cli_err(c, "%s: a %s reservation belongs to one I_T nexus: writes through the other paths would conflict; give one PATH or --mode single",
 			c->cmd, prpath_pr_type_name((unsigned)a.type));

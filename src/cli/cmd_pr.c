@@ -40,15 +40,15 @@ static const char *op_name(const uint8_t *cdb)
 	const char *n;
 
 	switch (cdb[0]) {
-	case SCSI_OP_PR_OUT:
+	case PRPATH_SCSI_OP_PR_OUT:
 		n = prpath_prout_sa_name(cdb[1] & 0x1f);
 		return n ? n : "PERSISTENT RESERVE OUT";
-	case SCSI_OP_PR_IN:
+	case PRPATH_SCSI_OP_PR_IN:
 		n = prpath_prin_sa_name(cdb[1] & 0x1f);
 		return n ? n : "PERSISTENT RESERVE IN";
-	case SCSI_OP_INQUIRY:
+	case PRPATH_SCSI_OP_INQUIRY:
 		return "INQUIRY";
-	case SCSI_OP_TEST_UNIT_READY:
+	case PRPATH_SCSI_OP_TEST_UNIT_READY:
 		return "TEST UNIT READY";
 	default:
 		return "command";
@@ -88,7 +88,7 @@ int cli_raw_exec(struct cli *c, struct prpath_path *conn, unsigned path,
 		enum prpath_sense_cat cat = prpath_sense_classify(io->status, io->sense,
 								  io->sense_len, &s);
 		if (c->verbose >= 2) {
-			if (io->status == SCSI_STATUS_CHECK_CONDITION && s.valid)
+			if (io->status == PRPATH_SCSI_STATUS_CHECK_CONDITION && s.valid)
 				fprintf(stderr, "prpath: debug: path %u <- %s, sense %x/%02x/%02x (%s)\n",
 					path + 1, prpath_status_name(io->status), s.key,
 					s.asc, s.ascq, prpath_asc_name(s.asc, s.ascq));
@@ -147,7 +147,7 @@ static void add_outcome(struct json_object *doc, const struct prpath_io *io)
 
 	out_add_str(doc, "status", prpath_status_name(io->status));
 	prpath_sense_classify(io->status, io->sense, io->sense_len, &s);
-	if (io->status == SCSI_STATUS_CHECK_CONDITION && s.valid) {
+	if (io->status == PRPATH_SCSI_STATUS_CHECK_CONDITION && s.valid) {
 		char buf[8];
 
 		so = json_object_new_object();
@@ -167,7 +167,7 @@ static void err_outcome(struct cli *c, const char *what, const char *path,
 	struct prpath_sense s;
 
 	prpath_sense_classify(io->status, io->sense, io->sense_len, &s);
-	if (io->status == SCSI_STATUS_CHECK_CONDITION && s.valid)
+	if (io->status == PRPATH_SCSI_STATUS_CHECK_CONDITION && s.valid)
 		cli_err(c, "%s: %s on %s: %s, sense %s: %s (%02x/%02x)", c->cmd, what,
 			path, prpath_status_name(io->status),
 			prpath_sense_key_name(s.key),
@@ -279,12 +279,12 @@ static const char *scope_name(unsigned scope)
 static const char *type_long_name(unsigned type)
 {
 	switch (type) {
-	case PR_TYPE_WE: return "Write Exclusive";
-	case PR_TYPE_EA: return "Exclusive Access";
-	case PR_TYPE_WERO: return "Write Exclusive, registrants only";
-	case PR_TYPE_EARO: return "Exclusive Access, registrants only";
-	case PR_TYPE_WEAR: return "Write Exclusive, all registrants";
-	case PR_TYPE_EAAR: return "Exclusive Access, all registrants";
+	case PRPATH_PR_TYPE_WE: return "Write Exclusive";
+	case PRPATH_PR_TYPE_EA: return "Exclusive Access";
+	case PRPATH_PR_TYPE_WERO: return "Write Exclusive, registrants only";
+	case PRPATH_PR_TYPE_EARO: return "Exclusive Access, registrants only";
+	case PRPATH_PR_TYPE_WEAR: return "Write Exclusive, all registrants";
+	case PRPATH_PR_TYPE_EAAR: return "Exclusive Access, all registrants";
 	default: return "obsolete or reserved type";
 	}
 }
@@ -374,8 +374,8 @@ static int show_read_reservation(struct cli *c, struct json_object *doc,
 static int show_capabilities(struct cli *c, struct json_object *doc,
 			     const uint8_t *buf, size_t len)
 {
-	static const unsigned types[] = { PR_TYPE_WEAR, PR_TYPE_EARO, PR_TYPE_WERO,
-					  PR_TYPE_EA, PR_TYPE_WE, PR_TYPE_EAAR };
+	static const unsigned types[] = { PRPATH_PR_TYPE_WEAR, PRPATH_PR_TYPE_EARO, PRPATH_PR_TYPE_WERO,
+					  PRPATH_PR_TYPE_EA, PRPATH_PR_TYPE_WE, PRPATH_PR_TYPE_EAAR };
 	struct prpath_capabilities cp;
 	struct json_object *arr;
 	size_t i;
@@ -547,13 +547,13 @@ static int pr_in(struct cli *c, int argc, char **argv)
 	out_add_str(doc, "service_action", prin_json_name[a.sa]);
 	out_add_str(doc, "path", argv[first]);
 	switch (a.sa) {
-	case PR_IN_READ_KEYS:
+	case PRPATH_PR_IN_READ_KEYS:
 		rc = show_read_keys(c, doc, buf, io.din_len);
 		break;
-	case PR_IN_READ_RESERVATION:
+	case PRPATH_PR_IN_READ_RESERVATION:
 		rc = show_read_reservation(c, doc, buf, io.din_len);
 		break;
-	case PR_IN_REPORT_CAPABILITIES:
+	case PRPATH_PR_IN_REPORT_CAPABILITIES:
 		rc = show_capabilities(c, doc, buf, io.din_len);
 		break;
 	default:
@@ -589,14 +589,14 @@ static int prout_opt(struct cli *c, void *arg, int opt, const char *val)
 	int t;
 
 	switch (opt) {
-	case OPT_REGISTER: a->sa = PR_OUT_REGISTER; a->nsa++; return 0;
-	case OPT_REGISTER_IGNORE: a->sa = PR_OUT_REGISTER_AND_IGNORE; a->nsa++; return 0;
-	case OPT_RESERVE: a->sa = PR_OUT_RESERVE; a->nsa++; return 0;
-	case OPT_RELEASE: a->sa = PR_OUT_RELEASE; a->nsa++; return 0;
-	case OPT_CLEAR: a->sa = PR_OUT_CLEAR; a->nsa++; return 0;
-	case OPT_PREEMPT: a->sa = PR_OUT_PREEMPT; a->nsa++; return 0;
-	case OPT_PREEMPT_ABORT: a->sa = PR_OUT_PREEMPT_AND_ABORT; a->nsa++; return 0;
-	case OPT_REGISTER_MOVE: a->sa = PR_OUT_REGISTER_AND_MOVE; a->nsa++; return 0;
+	case OPT_REGISTER: a->sa = PRPATH_PR_OUT_REGISTER; a->nsa++; return 0;
+	case OPT_REGISTER_IGNORE: a->sa = PRPATH_PR_OUT_REGISTER_AND_IGNORE; a->nsa++; return 0;
+	case OPT_RESERVE: a->sa = PRPATH_PR_OUT_RESERVE; a->nsa++; return 0;
+	case OPT_RELEASE: a->sa = PRPATH_PR_OUT_RELEASE; a->nsa++; return 0;
+	case OPT_CLEAR: a->sa = PRPATH_PR_OUT_CLEAR; a->nsa++; return 0;
+	case OPT_PREEMPT: a->sa = PRPATH_PR_OUT_PREEMPT; a->nsa++; return 0;
+	case OPT_PREEMPT_ABORT: a->sa = PRPATH_PR_OUT_PREEMPT_AND_ABORT; a->nsa++; return 0;
+	case OPT_REGISTER_MOVE: a->sa = PRPATH_PR_OUT_REGISTER_AND_MOVE; a->nsa++; return 0;
 	case OPT_PARAM_RK:
 		a->rk_set = true;
 		return parse_param_key(c, "--param-rk", val, &a->rk);
@@ -722,22 +722,22 @@ static int pr_out(struct cli *c, int argc, char **argv)
 		cli_err(c, "pr out: give exactly one PATH");
 		return EXIT_USAGE;
 	}
-	reg = a.sa == PR_OUT_REGISTER || a.sa == PR_OUT_REGISTER_AND_IGNORE;
-	if (a.sa != PR_OUT_REGISTER_AND_MOVE && (a.unreg || a.rtp_set)) {
+	reg = a.sa == PRPATH_PR_OUT_REGISTER || a.sa == PRPATH_PR_OUT_REGISTER_AND_IGNORE;
+	if (a.sa != PRPATH_PR_OUT_REGISTER_AND_MOVE && (a.unreg || a.rtp_set)) {
 		cli_err(c, "pr out: %s goes with --register-move only",
 			a.unreg ? "--param-unreg" : "--relative-target-port");
 		return EXIT_USAGE;
 	}
-	if (a.sa == PR_OUT_REGISTER_AND_MOVE && a.alltgpt) {
+	if (a.sa == PRPATH_PR_OUT_REGISTER_AND_MOVE && a.alltgpt) {
 		cli_err(c, "pr out: --param-alltgpt does not go with --register-move (its parameter list has no ALL_TG_PT)");
 		return EXIT_USAGE;
 	}
-	if (a.sa == PR_OUT_REGISTER_AND_MOVE && (!a.sark_set || a.sark == 0)) {
+	if (a.sa == PRPATH_PR_OUT_REGISTER_AND_MOVE && (!a.sark_set || a.sark == 0)) {
 		/* SARK is the key the new holder gets: 0 is never valid */
 		cli_err(c, "pr out: --register-move needs --param-sark KEY (the key registered for the new holder, not 0)");
 		return EXIT_USAGE;
 	}
-	if (a.sa == PR_OUT_RESERVE && !a.type_set) {
+	if (a.sa == PRPATH_PR_OUT_RESERVE && !a.type_set) {
 		cli_err(c, "pr out: --reserve needs --prout-type");
 		return EXIT_USAGE;
 	}
@@ -752,7 +752,7 @@ static int pr_out(struct cli *c, int argc, char **argv)
 					     "cannot be encoded");
 		tlen += (size_t)rc;
 	}
-	if (a.sa == PR_OUT_REGISTER_AND_MOVE) {
+	if (a.sa == PRPATH_PR_OUT_REGISTER_AND_MOVE) {
 		struct prpath_prout_move_params mp = {
 			.rk = a.rk, .sark = a.sark, .unreg = a.unreg, .aptpl = a.aptpl,
 			.rel_tgt_port = (uint16_t)a.rtp, .tid = tidbuf, .tid_len = tlen,

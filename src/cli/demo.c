@@ -119,17 +119,17 @@ static const char *cmd_name(const uint8_t *cdb)
 	const char *n;
 
 	switch (cdb[0]) {
-	case SCSI_OP_PR_OUT:
+	case PRPATH_SCSI_OP_PR_OUT:
 		n = prpath_prout_sa_name(cdb[1] & 0x1f);
 		return n ? n : "PERSISTENT RESERVE OUT";
-	case SCSI_OP_PR_IN:
+	case PRPATH_SCSI_OP_PR_IN:
 		n = prpath_prin_sa_name(cdb[1] & 0x1f);
 		return n ? n : "PERSISTENT RESERVE IN";
-	case SCSI_OP_TEST_UNIT_READY: return "TEST UNIT READY";
-	case SCSI_OP_INQUIRY: return "INQUIRY";
-	case SCSI_OP_READ10: case SCSI_OP_READ16: return "READ";
-	case SCSI_OP_WRITE10: case SCSI_OP_WRITE16: return "WRITE";
-	case SCSI_OP_SERVICE_ACTION_IN16: return "READ CAPACITY(16)";
+	case PRPATH_SCSI_OP_TEST_UNIT_READY: return "TEST UNIT READY";
+	case PRPATH_SCSI_OP_INQUIRY: return "INQUIRY";
+	case PRPATH_SCSI_OP_READ10: case PRPATH_SCSI_OP_READ16: return "READ";
+	case PRPATH_SCSI_OP_WRITE10: case PRPATH_SCSI_OP_WRITE16: return "WRITE";
+	case PRPATH_SCSI_OP_SERVICE_ACTION_IN16: return "READ CAPACITY(16)";
 	default: return "command";
 	}
 }
@@ -155,14 +155,14 @@ static void result_text(const struct prpath_trace *io, char *out, size_t cap,
 		return;
 	}
 	prpath_sense_classify(io->status, io->sense, io->sense_len, &s);
-	if (io->status == SCSI_STATUS_CHECK_CONDITION && s.valid) {
+	if (io->status == PRPATH_SCSI_STATUS_CHECK_CONDITION && s.valid) {
 		snprintf(out, cap, "%s %02X/%02X (%s)",
-			 s.key == SCSI_SK_UNIT_ATTENTION ? "UNIT ATTENTION" :
+			 s.key == PRPATH_SCSI_SK_UNIT_ATTENTION ? "UNIT ATTENTION" :
 			 prpath_sense_key_name(s.key), s.asc, s.ascq,
 			 prpath_asc_name(s.asc, s.ascq));
 		return;
 	}
-	*good = io->status == SCSI_STATUS_GOOD;
+	*good = io->status == PRPATH_SCSI_STATUS_GOOD;
 	snprintf(out, cap, "%s", prpath_status_name(io->status));
 }
 
@@ -712,7 +712,7 @@ static int run_story(struct demo *d)
 			    x->path != failed_path + 1)
 				continue;
 			if (!reg_seq && x->good &&
-			    strcmp(x->name, prpath_prout_sa_name(PR_OUT_REGISTER_AND_IGNORE)) == 0)
+			    strcmp(x->name, prpath_prout_sa_name(PRPATH_PR_OUT_REGISTER_AND_IGNORE)) == 0)
 				reg_seq = x->seq;
 			if (!io_seq && strcmp(x->name, "WRITE") == 0)
 				io_seq = x->seq;

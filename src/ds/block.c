@@ -310,7 +310,7 @@ static bool xfer_ok(const struct prpath_lu *lu, uint64_t n)
 
 static int out_of_range(struct prpath_cmd *cmd)
 {
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_LBA_OUT_OF_RANGE);
+	return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_LBA_OUT_OF_RANGE);
 }
 
 /*
@@ -332,25 +332,25 @@ static bool have_data_out(const struct prpath_cmd *cmd, uint64_t need)
 
 static int read_error(struct prpath_cmd *cmd)
 {
-	return ds_check(cmd, SCSI_SK_MEDIUM_ERROR, DS_ASCQ_UNRECOVERED_READ_ERROR);
+	return ds_check(cmd, PRPATH_SCSI_SK_MEDIUM_ERROR, DS_ASCQ_UNRECOVERED_READ_ERROR);
 }
 
 static int write_error(struct prpath_cmd *cmd, int err)
 {
 	if (err == -ENOSPC || err == -EDQUOT)
-		return ds_check(cmd, SCSI_SK_DATA_PROTECT,
+		return ds_check(cmd, PRPATH_SCSI_SK_DATA_PROTECT,
 				DS_ASCQ_SPACE_ALLOC_FAILED_WP);
 	if (err == -ENOMEM)
-		return ds_check(cmd, SCSI_SK_ABORTED_COMMAND,
-				SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
-	return ds_check(cmd, SCSI_SK_MEDIUM_ERROR, SCSI_ASCQ_WRITE_ERROR);
+		return ds_check(cmd, PRPATH_SCSI_SK_ABORTED_COMMAND,
+				PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+	return ds_check(cmd, PRPATH_SCSI_SK_MEDIUM_ERROR, PRPATH_SCSI_ASCQ_WRITE_ERROR);
 }
 
 /* MISCOMPARE 0E/1D/00 with the INFORMATION field (fixed sense, VALID=1)
  * set to the offset of the first differing byte in the data-out buffer. */
 static int miscompare(struct prpath_cmd *cmd, uint64_t offset)
 {
-	ds_check(cmd, SCSI_SK_MISCOMPARE, SCSI_ASCQ_MISCOMPARE_DURING_VERIFY);
+	ds_check(cmd, PRPATH_SCSI_SK_MISCOMPARE, PRPATH_SCSI_ASCQ_MISCOMPARE_DURING_VERIFY);
 	if (cmd->sense_len >= 7 && (cmd->sense[0] & 0x7e) == 0x70) {
 		cmd->sense[0] |= 0x80;
 		prpath_put_be32(cmd->sense + 3,
@@ -403,7 +403,7 @@ static int do_read(struct prpath_lu *lu, struct prpath_cmd *cmd)
 	int err;
 
 	decode_lba_len(cdb, &lba, &n);
-	if (cdb[0] != SCSI_OP_READ6 && (cdb[1] & 0xe0))
+	if (cdb[0] != PRPATH_SCSI_OP_READ6 && (cdb[1] & 0xe0))
 		return ds_invalid_cdb(cmd); /* RDPROTECT: no protection information */
 	if (!xfer_ok(lu, n))
 		return ds_invalid_cdb(cmd);
@@ -427,7 +427,7 @@ static int do_read(struct prpath_lu *lu, struct prpath_cmd *cmd)
 static int do_write(struct prpath_lu *lu, struct prpath_cmd *cmd, bool verify)
 {
 	const uint8_t *cdb = cmd->cdb;
-	bool six = cdb[0] == SCSI_OP_WRITE6;
+	bool six = cdb[0] == PRPATH_SCSI_OP_WRITE6;
 	bool fua = !six && !verify && (cdb[1] & 0x08);
 	uint64_t lba, len;
 	uint32_t n;
@@ -534,7 +534,7 @@ static int do_prefetch(struct prpath_lu *lu, struct prpath_cmd *cmd)
 				    POSIX_FADV_WILLNEED);
 	}
 	ds_good(cmd);
-	cmd->status = SCSI_STATUS_CONDITION_MET;
+	cmd->status = PRPATH_SCSI_STATUS_CONDITION_MET;
 	return 0;
 }
 
@@ -558,7 +558,7 @@ static int do_sync(struct prpath_lu *lu, struct prpath_cmd *cmd)
 static int do_write_same(struct prpath_lu *lu, struct prpath_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->cdb;
-	bool ws16 = cdb[0] == SCSI_OP_WRITE_SAME16;
+	bool ws16 = cdb[0] == PRPATH_SCSI_OP_WRITE_SAME16;
 	bool unmap = cdb[1] & 0x08;
 	bool ndob = ws16 && (cdb[1] & 0x01);
 	uint32_t bs = lu->block_size;
@@ -608,25 +608,25 @@ static int do_unmap(struct prpath_lu *lu, struct prpath_cmd *cmd)
 	if (!plen)
 		return ds_good(cmd);
 	if (plen < 8)
-		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-				SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
+		return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+				PRPATH_SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
 	if (!have_data_out(cmd, plen))
 		return short_data_out(cmd);
 	p = cmd->data_out;
 	bddl = prpath_get_be16(p + 2);
 	/* descriptors cut by the PARAMETER LIST LENGTH */
 	if (bddl > plen - 8)
-		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-				SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
+		return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+				PRPATH_SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
 	/* the UNMAP DATA LENGTH must cover the descriptors it announces */
 	if (prpath_get_be16(p) < bddl + 6 && bddl)
-		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-				SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
+		return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+				PRPATH_SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
 	/* a partial trailing descriptor is ignored (SBC) */
 	ndesc = bddl / 16;
 	if (ndesc > DS_MAX_UNMAP_DESC)
-		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-				SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
+		return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+				PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
 	/* validate everything before unmapping anything */
 	for (i = 0; i < ndesc; i++) {
 		const uint8_t *d = p + 8 + 16 * i;
@@ -634,8 +634,8 @@ static int do_unmap(struct prpath_lu *lu, struct prpath_cmd *cmd)
 		uint32_t cnt = prpath_get_be32(d + 8);
 
 		if (cnt > DS_MAX_UNMAP_BLOCKS)
-			return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-					SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
+			return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+					PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
 		if (!range_ok(lu, lba, cnt))
 			return out_of_range(cmd);
 	}
@@ -725,8 +725,8 @@ static int do_format(struct prpath_lu *lu, struct prpath_cmd *cmd)
 		dll = longlist ? prpath_get_be32(h + 4) : prpath_get_be16(h + 2);
 		/* IP (initialization pattern) or a defect list: unsupported */
 		if ((h[1] & 0x08) || dll)
-			return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-					SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
+			return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+					PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
 	}
 	pthread_rwlock_wrlock(&lu->data_lock);
 	err = io_zero(lu, 0, lu->blocks * lu->block_size, true);
@@ -840,51 +840,51 @@ int ds_block_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	const uint8_t *cdb = cmd->cdb; /* lu.c checked its length */
 
 	switch (cdb[0]) {
-	case SCSI_OP_READ6:
-	case SCSI_OP_READ10:
-	case SCSI_OP_READ12:
-	case SCSI_OP_READ16:
+	case PRPATH_SCSI_OP_READ6:
+	case PRPATH_SCSI_OP_READ10:
+	case PRPATH_SCSI_OP_READ12:
+	case PRPATH_SCSI_OP_READ16:
 		return do_read(lu, cmd);
-	case SCSI_OP_WRITE6:
-	case SCSI_OP_WRITE10:
-	case SCSI_OP_WRITE12:
-	case SCSI_OP_WRITE16:
+	case PRPATH_SCSI_OP_WRITE6:
+	case PRPATH_SCSI_OP_WRITE10:
+	case PRPATH_SCSI_OP_WRITE12:
+	case PRPATH_SCSI_OP_WRITE16:
 		return do_write(lu, cmd, false);
-	case SCSI_OP_WRITE_VERIFY10:
-	case SCSI_OP_WRITE_VERIFY12:
-	case SCSI_OP_WRITE_VERIFY16:
+	case PRPATH_SCSI_OP_WRITE_VERIFY10:
+	case PRPATH_SCSI_OP_WRITE_VERIFY12:
+	case PRPATH_SCSI_OP_WRITE_VERIFY16:
 		return do_write(lu, cmd, true);
-	case SCSI_OP_VERIFY10:
-	case SCSI_OP_VERIFY12:
-	case SCSI_OP_VERIFY16:
+	case PRPATH_SCSI_OP_VERIFY10:
+	case PRPATH_SCSI_OP_VERIFY12:
+	case PRPATH_SCSI_OP_VERIFY16:
 		return do_verify(lu, cmd);
-	case SCSI_OP_PRE_FETCH10:
-	case SCSI_OP_PRE_FETCH16:
+	case PRPATH_SCSI_OP_PRE_FETCH10:
+	case PRPATH_SCSI_OP_PRE_FETCH16:
 		return do_prefetch(lu, cmd);
-	case SCSI_OP_SYNCHRONIZE_CACHE10:
-	case SCSI_OP_SYNCHRONIZE_CACHE16:
+	case PRPATH_SCSI_OP_SYNCHRONIZE_CACHE10:
+	case PRPATH_SCSI_OP_SYNCHRONIZE_CACHE16:
 		return do_sync(lu, cmd);
-	case SCSI_OP_WRITE_SAME10:
-	case SCSI_OP_WRITE_SAME16:
+	case PRPATH_SCSI_OP_WRITE_SAME10:
+	case PRPATH_SCSI_OP_WRITE_SAME16:
 		return do_write_same(lu, cmd);
-	case SCSI_OP_UNMAP:
+	case PRPATH_SCSI_OP_UNMAP:
 		return do_unmap(lu, cmd);
-	case SCSI_OP_COMPARE_AND_WRITE:
+	case PRPATH_SCSI_OP_COMPARE_AND_WRITE:
 		return do_caw(lu, cmd);
-	case SCSI_OP_FORMAT_UNIT:
+	case PRPATH_SCSI_OP_FORMAT_UNIT:
 		return do_format(lu, cmd);
-	case SCSI_OP_SERVICE_ACTION_IN16:
+	case PRPATH_SCSI_OP_SERVICE_ACTION_IN16:
 		switch (cdb[1] & 0x1f) {
-		case SCSI_SAI_GET_LBA_STATUS:
+		case PRPATH_SCSI_SAI_GET_LBA_STATUS:
 			return do_get_lba_status(lu, cmd);
-		case SCSI_SAI_READ_CAPACITY16:
+		case PRPATH_SCSI_SAI_READ_CAPACITY16:
 			return ds_info_exec(nx, cmd);
 		default:
 			return ds_invalid_cdb(cmd);
 		}
 	default:
-		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-				SCSI_ASCQ_INVALID_OPCODE);
+		return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+				PRPATH_SCSI_ASCQ_INVALID_OPCODE);
 	}
 }
 
@@ -900,27 +900,27 @@ int ds_block_xfer(const struct prpath_lu *lu, const uint8_t *cdb, size_t len,
 	*bytes = 0;
 	*is_write = false;
 	switch (cdb[0]) {
-	case SCSI_OP_READ6:
-	case SCSI_OP_READ10:
-	case SCSI_OP_READ12:
-	case SCSI_OP_READ16:
+	case PRPATH_SCSI_OP_READ6:
+	case PRPATH_SCSI_OP_READ10:
+	case PRPATH_SCSI_OP_READ12:
+	case PRPATH_SCSI_OP_READ16:
 		decode_lba_len(cdb, &lba, &n);
 		*bytes = (uint64_t)n * bs;
 		return 0;
-	case SCSI_OP_WRITE6:
-	case SCSI_OP_WRITE10:
-	case SCSI_OP_WRITE12:
-	case SCSI_OP_WRITE16:
-	case SCSI_OP_WRITE_VERIFY10:
-	case SCSI_OP_WRITE_VERIFY12:
-	case SCSI_OP_WRITE_VERIFY16:
+	case PRPATH_SCSI_OP_WRITE6:
+	case PRPATH_SCSI_OP_WRITE10:
+	case PRPATH_SCSI_OP_WRITE12:
+	case PRPATH_SCSI_OP_WRITE16:
+	case PRPATH_SCSI_OP_WRITE_VERIFY10:
+	case PRPATH_SCSI_OP_WRITE_VERIFY12:
+	case PRPATH_SCSI_OP_WRITE_VERIFY16:
 		decode_lba_len(cdb, &lba, &n);
 		*bytes = (uint64_t)n * bs;
 		*is_write = true;
 		return 0;
-	case SCSI_OP_VERIFY10:
-	case SCSI_OP_VERIFY12:
-	case SCSI_OP_VERIFY16:
+	case PRPATH_SCSI_OP_VERIFY10:
+	case PRPATH_SCSI_OP_VERIFY12:
+	case PRPATH_SCSI_OP_VERIFY16:
 		decode_lba_len(cdb, &lba, &n);
 		switch ((cdb[1] >> 1) & 3) {
 		case 1:
@@ -934,40 +934,40 @@ int ds_block_xfer(const struct prpath_lu *lu, const uint8_t *cdb, size_t len,
 		}
 		*is_write = *bytes != 0;
 		return 0;
-	case SCSI_OP_PRE_FETCH10:
-	case SCSI_OP_PRE_FETCH16:
-	case SCSI_OP_SYNCHRONIZE_CACHE10:
-	case SCSI_OP_SYNCHRONIZE_CACHE16:
+	case PRPATH_SCSI_OP_PRE_FETCH10:
+	case PRPATH_SCSI_OP_PRE_FETCH16:
+	case PRPATH_SCSI_OP_SYNCHRONIZE_CACHE10:
+	case PRPATH_SCSI_OP_SYNCHRONIZE_CACHE16:
 		return 0;
-	case SCSI_OP_WRITE_SAME10:
+	case PRPATH_SCSI_OP_WRITE_SAME10:
 		*bytes = bs;
 		*is_write = true;
 		return 0;
-	case SCSI_OP_WRITE_SAME16:
+	case PRPATH_SCSI_OP_WRITE_SAME16:
 		*bytes = (cdb[1] & 0x01) ? 0 : bs; /* NDOB */
 		*is_write = *bytes != 0;
 		return 0;
-	case SCSI_OP_UNMAP:
+	case PRPATH_SCSI_OP_UNMAP:
 		*bytes = prpath_get_be16(cdb + 7);
 		*is_write = *bytes != 0;
 		return 0;
-	case SCSI_OP_COMPARE_AND_WRITE:
+	case PRPATH_SCSI_OP_COMPARE_AND_WRITE:
 		*bytes = 2 * (uint64_t)cdb[13] * bs;
 		*is_write = *bytes != 0;
 		return 0;
-	case SCSI_OP_FORMAT_UNIT:
+	case PRPATH_SCSI_OP_FORMAT_UNIT:
 		/* the parameter list header; an initiator sending a defect list
 		 * says so in its expected transfer length */
 		if (cdb[1] & 0x10)
 			*bytes = (cdb[1] & 0x20) ? 8 : 4;
 		*is_write = *bytes != 0;
 		return 0;
-	case SCSI_OP_SERVICE_ACTION_IN16:
-		if ((cdb[1] & 0x1f) == SCSI_SAI_GET_LBA_STATUS) {
+	case PRPATH_SCSI_OP_SERVICE_ACTION_IN16:
+		if ((cdb[1] & 0x1f) == PRPATH_SCSI_SAI_GET_LBA_STATUS) {
 			*bytes = prpath_get_be32(cdb + 10);
 			return 0;
 		}
-		if ((cdb[1] & 0x1f) == SCSI_SAI_READ_CAPACITY16)
+		if ((cdb[1] & 0x1f) == PRPATH_SCSI_SAI_READ_CAPACITY16)
 			return ds_info_xfer(lu, cdb, len, bytes, is_write);
 		return -EINVAL;
 	default:

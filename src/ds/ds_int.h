@@ -77,7 +77,7 @@ struct prpath_lu {
 	uint32_t nreg;
 	uint32_t max_reg;
 	uint32_t generation;
-	uint8_t res_type;            /* PR_TYPE_NONE when not reserved */
+	uint8_t res_type;            /* PRPATH_PR_TYPE_NONE when not reserved */
 	uint8_t res_scope;
 	struct itn *holder;          /* non-AR types only; NULL for AR */
 	bool aptpl;                  /* APTPL of the last successful register */

@@ -73,19 +73,19 @@ static size_t vpd_device_id(const struct prpath_nexus *nx, uint8_t *b)
 
 	/* NAA-6, binary, LU association */
 	d[0] = 0x01;
-	d[1] = SCSI_DESIG_NAA;
+	d[1] = PRPATH_SCSI_DESIG_NAA;
 	d[3] = 16;
 	memcpy(d + 4, lu->naa, 16);
 	d += 4 + 16;
 	/* relative target port: iSCSI, PIV, target port association */
-	d[0] = (SCSI_PROTOCOL_ISCSI << 4) | 0x01;
-	d[1] = 0x80 | (SCSI_ASSOC_TARGET_PORT << 4) | SCSI_DESIG_REL_TGT_PORT;
+	d[0] = (PRPATH_SCSI_PROTOCOL_ISCSI << 4) | 0x01;
+	d[1] = 0x80 | (PRPATH_SCSI_ASSOC_TARGET_PORT << 4) | PRPATH_SCSI_DESIG_REL_TGT_PORT;
 	d[3] = 4;
 	prpath_put_be16(d + 6, nx->itn ? nx->itn->rtp : 1);
 	d += 8;
 	/* target port group */
-	d[0] = (SCSI_PROTOCOL_ISCSI << 4) | 0x01;
-	d[1] = 0x80 | (SCSI_ASSOC_TARGET_PORT << 4) | SCSI_DESIG_TPG;
+	d[0] = (PRPATH_SCSI_PROTOCOL_ISCSI << 4) | 0x01;
+	d[1] = 0x80 | (PRPATH_SCSI_ASSOC_TARGET_PORT << 4) | PRPATH_SCSI_DESIG_TPG;
 	d[3] = 4;
 	prpath_put_be16(d + 6, TPG_ID);
 	d += 8;
@@ -271,7 +271,7 @@ static size_t mode_page(uint8_t page, unsigned pc, uint8_t *b)
 static int do_mode_sense(struct prpath_lu *lu, struct prpath_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->cdb;
-	bool ten = cdb[0] == SCSI_OP_MODE_SENSE10;
+	bool ten = cdb[0] == PRPATH_SCSI_OP_MODE_SENSE10;
 	bool dbd = cdb[1] & 0x08;
 	bool llbaa = ten && (cdb[1] & 0x10);
 	unsigned pc = cdb[2] >> 6;
@@ -283,8 +283,8 @@ static int do_mode_sense(struct prpath_lu *lu, struct prpath_cmd *cmd)
 	uint8_t *p;
 
 	if (pc == 3)
-		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-				SCSI_ASCQ_SAVING_PARAMS_UNSUPPORTED);
+		return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+				PRPATH_SCSI_ASCQ_SAVING_PARAMS_UNSUPPORTED);
 	if (subpage && !(page == MP_ALL && subpage == 0xff))
 		return ds_invalid_cdb(cmd);
 	memset(b, 0, sizeof(b));
@@ -333,7 +333,7 @@ static int do_mode_sense(struct prpath_lu *lu, struct prpath_cmd *cmd)
 static int do_mode_select(struct prpath_lu *lu, struct prpath_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->cdb;
-	bool ten = cdb[0] == SCSI_OP_MODE_SELECT10;
+	bool ten = cdb[0] == PRPATH_SCSI_OP_MODE_SELECT10;
 	size_t plen = ten ? prpath_get_be16(cdb + 7) : cdb[4];
 	size_t hlen = ten ? 8 : 4, bdlen, off;
 	const uint8_t *p = cmd->data_out;
@@ -496,17 +496,17 @@ static const struct opinfo opcodes[] = {
 	{ 0x90, false, 0, 16, RW16(0x90, 0x02) },                  /* PRE-FETCH(16) */
 	{ 0x91, false, 0, 16, RW16(0x91, 0x02) },                  /* SYNCHRONIZE CACHE(16) */
 	{ 0x93, false, 0, 16, RW16(0x93, 0xf9) },                  /* WRITE SAME(16) */
-	{ 0x9e, true, SCSI_SAI_READ_CAPACITY16, 16,
+	{ 0x9e, true, PRPATH_SCSI_SAI_READ_CAPACITY16, 16,
 	  U16(0x9e, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 	      0xff, 0xff, 0xff, 0xff, 0x00) },
-	{ 0x9e, true, SCSI_SAI_GET_LBA_STATUS, 16,
+	{ 0x9e, true, PRPATH_SCSI_SAI_GET_LBA_STATUS, 16,
 	  U16(0x9e, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	      0xff, 0xff, 0xff, 0xff, 0x00) },
 	{ 0xa0, false, 0, 12, U12(0xa0, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff,
 				   0xff, 0xff, 0x00) },                /* REPORT LUNS */
-	{ 0xa3, true, SCSI_MI_REPORT_TARGET_PORT_GROUPS, 12,
+	{ 0xa3, true, PRPATH_SCSI_MI_REPORT_TARGET_PORT_GROUPS, 12,
 	  U12(0xa3, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00) },
-	{ 0xa3, true, SCSI_MI_REPORT_SUPPORTED_OPCODES, 12,
+	{ 0xa3, true, PRPATH_SCSI_MI_REPORT_SUPPORTED_OPCODES, 12,
 	  U12(0xa3, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00) },
 	{ 0xa8, false, 0, 12, RW12(0xa8, 0xf8) },                  /* READ(12) */
 	{ 0xaa, false, 0, 12, RW12(0xaa, 0xf8) },                  /* WRITE(12) */
@@ -519,7 +519,7 @@ static const struct opinfo opcodes[] = {
 static bool op_supported(const struct prpath_lu *lu, const struct opinfo *o)
 {
 	/* REPLACE LOST RESERVATION only when configured */
-	if (o->op == SCSI_OP_PR_OUT && o->sa == PR_OUT_REPLACE_LOST_RESERVATION)
+	if (o->op == PRPATH_SCSI_OP_PR_OUT && o->sa == PRPATH_PR_OUT_REPLACE_LOST_RESERVATION)
 		return lu->rlr;
 	return true;
 }
@@ -649,44 +649,44 @@ int ds_info_exec(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	const uint8_t *cdb = cmd->cdb; /* lu.c checked its length */
 
 	switch (cdb[0]) {
-	case SCSI_OP_TEST_UNIT_READY:
-	case SCSI_OP_START_STOP_UNIT:
+	case PRPATH_SCSI_OP_TEST_UNIT_READY:
+	case PRPATH_SCSI_OP_START_STOP_UNIT:
 		return ds_good(cmd);
-	case SCSI_OP_INQUIRY:
+	case PRPATH_SCSI_OP_INQUIRY:
 		return do_inquiry(nx, cmd);
-	case SCSI_OP_READ_CAPACITY10:
+	case PRPATH_SCSI_OP_READ_CAPACITY10:
 		return do_read_capacity10(lu, cmd);
-	case SCSI_OP_SERVICE_ACTION_IN16:
+	case PRPATH_SCSI_OP_SERVICE_ACTION_IN16:
 		switch (cdb[1] & 0x1f) {
-		case SCSI_SAI_READ_CAPACITY16:
+		case PRPATH_SCSI_SAI_READ_CAPACITY16:
 			return do_read_capacity16(lu, cmd);
-		case SCSI_SAI_GET_LBA_STATUS:
+		case PRPATH_SCSI_SAI_GET_LBA_STATUS:
 			return ds_block_exec(nx, cmd);
 		default:
 			return ds_invalid_cdb(cmd);
 		}
-	case SCSI_OP_REPORT_LUNS:
+	case PRPATH_SCSI_OP_REPORT_LUNS:
 		return do_report_luns(cmd);
-	case SCSI_OP_MODE_SENSE6:
-	case SCSI_OP_MODE_SENSE10:
+	case PRPATH_SCSI_OP_MODE_SENSE6:
+	case PRPATH_SCSI_OP_MODE_SENSE10:
 		return do_mode_sense(lu, cmd);
-	case SCSI_OP_MODE_SELECT6:
-	case SCSI_OP_MODE_SELECT10:
+	case PRPATH_SCSI_OP_MODE_SELECT6:
+	case PRPATH_SCSI_OP_MODE_SELECT10:
 		return do_mode_select(lu, cmd);
-	case SCSI_OP_MAINTENANCE_IN:
+	case PRPATH_SCSI_OP_MAINTENANCE_IN:
 		switch (cdb[1] & 0x1f) {
-		case SCSI_MI_REPORT_TARGET_PORT_GROUPS:
+		case PRPATH_SCSI_MI_REPORT_TARGET_PORT_GROUPS:
 			return do_report_tpgs(lu, cmd);
-		case SCSI_MI_REPORT_SUPPORTED_OPCODES:
+		case PRPATH_SCSI_MI_REPORT_SUPPORTED_OPCODES:
 			return do_report_opcodes(lu, cmd);
 		default:
 			return ds_invalid_cdb(cmd);
 		}
-	case SCSI_OP_LOG_SENSE:
+	case PRPATH_SCSI_OP_LOG_SENSE:
 		return do_log_sense(cmd);
 	default:
-		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-				SCSI_ASCQ_INVALID_OPCODE);
+		return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+				PRPATH_SCSI_ASCQ_INVALID_OPCODE);
 	}
 }
 
@@ -698,44 +698,44 @@ int ds_info_xfer(const struct prpath_lu *lu, const uint8_t *cdb, size_t len,
 	*bytes = 0;
 	*is_write = false;
 	switch (cdb[0]) {
-	case SCSI_OP_TEST_UNIT_READY:
-	case SCSI_OP_START_STOP_UNIT:
+	case PRPATH_SCSI_OP_TEST_UNIT_READY:
+	case PRPATH_SCSI_OP_START_STOP_UNIT:
 		return 0;
-	case SCSI_OP_INQUIRY:
+	case PRPATH_SCSI_OP_INQUIRY:
 		*bytes = prpath_get_be16(cdb + 3);
 		return 0;
-	case SCSI_OP_READ_CAPACITY10:
+	case PRPATH_SCSI_OP_READ_CAPACITY10:
 		*bytes = 8;
 		return 0;
-	case SCSI_OP_SERVICE_ACTION_IN16:
-		if ((cdb[1] & 0x1f) == SCSI_SAI_READ_CAPACITY16) {
+	case PRPATH_SCSI_OP_SERVICE_ACTION_IN16:
+		if ((cdb[1] & 0x1f) == PRPATH_SCSI_SAI_READ_CAPACITY16) {
 			*bytes = prpath_get_be32(cdb + 10);
 			return 0;
 		}
-		if ((cdb[1] & 0x1f) == SCSI_SAI_GET_LBA_STATUS)
+		if ((cdb[1] & 0x1f) == PRPATH_SCSI_SAI_GET_LBA_STATUS)
 			return ds_block_xfer(lu, cdb, len, bytes, is_write);
 		return -EINVAL;
-	case SCSI_OP_REPORT_LUNS:
+	case PRPATH_SCSI_OP_REPORT_LUNS:
 		*bytes = prpath_get_be32(cdb + 6);
 		return 0;
-	case SCSI_OP_MODE_SENSE6:
+	case PRPATH_SCSI_OP_MODE_SENSE6:
 		*bytes = cdb[4];
 		return 0;
-	case SCSI_OP_MODE_SENSE10:
-	case SCSI_OP_LOG_SENSE:
+	case PRPATH_SCSI_OP_MODE_SENSE10:
+	case PRPATH_SCSI_OP_LOG_SENSE:
 		*bytes = prpath_get_be16(cdb + 7);
 		return 0;
-	case SCSI_OP_MODE_SELECT6:
+	case PRPATH_SCSI_OP_MODE_SELECT6:
 		*bytes = cdb[4];
 		*is_write = *bytes != 0;
 		return 0;
-	case SCSI_OP_MODE_SELECT10:
+	case PRPATH_SCSI_OP_MODE_SELECT10:
 		*bytes = prpath_get_be16(cdb + 7);
 		*is_write = *bytes != 0;
 		return 0;
-	case SCSI_OP_MAINTENANCE_IN:
-		if ((cdb[1] & 0x1f) == SCSI_MI_REPORT_TARGET_PORT_GROUPS ||
-		    (cdb[1] & 0x1f) == SCSI_MI_REPORT_SUPPORTED_OPCODES) {
+	case PRPATH_SCSI_OP_MAINTENANCE_IN:
+		if ((cdb[1] & 0x1f) == PRPATH_SCSI_MI_REPORT_TARGET_PORT_GROUPS ||
+		    (cdb[1] & 0x1f) == PRPATH_SCSI_MI_REPORT_SUPPORTED_OPCODES) {
 			*bytes = prpath_get_be32(cdb + 6);
 			return 0;
 		}

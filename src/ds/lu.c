@@ -73,7 +73,7 @@ static int fail(int err, const char *what)
 
 int ds_check(struct prpath_cmd *cmd, uint8_t key, uint16_t ascq)
 {
-	cmd->status = SCSI_STATUS_CHECK_CONDITION;
+	cmd->status = PRPATH_SCSI_STATUS_CHECK_CONDITION;
 	memset(cmd->sense, 0, 18);
 	cmd->sense[0] = 0x70;
 	cmd->sense[2] = key & 0x0f;
@@ -87,29 +87,29 @@ int ds_check(struct prpath_cmd *cmd, uint8_t key, uint16_t ascq)
 
 int ds_good(struct prpath_cmd *cmd)
 {
-	cmd->status = SCSI_STATUS_GOOD;
+	cmd->status = PRPATH_SCSI_STATUS_GOOD;
 	cmd->sense_len = 0;
 	return 0;
 }
 
 int ds_invalid_cdb(struct prpath_cmd *cmd)
 {
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 }
 
 int ds_invalid_param(struct prpath_cmd *cmd)
 {
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
+	return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST);
 }
 
 int ds_param_length_error(struct prpath_cmd *cmd)
 {
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
+	return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_PARAM_LIST_LENGTH_ERROR);
 }
 
 int ds_conflict(struct prpath_cmd *cmd)
 {
-	cmd->status = SCSI_STATUS_RESERVATION_CONFLICT;
+	cmd->status = PRPATH_SCSI_STATUS_RESERVATION_CONFLICT;
 	cmd->sense_len = 0;
 	cmd->data_in_len = 0;
 	return 0;
@@ -187,7 +187,7 @@ struct itn *ds_itn_get(struct prpath_lu *lu, const char *name, uint16_t rtp)
 	memcpy(t->name, name, len + 1);
 	t->rtp = rtp;
 	if (lu->power_on_ua)
-		ds_ua_queue(t, SCSI_ASCQ_POWER_ON_RESET);
+		ds_ua_queue(t, PRPATH_SCSI_ASCQ_POWER_ON_RESET);
 	h = itn_hash(lu, name, rtp);
 	t->hnext = lu->htab[h];
 	lu->htab[h] = t;
@@ -599,58 +599,58 @@ struct cmd_desc {
 };
 
 static const struct cmd_desc cmd_table[256] = {
-	[SCSI_OP_TEST_UNIT_READY] = { CLS_ALWAYS, EX_INFO, false },
-	[SCSI_OP_REQUEST_SENSE] = { CLS_SENSE, EX_NONE, true },
-	[SCSI_OP_FORMAT_UNIT] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_READ6] = { CLS_READ, EX_BLOCK, false },
-	[SCSI_OP_WRITE6] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_INQUIRY] = { CLS_ALWAYS, EX_INFO, true },
-	[SCSI_OP_MODE_SELECT6] = { CLS_MODIFY, EX_INFO, false },
-	[SCSI_OP_RESERVE6] = { CLS_SPC2, EX_NONE, false },
-	[SCSI_OP_RELEASE6] = { CLS_SPC2, EX_NONE, false },
-	[SCSI_OP_MODE_SENSE6] = { CLS_READ, EX_INFO, false },
-	[SCSI_OP_START_STOP_UNIT] = { CLS_MODIFY, EX_INFO, false },
-	[SCSI_OP_READ_CAPACITY10] = { CLS_ALWAYS, EX_INFO, false },
-	[SCSI_OP_READ10] = { CLS_READ, EX_BLOCK, false },
-	[SCSI_OP_WRITE10] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_WRITE_VERIFY10] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_VERIFY10] = { CLS_READ, EX_BLOCK, false },
-	[SCSI_OP_PRE_FETCH10] = { CLS_READ, EX_BLOCK, false },
-	[SCSI_OP_SYNCHRONIZE_CACHE10] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_WRITE_SAME10] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_UNMAP] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_LOG_SENSE] = { CLS_ALWAYS, EX_INFO, false },
-	[SCSI_OP_MODE_SELECT10] = { CLS_MODIFY, EX_INFO, false },
-	[SCSI_OP_RESERVE10] = { CLS_SPC2, EX_NONE, false },
-	[SCSI_OP_RELEASE10] = { CLS_SPC2, EX_NONE, false },
-	[SCSI_OP_MODE_SENSE10] = { CLS_READ, EX_INFO, false },
-	[SCSI_OP_PR_IN] = { CLS_PR, EX_NONE, false },
-	[SCSI_OP_PR_OUT] = { CLS_PR, EX_NONE, false },
-	[SCSI_OP_READ16] = { CLS_READ, EX_BLOCK, false },
-	[SCSI_OP_COMPARE_AND_WRITE] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_WRITE16] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_WRITE_VERIFY16] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_VERIFY16] = { CLS_READ, EX_BLOCK, false },
-	[SCSI_OP_PRE_FETCH16] = { CLS_READ, EX_BLOCK, false },
-	[SCSI_OP_SYNCHRONIZE_CACHE16] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_WRITE_SAME16] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_TEST_UNIT_READY] = { CLS_ALWAYS, EX_INFO, false },
+	[PRPATH_SCSI_OP_REQUEST_SENSE] = { CLS_SENSE, EX_NONE, true },
+	[PRPATH_SCSI_OP_FORMAT_UNIT] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_READ6] = { CLS_READ, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_WRITE6] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_INQUIRY] = { CLS_ALWAYS, EX_INFO, true },
+	[PRPATH_SCSI_OP_MODE_SELECT6] = { CLS_MODIFY, EX_INFO, false },
+	[PRPATH_SCSI_OP_RESERVE6] = { CLS_SPC2, EX_NONE, false },
+	[PRPATH_SCSI_OP_RELEASE6] = { CLS_SPC2, EX_NONE, false },
+	[PRPATH_SCSI_OP_MODE_SENSE6] = { CLS_READ, EX_INFO, false },
+	[PRPATH_SCSI_OP_START_STOP_UNIT] = { CLS_MODIFY, EX_INFO, false },
+	[PRPATH_SCSI_OP_READ_CAPACITY10] = { CLS_ALWAYS, EX_INFO, false },
+	[PRPATH_SCSI_OP_READ10] = { CLS_READ, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_WRITE10] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_WRITE_VERIFY10] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_VERIFY10] = { CLS_READ, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_PRE_FETCH10] = { CLS_READ, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_SYNCHRONIZE_CACHE10] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_WRITE_SAME10] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_UNMAP] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_LOG_SENSE] = { CLS_ALWAYS, EX_INFO, false },
+	[PRPATH_SCSI_OP_MODE_SELECT10] = { CLS_MODIFY, EX_INFO, false },
+	[PRPATH_SCSI_OP_RESERVE10] = { CLS_SPC2, EX_NONE, false },
+	[PRPATH_SCSI_OP_RELEASE10] = { CLS_SPC2, EX_NONE, false },
+	[PRPATH_SCSI_OP_MODE_SENSE10] = { CLS_READ, EX_INFO, false },
+	[PRPATH_SCSI_OP_PR_IN] = { CLS_PR, EX_NONE, false },
+	[PRPATH_SCSI_OP_PR_OUT] = { CLS_PR, EX_NONE, false },
+	[PRPATH_SCSI_OP_READ16] = { CLS_READ, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_COMPARE_AND_WRITE] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_WRITE16] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_WRITE_VERIFY16] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_VERIFY16] = { CLS_READ, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_PRE_FETCH16] = { CLS_READ, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_SYNCHRONIZE_CACHE16] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_WRITE_SAME16] = { CLS_MODIFY, EX_BLOCK, false },
 	/* 0x9E: READ CAPACITY(16) is "always", GET LBA STATUS is "read":
 	 * resolved in classify() */
-	[SCSI_OP_SERVICE_ACTION_IN16] = { CLS_READ, EX_INFO, false },
-	[SCSI_OP_REPORT_LUNS] = { CLS_ALWAYS, EX_INFO, true },
-	[SCSI_OP_MAINTENANCE_IN] = { CLS_ALWAYS, EX_INFO, false },
-	[SCSI_OP_READ12] = { CLS_READ, EX_BLOCK, false },
-	[SCSI_OP_WRITE12] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_WRITE_VERIFY12] = { CLS_MODIFY, EX_BLOCK, false },
-	[SCSI_OP_VERIFY12] = { CLS_READ, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_SERVICE_ACTION_IN16] = { CLS_READ, EX_INFO, false },
+	[PRPATH_SCSI_OP_REPORT_LUNS] = { CLS_ALWAYS, EX_INFO, true },
+	[PRPATH_SCSI_OP_MAINTENANCE_IN] = { CLS_ALWAYS, EX_INFO, false },
+	[PRPATH_SCSI_OP_READ12] = { CLS_READ, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_WRITE12] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_WRITE_VERIFY12] = { CLS_MODIFY, EX_BLOCK, false },
+	[PRPATH_SCSI_OP_VERIFY12] = { CLS_READ, EX_BLOCK, false },
 };
 
 static struct cmd_desc classify(const uint8_t *cdb)
 {
 	struct cmd_desc d = cmd_table[cdb[0]];
 
-	if (cdb[0] == SCSI_OP_SERVICE_ACTION_IN16) {
-		if ((cdb[1] & 0x1f) == SCSI_SAI_READ_CAPACITY16)
+	if (cdb[0] == PRPATH_SCSI_OP_SERVICE_ACTION_IN16) {
+		if ((cdb[1] & 0x1f) == PRPATH_SCSI_SAI_READ_CAPACITY16)
 			d.cls = CLS_ALWAYS, d.exec = EX_INFO;
 		else
 			d.cls = CLS_READ, d.exec = EX_BLOCK; /* GET LBA STATUS */
@@ -671,7 +671,7 @@ size_t ds_cdb_len(uint8_t op)
 
 bool ds_is_holder(const struct prpath_lu *lu, const struct itn *t)
 {
-	if (lu->res_type == PR_TYPE_NONE)
+	if (lu->res_type == PRPATH_PR_TYPE_NONE)
 		return false;
 	if (prpath_pr_type_all_registrants(lu->res_type))
 		return t->registered;
@@ -681,20 +681,20 @@ bool ds_is_holder(const struct prpath_lu *lu, const struct itn *t)
 /* SPC4-PR.md "Conflicts" table. O(1). */
 static bool pr_conflicts(const struct prpath_lu *lu, const struct itn *t, int cls)
 {
-	if (lu->res_type == PR_TYPE_NONE || cls == CLS_ALWAYS)
+	if (lu->res_type == PRPATH_PR_TYPE_NONE || cls == CLS_ALWAYS)
 		return false;
 	if (ds_is_holder(lu, t))
 		return false;
 	switch (lu->res_type) {
-	case PR_TYPE_WE:
+	case PRPATH_PR_TYPE_WE:
 		return cls == CLS_MODIFY;
-	case PR_TYPE_EA:
+	case PRPATH_PR_TYPE_EA:
 		return true;
-	case PR_TYPE_WERO:
-	case PR_TYPE_WEAR:
+	case PRPATH_PR_TYPE_WERO:
+	case PRPATH_PR_TYPE_WEAR:
 		return t->registered ? false : cls == CLS_MODIFY;
-	case PR_TYPE_EARO:
-	case PR_TYPE_EAAR:
+	case PRPATH_PR_TYPE_EARO:
+	case PRPATH_PR_TYPE_EAAR:
 		return !t->registered;
 	default:
 		return true;
@@ -705,16 +705,16 @@ static bool pr_conflicts(const struct prpath_lu *lu, const struct itn *t, int cl
 static bool spc2_allowed(const uint8_t *cdb)
 {
 	switch (cdb[0]) {
-	case SCSI_OP_INQUIRY:
-	case SCSI_OP_REPORT_LUNS:
-	case SCSI_OP_REQUEST_SENSE:
-	case SCSI_OP_LOG_SENSE:
-	case SCSI_OP_RELEASE6:
-	case SCSI_OP_RELEASE10:
-	case SCSI_OP_MAINTENANCE_IN:
+	case PRPATH_SCSI_OP_INQUIRY:
+	case PRPATH_SCSI_OP_REPORT_LUNS:
+	case PRPATH_SCSI_OP_REQUEST_SENSE:
+	case PRPATH_SCSI_OP_LOG_SENSE:
+	case PRPATH_SCSI_OP_RELEASE6:
+	case PRPATH_SCSI_OP_RELEASE10:
+	case PRPATH_SCSI_OP_MAINTENANCE_IN:
 		return true;
-	case SCSI_OP_SERVICE_ACTION_IN16:
-		return (cdb[1] & 0x1f) == SCSI_SAI_READ_CAPACITY16;
+	case PRPATH_SCSI_OP_SERVICE_ACTION_IN16:
+		return (cdb[1] & 0x1f) == PRPATH_SCSI_SAI_READ_CAPACITY16;
 	default:
 		return false;
 	}
@@ -725,14 +725,14 @@ static bool spc2_allowed(const uint8_t *cdb)
 static int spc2_exec(struct prpath_lu *lu, struct itn *t, struct prpath_cmd *cmd)
 {
 	const uint8_t *cdb = cmd->cdb;
-	bool reserve = cdb[0] == SCSI_OP_RESERVE6 || cdb[0] == SCSI_OP_RESERVE10;
+	bool reserve = cdb[0] == PRPATH_SCSI_OP_RESERVE6 || cdb[0] == PRPATH_SCSI_OP_RESERVE10;
 
 	/* third-party and extent reservations are not supported */
-	if (cdb[0] == SCSI_OP_RESERVE10 || cdb[0] == SCSI_OP_RELEASE10) {
+	if (cdb[0] == PRPATH_SCSI_OP_RESERVE10 || cdb[0] == PRPATH_SCSI_OP_RELEASE10) {
 		if (cdb[1] & 0x13)
-			return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+			return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	} else if (cdb[1] & 0x01) {
-		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+		return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	}
 	if (lu->nreg) {
 		/* CRH=1: the PR holder, or any registrant under a
@@ -760,14 +760,14 @@ static int spc2_exec(struct prpath_lu *lu, struct itn *t, struct prpath_cmd *cmd
 static int request_sense(struct itn *t, struct prpath_cmd *cmd)
 {
 	uint8_t buf[18];
-	uint8_t key = SCSI_SK_NO_SENSE;
-	uint16_t ascq = SCSI_ASCQ_NONE;
+	uint8_t key = PRPATH_SCSI_SK_NO_SENSE;
+	uint16_t ascq = PRPATH_SCSI_ASCQ_NONE;
 	size_t alloc = cmd->cdb[4];
 
 	if (cmd->cdb[1] & 0x01) /* DESC: only fixed format */
-		return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+		return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 	if (t->nua) {
-		key = SCSI_SK_UNIT_ATTENTION;
+		key = PRPATH_SCSI_SK_UNIT_ATTENTION;
 		ascq = ua_pop(t);
 	}
 	prpath_sense_build_fixed(buf, sizeof(buf), key, (uint8_t)(ascq >> 8), (uint8_t)ascq);
@@ -831,7 +831,7 @@ void prpath_lu_reset(struct prpath_lu *lu, bool cold)
 	for (size_t i = 0; i < lu->hsize; i++) {
 		for (struct itn *t = lu->htab[i]; t; t = t->hnext) {
 			t->abort_gen++;
-			ds_ua_queue(t, cold ? SCSI_ASCQ_POWER_ON_RESET : SCSI_ASCQ_BUS_DEVICE_RESET);
+			ds_ua_queue(t, cold ? PRPATH_SCSI_ASCQ_POWER_ON_RESET : PRPATH_SCSI_ASCQ_BUS_DEVICE_RESET);
 		}
 	}
 	if (lu->spc2_holder)
@@ -867,46 +867,46 @@ int prpath_lu_cdb_xfer(const struct prpath_lu *lu, const uint8_t *cdb,
 	*is_write = false;
 	*bytes = 0;
 	switch (cdb[0]) {
-	case SCSI_OP_TEST_UNIT_READY:
-	case SCSI_OP_RESERVE6:
-	case SCSI_OP_RELEASE6:
-	case SCSI_OP_RESERVE10:
-	case SCSI_OP_RELEASE10:
-	case SCSI_OP_START_STOP_UNIT:
+	case PRPATH_SCSI_OP_TEST_UNIT_READY:
+	case PRPATH_SCSI_OP_RESERVE6:
+	case PRPATH_SCSI_OP_RELEASE6:
+	case PRPATH_SCSI_OP_RESERVE10:
+	case PRPATH_SCSI_OP_RELEASE10:
+	case PRPATH_SCSI_OP_START_STOP_UNIT:
 		return 0;
-	case SCSI_OP_REQUEST_SENSE:
-	case SCSI_OP_INQUIRY:
-		*bytes = cdb[0] == SCSI_OP_INQUIRY ? prpath_get_be16(cdb + 3) : cdb[4];
+	case PRPATH_SCSI_OP_REQUEST_SENSE:
+	case PRPATH_SCSI_OP_INQUIRY:
+		*bytes = cdb[0] == PRPATH_SCSI_OP_INQUIRY ? prpath_get_be16(cdb + 3) : cdb[4];
 		return 0;
-	case SCSI_OP_MODE_SENSE6:
+	case PRPATH_SCSI_OP_MODE_SENSE6:
 		*bytes = cdb[4];
 		return 0;
-	case SCSI_OP_MODE_SELECT6:
+	case PRPATH_SCSI_OP_MODE_SELECT6:
 		*bytes = cdb[4];
 		*is_write = true;
 		return 0;
-	case SCSI_OP_MODE_SENSE10:
-	case SCSI_OP_LOG_SENSE:
-	case SCSI_OP_PR_IN:
+	case PRPATH_SCSI_OP_MODE_SENSE10:
+	case PRPATH_SCSI_OP_LOG_SENSE:
+	case PRPATH_SCSI_OP_PR_IN:
 		*bytes = prpath_get_be16(cdb + 7);
 		return 0;
-	case SCSI_OP_MODE_SELECT10:
+	case PRPATH_SCSI_OP_MODE_SELECT10:
 		*bytes = prpath_get_be16(cdb + 7);
 		*is_write = true;
 		return 0;
-	case SCSI_OP_PR_OUT:
+	case PRPATH_SCSI_OP_PR_OUT:
 		*bytes = prpath_get_be32(cdb + 5);
 		*is_write = true;
 		return 0;
-	case SCSI_OP_READ_CAPACITY10:
+	case PRPATH_SCSI_OP_READ_CAPACITY10:
 		*bytes = 8;
 		return 0;
-	case SCSI_OP_REPORT_LUNS:
-	case SCSI_OP_MAINTENANCE_IN:
+	case PRPATH_SCSI_OP_REPORT_LUNS:
+	case PRPATH_SCSI_OP_MAINTENANCE_IN:
 		*bytes = prpath_get_be32(cdb + 6);
 		return 0;
-	case SCSI_OP_SERVICE_ACTION_IN16:
-		if ((cdb[1] & 0x1f) == SCSI_SAI_READ_CAPACITY16) {
+	case PRPATH_SCSI_OP_SERVICE_ACTION_IN16:
+		if ((cdb[1] & 0x1f) == PRPATH_SCSI_SAI_READ_CAPACITY16) {
 			*bytes = prpath_get_be32(cdb + 10);
 			return 0;
 		}
@@ -927,7 +927,7 @@ int prpath_lu_execute(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	int rc = 0;
 	size_t need;
 
-	cmd->status = SCSI_STATUS_GOOD;
+	cmd->status = PRPATH_SCSI_STATUS_GOOD;
 	cmd->sense_len = 0;
 	cmd->data_in_len = 0;
 
@@ -941,7 +941,7 @@ int prpath_lu_execute(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	}
 
 	if (!cmd->cdb || cmd->cdb_len == 0) {
-		ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_OPCODE);
+		ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_INVALID_OPCODE);
 		goto out_locked;
 	}
 	d = classify(cmd->cdb);
@@ -951,15 +951,15 @@ int prpath_lu_execute(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	if (!d.no_ua && t->nua) {
 		uint16_t ascq = ua_pop(t);
 
-		ds_check(cmd, SCSI_SK_UNIT_ATTENTION, ascq);
+		ds_check(cmd, PRPATH_SCSI_SK_UNIT_ATTENTION, ascq);
 		goto out_locked;
 	}
 	if (d.cls == CLS_UNSUPPORTED || need == 0) {
-		ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_OPCODE);
+		ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_INVALID_OPCODE);
 		goto out_locked;
 	}
 	if (cmd->cdb_len < need) {
-		ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+		ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 		goto out_locked;
 	}
 	if (lu->spc2_holder && lu->spc2_holder != t && !spc2_allowed(cmd->cdb)) {
@@ -981,7 +981,7 @@ int prpath_lu_execute(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 			ds_conflict(cmd);
 			goto out_locked;
 		}
-		if (cmd->cdb[0] == SCSI_OP_PR_IN)
+		if (cmd->cdb[0] == PRPATH_SCSI_OP_PR_IN)
 			ds_pr_in(nx, cmd);
 		else
 			ds_pr_out(nx, cmd);

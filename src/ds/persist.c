@@ -70,7 +70,7 @@ int ds_state_serialize(struct prpath_lu *lu, uint8_t **bufp, size_t *lenp)
 	struct itn *t;
 	size_t len = ST_HDR_LEN, off;
 	uint32_t n = 0, holder = ST_NO_HOLDER;
-	bool reserved = lu->res_type != PR_TYPE_NONE;
+	bool reserved = lu->res_type != PRPATH_PR_TYPE_NONE;
 	bool ar = reserved && prpath_pr_type_all_registrants(lu->res_type);
 	uint8_t *buf;
 
@@ -100,7 +100,7 @@ int ds_state_serialize(struct prpath_lu *lu, uint8_t **bufp, size_t *lenp)
 	prpath_put_be32(buf + 12, (uint32_t)len);
 	prpath_put_be32(buf + 20, lu->generation);
 	buf[24] = lu->aptpl ? 1 : 0;
-	buf[25] = reserved ? lu->res_type : PR_TYPE_NONE;
+	buf[25] = reserved ? lu->res_type : PRPATH_PR_TYPE_NONE;
 	buf[26] = reserved ? lu->res_scope : 0;
 	buf[27] = 0;
 	prpath_put_be32(buf + 28, holder);
@@ -180,7 +180,7 @@ static int st_parse(const struct prpath_lu *lu, const uint8_t *buf,
 	if (p->nreg > lu->max_reg ||
 	    (uint64_t)p->nreg * (ST_REG_HDR_LEN + 2) > len - ST_HDR_LEN)
 		return -EBADMSG;
-	if (p->type == PR_TYPE_NONE) {
+	if (p->type == PRPATH_PR_TYPE_NONE) {
 		if (p->holder != ST_NO_HOLDER)
 			return -EBADMSG;
 	} else if (!prpath_pr_type_valid(p->type)) {
@@ -277,7 +277,7 @@ int ds_state_restore(struct prpath_lu *lu, const uint8_t *buf, size_t len)
 
 	/* From here on nothing fails. */
 	lu->holder = NULL;
-	lu->res_type = PR_TYPE_NONE;
+	lu->res_type = PRPATH_PR_TYPE_NONE;
 	lu->res_scope = 0;
 	while ((t = lu->reg_head) != NULL && nold < ncap) {
 		ds_reg_del(lu, t);
@@ -290,7 +290,7 @@ int ds_state_restore(struct prpath_lu *lu, const uint8_t *buf, size_t len)
 
 	lu->generation = p.generation;
 	lu->aptpl = p.aptpl;
-	if (p.type != PR_TYPE_NONE) {
+	if (p.type != PRPATH_PR_TYPE_NONE) {
 		lu->res_type = p.type;
 		lu->res_scope = p.scope;
 		if (!prpath_pr_type_all_registrants(p.type))

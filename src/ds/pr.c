@@ -103,7 +103,7 @@ static void pend_registrants(struct prpath_lu *lu, struct pending *p,
 
 static void release_reservation(struct prpath_lu *lu)
 {
-	lu->res_type = PR_TYPE_NONE;
+	lu->res_type = PRPATH_PR_TYPE_NONE;
 	lu->res_scope = 0;
 	lu->holder = NULL;
 }
@@ -114,13 +114,13 @@ static void release_reservation(struct prpath_lu *lu)
  * releases it. */
 static void unregister(struct prpath_lu *lu, struct itn *t, struct pending *p)
 {
-	if (lu->res_type != PR_TYPE_NONE) {
+	if (lu->res_type != PRPATH_PR_TYPE_NONE) {
 		if (prpath_pr_type_all_registrants(lu->res_type)) {
 			if (lu->nreg == 1 && t->registered)
 				release_reservation(lu);
 		} else if (lu->holder == t) {
 			if (prpath_pr_type_registrants_only(lu->res_type))
-				pend_registrants(lu, p, t, SCSI_ASCQ_RESERVATIONS_RELEASED);
+				pend_registrants(lu, p, t, PRPATH_SCSI_ASCQ_RESERVATIONS_RELEASED);
 			release_reservation(lu);
 		}
 	}
@@ -137,7 +137,7 @@ static int read_keys(struct prpath_lu *lu, struct prpath_cmd *cmd, size_t alloc)
 	size_t off = 8;
 
 	if (!buf)
-		return ds_check(cmd, SCSI_SK_HARDWARE_ERROR, SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+		return ds_check(cmd, PRPATH_SCSI_SK_HARDWARE_ERROR, PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 	if (n >= 8) {
 		prpath_put_be32(buf, lu->generation);
 		prpath_put_be32(buf + 4, (uint32_t)(len - 8));
@@ -162,7 +162,7 @@ static int read_reservation(struct prpath_lu *lu, struct prpath_cmd *cmd, size_t
 	size_t len = 8;
 
 	prpath_put_be32(buf, lu->generation);
-	if (lu->res_type != PR_TYPE_NONE) {
+	if (lu->res_type != PRPATH_PR_TYPE_NONE) {
 		uint64_t key = 0;
 
 		if (!prpath_pr_type_all_registrants(lu->res_type) && lu->holder)
@@ -219,7 +219,7 @@ static int read_full_status(struct prpath_lu *lu, struct prpath_cmd *cmd, size_t
 		cap += 24 + PRPATH_TRANSPORTID_MAX;
 	buf = calloc(1, cap);
 	if (!buf)
-		return ds_check(cmd, SCSI_SK_HARDWARE_ERROR, SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+		return ds_check(cmd, PRPATH_SCSI_SK_HARDWARE_ERROR, PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 	for (struct itn *r = lu->reg_head; r; r = r->rnext) {
 		uint8_t *d = buf + len;
 		int tl = itn_tid(r, tid, sizeof(tid));
@@ -253,13 +253,13 @@ int ds_pr_in(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 		return ds_invalid_cdb(cmd);
 	alloc = prpath_get_be16(cdb + 7);
 	switch (cdb[1] & 0x1f) {
-	case PR_IN_READ_KEYS:
+	case PRPATH_PR_IN_READ_KEYS:
 		return read_keys(lu, cmd, alloc);
-	case PR_IN_READ_RESERVATION:
+	case PRPATH_PR_IN_READ_RESERVATION:
 		return read_reservation(lu, cmd, alloc);
-	case PR_IN_REPORT_CAPABILITIES:
+	case PRPATH_PR_IN_REPORT_CAPABILITIES:
 		return report_capabilities(lu, cmd, alloc);
-	case PR_IN_READ_FULL_STATUS:
+	case PRPATH_PR_IN_READ_FULL_STATUS:
 		return read_full_status(lu, cmd, alloc);
 	default:
 		return ds_invalid_cdb(cmd);
@@ -294,7 +294,7 @@ static int parse_params(struct prout *pr, bool *done)
 	*done = true;
 	if (plen > cmd->data_out_len || (plen && !b))
 		return ds_param_length_error(cmd);
-	if (pr->sa == PR_OUT_REGISTER_AND_MOVE) {
+	if (pr->sa == PRPATH_PR_OUT_REGISTER_AND_MOVE) {
 		uint32_t tl;
 
 		if (plen < 24)
@@ -324,7 +324,7 @@ static int parse_params(struct prout *pr, bool *done)
 	if (pr->p.spec_i_pt) {
 		uint32_t tl;
 
-		if (pr->sa != PR_OUT_REGISTER)
+		if (pr->sa != PRPATH_PR_OUT_REGISTER)
 			return ds_invalid_param(cmd);
 		if (plen < 28)
 			return ds_param_length_error(cmd);
@@ -338,7 +338,7 @@ static int parse_params(struct prout *pr, bool *done)
 	}
 	/* ALL_TG_PT and APTPL are only meaningful for the registering
 	 * actions; elsewhere they are ignored (SPC-4 6.16.3). */
-	if (pr->sa != PR_OUT_REGISTER && pr->sa != PR_OUT_REGISTER_AND_IGNORE) {
+	if (pr->sa != PRPATH_PR_OUT_REGISTER && pr->sa != PRPATH_PR_OUT_REGISTER_AND_IGNORE) {
 		pr->p.all_tg_pt = false;
 		pr->p.aptpl = false;
 	}
@@ -353,7 +353,7 @@ static bool regs_available(struct prout *pr, size_t more)
 
 static int no_resources(struct prpath_cmd *cmd)
 {
-	return ds_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INSUFFICIENT_REG_RESOURCES);
+	return ds_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_INSUFFICIENT_REG_RESOURCES);
 }
 
 /* Collects (and creates) the itns a registration covers: the caller (on
@@ -454,7 +454,7 @@ out:
 	free(set);
 #undef ADD
 	if (err == -ENOMEM)
-		return ds_check(cmd, SCSI_SK_HARDWARE_ERROR, SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+		return ds_check(cmd, PRPATH_SCSI_SK_HARDWARE_ERROR, PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 	if (err == 1)
 		return ds_invalid_param(cmd);
 	if (err == 2)
@@ -468,9 +468,9 @@ static int do_register(struct prout *pr)
 	struct itn *t = pr->t;
 	int rc;
 
-	if (pr->sa == PR_OUT_REGISTER_AND_IGNORE && pr->p.spec_i_pt)
+	if (pr->sa == PRPATH_PR_OUT_REGISTER_AND_IGNORE && pr->p.spec_i_pt)
 		return ds_invalid_param(pr->cmd);
-	if (pr->sa == PR_OUT_REGISTER) {
+	if (pr->sa == PRPATH_PR_OUT_REGISTER) {
 		if (!t->registered && pr->p.rk != 0)
 			return ds_conflict(pr->cmd);
 		if (t->registered && pr->p.rk != t->key)
@@ -518,7 +518,7 @@ static int do_reserve(struct prout *pr)
 
 	if (check_type_scope(pr))
 		return 0;
-	if (lu->res_type != PR_TYPE_NONE) {
+	if (lu->res_type != PRPATH_PR_TYPE_NONE) {
 		if (ds_is_holder(lu, pr->t) && lu->res_type == pr->type && lu->res_scope == pr->scope)
 			return ds_good(pr->cmd);
 		return ds_conflict(pr->cmd);
@@ -536,13 +536,13 @@ static int do_release(struct prout *pr)
 
 	if (check_type_scope(pr))
 		return 0;
-	if (old == PR_TYPE_NONE || !ds_is_holder(lu, pr->t))
+	if (old == PRPATH_PR_TYPE_NONE || !ds_is_holder(lu, pr->t))
 		return ds_good(pr->cmd);
 	if (pr->type != old || pr->scope != lu->res_scope)
-		return ds_check(pr->cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_INVALID_RELEASE_OF_PR);
+		return ds_check(pr->cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_INVALID_RELEASE_OF_PR);
 	release_reservation(lu);
 	if (prpath_pr_type_registrants_only(old) || prpath_pr_type_all_registrants(old))
-		pend_registrants(lu, &pr->ua, pr->t, SCSI_ASCQ_RESERVATIONS_RELEASED);
+		pend_registrants(lu, &pr->ua, pr->t, PRPATH_SCSI_ASCQ_RESERVATIONS_RELEASED);
 	return ds_good(pr->cmd);
 }
 
@@ -550,7 +550,7 @@ static int do_clear(struct prout *pr)
 {
 	struct prpath_lu *lu = pr->lu;
 
-	pend_registrants(lu, &pr->ua, pr->t, SCSI_ASCQ_RESERVATIONS_PREEMPTED);
+	pend_registrants(lu, &pr->ua, pr->t, PRPATH_SCSI_ASCQ_RESERVATIONS_PREEMPTED);
 	release_reservation(lu);
 	while (lu->reg_head)
 		ds_reg_del(lu, lu->reg_head);
@@ -566,7 +566,7 @@ static int do_preempt(struct prout *pr)
 	struct prpath_lu *lu = pr->lu;
 	struct itn *t = pr->t;
 	uint64_t sark = pr->p.sark;
-	bool ar = lu->res_type != PR_TYPE_NONE && prpath_pr_type_all_registrants(lu->res_type);
+	bool ar = lu->res_type != PRPATH_PR_TYPE_NONE && prpath_pr_type_all_registrants(lu->res_type);
 	bool takes = false;          /* the caller gets a new reservation */
 	bool all_others = false;     /* victims: every other registrant */
 	size_t nvict = 0;
@@ -577,7 +577,7 @@ static int do_preempt(struct prout *pr)
 			all_others = true;
 			takes = true;
 		}
-	} else if (lu->res_type != PR_TYPE_NONE) {
+	} else if (lu->res_type != PRPATH_PR_TYPE_NONE) {
 		if (sark == 0)
 			return ds_invalid_param(pr->cmd);
 		if (lu->holder && sark == lu->holder->key)
@@ -595,18 +595,18 @@ static int do_preempt(struct prout *pr)
 	/* TYPE and SCOPE matter only when the caller gets the reservation */
 	if (takes && check_type_scope(pr))
 		return 0;
-	if (pr->sa == PR_OUT_PREEMPT_AND_ABORT && nvict) {
+	if (pr->sa == PRPATH_PR_OUT_PREEMPT_AND_ABORT && nvict) {
 		pr->abort = calloc(nvict, sizeof(*pr->abort));
 		if (!pr->abort)
-			return ds_check(pr->cmd, SCSI_SK_HARDWARE_ERROR,
-					SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+			return ds_check(pr->cmd, PRPATH_SCSI_SK_HARDWARE_ERROR,
+					PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 	}
 
 	for (r = lu->reg_head; r; r = next) {
 		next = r->rnext;
 		if (r == t || !(all_others || r->key == sark))
 			continue;
-		pend(&pr->ua, r, SCSI_ASCQ_REGISTRATIONS_PREEMPTED);
+		pend(&pr->ua, r, PRPATH_SCSI_ASCQ_REGISTRATIONS_PREEMPTED);
 		if (pr->abort)
 			pr->abort[pr->nabort++] = r;
 		if (lu->holder == r)
@@ -622,8 +622,8 @@ static int do_preempt(struct prout *pr)
 		lu->res_scope = (uint8_t)pr->scope;
 		lu->holder = prpath_pr_type_all_registrants(pr->type) ? NULL : t;
 		if (changed)
-			pend_registrants(lu, &pr->ua, t, SCSI_ASCQ_RESERVATIONS_RELEASED);
-	} else if (!ar && lu->res_type != PR_TYPE_NONE && !lu->holder) {
+			pend_registrants(lu, &pr->ua, t, PRPATH_SCSI_ASCQ_RESERVATIONS_RELEASED);
+	} else if (!ar && lu->res_type != PRPATH_PR_TYPE_NONE && !lu->holder) {
 		/* cannot happen: the holder's key equals SARK then */
 		release_reservation(lu);
 	}
@@ -639,7 +639,7 @@ static int do_register_and_move(struct prout *pr)
 	char name[PRPATH_PORT_NAME_MAX];
 	int l;
 
-	if (lu->res_type == PR_TYPE_NONE)
+	if (lu->res_type == PRPATH_PR_TYPE_NONE)
 		return ds_invalid_cdb(pr->cmd);
 	if (prpath_pr_type_all_registrants(lu->res_type) || lu->holder != t)
 		return ds_conflict(pr->cmd);
@@ -658,7 +658,7 @@ static int do_register_and_move(struct prout *pr)
 		return ds_invalid_param(pr->cmd);
 	dst = ds_itn_get(lu, name, pr->mp.rel_tgt_port);
 	if (!dst)
-		return ds_check(pr->cmd, SCSI_SK_HARDWARE_ERROR, SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+		return ds_check(pr->cmd, PRPATH_SCSI_SK_HARDWARE_ERROR, PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 	if (!dst->registered && !regs_available(pr, 1)) {
 		ds_itn_put(lu, dst);
 		return no_resources(pr->cmd);
@@ -709,8 +709,8 @@ int ds_pr_out(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 	pr.sa = cmd->cdb[1] & 0x1f;
 	pr.scope = cmd->cdb[2] >> 4;
 	pr.type = cmd->cdb[2] & 0x0f;
-	if (pr.sa > PR_OUT_REPLACE_LOST_RESERVATION ||
-	    (pr.sa == PR_OUT_REPLACE_LOST_RESERVATION && !lu->rlr))
+	if (pr.sa > PRPATH_PR_OUT_REPLACE_LOST_RESERVATION ||
+	    (pr.sa == PRPATH_PR_OUT_REPLACE_LOST_RESERVATION && !lu->rlr))
 		return ds_invalid_cdb(cmd);
 	parse_params(&pr, &done);
 	if (done)
@@ -718,36 +718,36 @@ int ds_pr_out(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 
 	/* Reservation key checks (SPC-4 5.13.x): every action but the two
 	 * registering ones needs a registered caller with RK = its key. */
-	rk = pr.sa == PR_OUT_REGISTER_AND_MOVE ? pr.mp.rk : pr.p.rk;
-	if (pr.sa != PR_OUT_REGISTER && pr.sa != PR_OUT_REGISTER_AND_IGNORE &&
+	rk = pr.sa == PRPATH_PR_OUT_REGISTER_AND_MOVE ? pr.mp.rk : pr.p.rk;
+	if (pr.sa != PRPATH_PR_OUT_REGISTER && pr.sa != PRPATH_PR_OUT_REGISTER_AND_IGNORE &&
 	    (!pr.t->registered || rk != pr.t->key))
 		return ds_conflict(cmd);
 
 	/* Snapshot for rollback when the state file is involved. */
 	snapshot = lu->state_path &&
-		   (old_aptpl || (pr.sa == PR_OUT_REGISTER_AND_MOVE ? pr.mp.aptpl : pr.p.aptpl));
+		   (old_aptpl || (pr.sa == PRPATH_PR_OUT_REGISTER_AND_MOVE ? pr.mp.aptpl : pr.p.aptpl));
 	if (snapshot && ds_state_serialize(lu, &snap, &snap_len) < 0)
-		return ds_check(cmd, SCSI_SK_HARDWARE_ERROR, SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+		return ds_check(cmd, PRPATH_SCSI_SK_HARDWARE_ERROR, PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 
 	switch (pr.sa) {
-	case PR_OUT_REGISTER:
-	case PR_OUT_REGISTER_AND_IGNORE:
+	case PRPATH_PR_OUT_REGISTER:
+	case PRPATH_PR_OUT_REGISTER_AND_IGNORE:
 		do_register(&pr);
 		break;
-	case PR_OUT_RESERVE:
+	case PRPATH_PR_OUT_RESERVE:
 		do_reserve(&pr);
 		break;
-	case PR_OUT_RELEASE:
+	case PRPATH_PR_OUT_RELEASE:
 		do_release(&pr);
 		break;
-	case PR_OUT_CLEAR:
+	case PRPATH_PR_OUT_CLEAR:
 		do_clear(&pr);
 		break;
-	case PR_OUT_PREEMPT:
-	case PR_OUT_PREEMPT_AND_ABORT:
+	case PRPATH_PR_OUT_PREEMPT:
+	case PRPATH_PR_OUT_PREEMPT_AND_ABORT:
 		do_preempt(&pr);
 		break;
-	case PR_OUT_REGISTER_AND_MOVE:
+	case PRPATH_PR_OUT_REGISTER_AND_MOVE:
 		do_register_and_move(&pr);
 		break;
 	default:
@@ -755,13 +755,13 @@ int ds_pr_out(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 		break;
 	}
 
-	if (cmd->status == SCSI_STATUS_GOOD && pr.ua.oom) {
+	if (cmd->status == PRPATH_SCSI_STATUS_GOOD && pr.ua.oom) {
 		/* cannot deliver the unit attentions this change owes */
 		if (snap)
 			ds_state_restore(lu, snap, snap_len);
-		ds_check(cmd, SCSI_SK_HARDWARE_ERROR, SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+		ds_check(cmd, PRPATH_SCSI_SK_HARDWARE_ERROR, PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 	}
-	if (cmd->status == SCSI_STATUS_GOOD) {
+	if (cmd->status == PRPATH_SCSI_STATUS_GOOD) {
 		if (pr.changed_aptpl)
 			lu->aptpl = pr.new_aptpl;
 		if (lu->state_path) {
@@ -770,14 +770,14 @@ int ds_pr_out(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 				lu->aptpl = old_aptpl;
 				if (snap)
 					ds_state_restore(lu, snap, snap_len);
-				ds_check(cmd, SCSI_SK_HARDWARE_ERROR,
-					 SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+				ds_check(cmd, PRPATH_SCSI_SK_HARDWARE_ERROR,
+					 PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 			}
 		}
 	}
 	free(snap);
 
-	if (cmd->status == SCSI_STATUS_GOOD) {
+	if (cmd->status == PRPATH_SCSI_STATUS_GOOD) {
 		pend_commit(lu, &pr.ua);
 		for (size_t i = 0; i < pr.nabort; i++) {
 			struct itn *v = pr.abort[i];
@@ -785,7 +785,7 @@ int ds_pr_out(struct prpath_nexus *nx, struct prpath_cmd *cmd)
 			/* TAS=0: the victim learns of its aborted tasks by
 			 * 2F/00 (only when it had any). */
 			if (v->ntasks)
-				ds_ua_queue(v, SCSI_ASCQ_COMMANDS_CLEARED_BY_ANOTHER);
+				ds_ua_queue(v, PRPATH_SCSI_ASCQ_COMMANDS_CLEARED_BY_ANOTHER);
 			v->abort_gen++;
 			v->ntasks++; /* pin: the itn must outlive the wait below */
 		}

@@ -33,8 +33,7 @@
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 
-/* not <prpath/scsi.h>: its SCSI_STATUS_* clash with libiscsi's (same
- * values) */
+/* libiscsi's SCSI_STATUS_* here; prpath's carry the PRPATH_ prefix */
 #include "host/iscsi.h"
 #include "host/url.h"
 

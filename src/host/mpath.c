@@ -457,19 +457,19 @@ static void io_init(struct prpath_dev *d, struct pp_io *io)
 static const char *cdb_name(const uint8_t *cdb)
 {
 	switch (cdb[0]) {
-	case SCSI_OP_PR_OUT: {
+	case PRPATH_SCSI_OP_PR_OUT: {
 		const char *n = prpath_prout_sa_name(cdb[1] & 0x1f);
 		return n ? n : "PR OUT";
 	}
-	case SCSI_OP_PR_IN: {
+	case PRPATH_SCSI_OP_PR_IN: {
 		const char *n = prpath_prin_sa_name(cdb[1] & 0x1f);
 		return n ? n : "PR IN";
 	}
-	case SCSI_OP_TEST_UNIT_READY: return "TEST UNIT READY";
-	case SCSI_OP_INQUIRY: return "INQUIRY";
-	case SCSI_OP_READ10: case SCSI_OP_READ16: return "READ";
-	case SCSI_OP_WRITE10: case SCSI_OP_WRITE16: return "WRITE";
-	case SCSI_OP_SERVICE_ACTION_IN16: return "READ CAPACITY(16)";
+	case PRPATH_SCSI_OP_TEST_UNIT_READY: return "TEST UNIT READY";
+	case PRPATH_SCSI_OP_INQUIRY: return "INQUIRY";
+	case PRPATH_SCSI_OP_READ10: case PRPATH_SCSI_OP_READ16: return "READ";
+	case PRPATH_SCSI_OP_WRITE10: case PRPATH_SCSI_OP_WRITE16: return "WRITE";
+	case PRPATH_SCSI_OP_SERVICE_ACTION_IN16: return "READ CAPACITY(16)";
 	default: return "command";
 	}
 }
@@ -509,7 +509,7 @@ static int path_exec(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
 		hex_str(hex, sizeof(hex), io->cdb, io->cdb_len);
 		mp_log(d, 2, "path %u -> %s [%s] out %zu in %zu", p->index + 1,
 		       cdb_name(io->cdb), hex, io->dout_len, io->din_cap);
-		if (io->dout_len && io->dout_len <= 32 && io->cdb[0] == SCSI_OP_PR_OUT) {
+		if (io->dout_len && io->dout_len <= 32 && io->cdb[0] == PRPATH_SCSI_OP_PR_OUT) {
 			hex_str(hex, sizeof(hex), io->dout, io->dout_len);
 			mp_log(d, 2, "path %u    parameter list [%s]", p->index + 1, hex);
 		}
@@ -559,7 +559,7 @@ static int path_exec(struct prpath_dev *d, struct mp_path *p, struct pp_io *io,
 	if (trace) {
 		struct prpath_sense s;
 
-		if (io->status == SCSI_STATUS_CHECK_CONDITION &&
+		if (io->status == PRPATH_SCSI_STATUS_CHECK_CONDITION &&
 		    prpath_sense_decode(io->sense, io->sense_len, &s) == 0)
 			mp_log(d, 2, "path %u <- %s, sense %x/%02x/%02x (%s: %s)",
 			       p->index + 1, prpath_status_name(io->status), s.key,
@@ -686,7 +686,7 @@ static bool illegal_unsupported(const struct mp_res *r)
 	uint16_t a = sense_ascq(&r->sense);
 
 	return r->cat == PRPATH_SENSE_ILLEGAL_REQUEST &&
-	       (a == SCSI_ASCQ_INVALID_FIELD_IN_CDB || a == SCSI_ASCQ_INVALID_OPCODE);
+	       (a == PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB || a == PRPATH_SCSI_ASCQ_INVALID_OPCODE);
 }
 
 /* ---- PR commands ------------------------------------------------------------ */
@@ -718,7 +718,7 @@ static bool aptpl_bit(struct prpath_dev *d, struct mp_path *p)
 	pthread_mutex_unlock(&d->lock);
 	if (!probe)
 		return want;
-	want = pr_in(d, p, PR_IN_REPORT_CAPABILITIES, buf, sizeof(buf), &len, &r) == 0 &&
+	want = pr_in(d, p, PRPATH_PR_IN_REPORT_CAPABILITIES, buf, sizeof(buf), &len, &r) == 0 &&
 	       prpath_decode_report_capabilities(buf, len, &caps) == 0 && caps.ptpl_a;
 	pthread_mutex_lock(&d->lock);
 	d->aptpl = want;
@@ -735,7 +735,7 @@ static int pr_out(struct prpath_dev *d, struct mp_path *p, unsigned sa,
 	struct pp_io io;
 	int n, rc;
 
-	if (sa == PR_OUT_REGISTER || sa == PR_OUT_REGISTER_AND_IGNORE)
+	if (sa == PRPATH_PR_OUT_REGISTER || sa == PRPATH_PR_OUT_REGISTER_AND_IGNORE)
 		prm.aptpl = aptpl_bit(d, p);
 again:
 	io_init(d, &io);
@@ -751,8 +751,8 @@ again:
 	rc = path_cmd(d, p, &io, UA_RETRY, r);
 	rc = res_err(rc, r);
 	if (rc && prm.aptpl && r->cat == PRPATH_SENSE_ILLEGAL_REQUEST &&
-	    (sense_ascq(&r->sense) == SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST ||
-	     sense_ascq(&r->sense) == SCSI_ASCQ_INVALID_FIELD_IN_CDB)) {
+	    (sense_ascq(&r->sense) == PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_PARAM_LIST ||
+	     sense_ascq(&r->sense) == PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB)) {
 		/* SPC-4: a device that cannot persist refuses APTPL=1 with
 		 * 26/00; tgt answers 24/00 (docs/tgt-deviations.md). Once
 		 * more without: a second refusal is the answer. */
@@ -818,7 +818,7 @@ static int read_resv(struct prpath_dev *d, struct mp_path *p, struct mp_resv *ou
 	size_t len;
 	int rc;
 
-	rc = pr_in(d, p, PR_IN_READ_RESERVATION, buf, sizeof(buf), &len, &r);
+	rc = pr_in(d, p, PRPATH_PR_IN_READ_RESERVATION, buf, sizeof(buf), &len, &r);
 	if (rc)
 		return rc;
 	return decode_resv(d, buf, len, out);
@@ -907,7 +907,7 @@ static int read_keys_on(struct prpath_dev *d, struct mp_path *p,
 		free(keys);
 		return -ENOMEM;
 	}
-	rc = pr_in(d, p, PR_IN_READ_KEYS, buf, MP_RK_ALLOC, &len, &r);
+	rc = pr_in(d, p, PRPATH_PR_IN_READ_KEYS, buf, MP_RK_ALLOC, &len, &r);
 	if (rc)
 		goto out;
 	memset(&rk, 0, sizeof(rk));
@@ -985,7 +985,7 @@ static void fan_run_job(struct fan_job *j)
 		struct mp_op *op = &j->ops[i];
 
 		if (op->kind == OP_PR_IN_RESV)
-			op->res = pr_in(f->d, j->p, PR_IN_READ_RESERVATION,
+			op->res = pr_in(f->d, j->p, PRPATH_PR_IN_READ_RESERVATION,
 					op->din, sizeof(op->din), &op->din_len,
 					&op->r);
 		else
@@ -1414,7 +1414,7 @@ int prpath_dev_unregister(struct prpath_dev *d)
 		/* REGISTER with K: a nexus registered with another key (an
 		 * administrator changed it) or not at all answers RESERVATION
 		 * CONFLICT and keeps what it has */
-		int rc = pr_out(d, v[i], PR_OUT_REGISTER, 0, d->key, 0, &r);
+		int rc = pr_out(d, v[i], PRPATH_PR_OUT_REGISTER, 0, d->key, 0, &r);
 
 		if (rc == PRPATH_ERR_CONFLICT)
 			rc = 0;
@@ -1703,10 +1703,10 @@ static int unregister_all(struct prpath_dev *d, unsigned rel_type)
 		struct fan_job *j = fan_add(f, p);
 
 		if (rel_type) {
-			job_op(j, OP_PR_OUT, PR_OUT_RELEASE, rel_type, d->key, 0);
+			job_op(j, OP_PR_OUT, PRPATH_PR_OUT_RELEASE, rel_type, d->key, 0);
 			j->ops[0].ignore_conflict = true;
 		}
-		job_op(j, OP_PR_OUT, PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0);
+		job_op(j, OP_PR_OUT, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0);
 	}
 	pthread_mutex_unlock(&d->lock);
 	fan_start(f);
@@ -1744,7 +1744,7 @@ static int registration_result(struct prpath_dev *d, struct fan *f)
 		struct mp_op *op = &j->ops[j->nops - 1];
 		int rc = op->done ? op->res : -EIO;
 
-		if (op->sa != PR_OUT_REGISTER_AND_IGNORE)
+		if (op->sa != PRPATH_PR_OUT_REGISTER_AND_IGNORE)
 			continue;
 		if (rc == 0) {
 			path_set_registered(j->p, true);
@@ -1763,7 +1763,7 @@ static int registration_result(struct prpath_dev *d, struct fan *f)
 		{
 			struct mp_res r;
 
-			rc = pr_out(d, j->p, PR_OUT_REGISTER_AND_IGNORE, 0, 0,
+			rc = pr_out(d, j->p, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0,
 				    d->key, &r);
 		}
 		if (rc == 0) {
@@ -1805,7 +1805,7 @@ static int register_all(struct prpath_dev *d)
 	if (!f)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
-		job_op(fan_add(f, v[i]), OP_PR_OUT, PR_OUT_REGISTER_AND_IGNORE,
+		job_op(fan_add(f, v[i]), OP_PR_OUT, PRPATH_PR_OUT_REGISTER_AND_IGNORE,
 		       0, 0, d->key);
 	fan_start(f);
 	fan_wait_all(f);
@@ -1839,7 +1839,7 @@ static int reregister_path_locked(struct prpath_dev *d, struct mp_path *p,
 	}
 	if (check_holder && (rc = holder_still_ours(d, p)) != 0)
 		return rc;
-	rc = pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key, &r);
+	rc = pr_out(d, p, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key, &r);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&d->lock);
@@ -1854,7 +1854,7 @@ static int reregister_path_locked(struct prpath_dev *d, struct mp_path *p,
 	if (!ok) {
 		mp_log(d, 0, "path %u: key preempted while re-registering: undoing",
 		       p->index + 1);
-		rc = pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0, &r);
+		rc = pr_out(d, p, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0, &r);
 		if (rc == 0)
 			path_set_registered(p, false);
 		set_fenced(d, (int)p->index, 0);
@@ -1988,7 +1988,7 @@ static int full_status(struct prpath_dev *d, struct mp_path *p)
 		free(desc);
 		return -ENOMEM;
 	}
-	rc = pr_in(d, p, PR_IN_READ_FULL_STATUS, buf, MP_FS_ALLOC, &len, &r);
+	rc = pr_in(d, p, PRPATH_PR_IN_READ_FULL_STATUS, buf, MP_FS_ALLOC, &len, &r);
 	if (rc)
 		goto out;
 	memset(&fs, 0, sizeof(fs));
@@ -2281,7 +2281,7 @@ static int own_key_only_on(struct prpath_dev *d, unsigned type)
 	pthread_mutex_unlock(&d->lock);
 	mp_log(d, 1, "key 0x%016llx is registered through nexuses that are none of these paths: PREEMPT of our own key on path %u",
 	       (unsigned long long)d->key, q->index + 1);
-	rc = pr_out(d, q, PR_OUT_PREEMPT, type, d->key, d->key, &r);
+	rc = pr_out(d, q, PRPATH_PR_OUT_PREEMPT, type, d->key, d->key, &r);
 	if (rc)
 		return rc;
 	return single ? 0 : register_all(d);
@@ -2333,11 +2333,11 @@ static unsigned open_type(enum prpath_open_mode mode, unsigned flags)
 	switch (mode) {
 	case PRPATH_MODE_EXCLUSIVE:
 	case PRPATH_MODE_FORCE:
-		return ea ? PR_TYPE_EARO : PR_TYPE_WERO;
+		return ea ? PRPATH_PR_TYPE_EARO : PRPATH_PR_TYPE_WERO;
 	case PRPATH_MODE_SHARED:
-		return ea ? PR_TYPE_EAAR : PR_TYPE_WEAR;
+		return ea ? PRPATH_PR_TYPE_EAAR : PRPATH_PR_TYPE_WEAR;
 	case PRPATH_MODE_SINGLE:
-		return ea ? PR_TYPE_EA : PR_TYPE_WE;
+		return ea ? PRPATH_PR_TYPE_EA : PRPATH_PR_TYPE_WE;
 	default:
 		return 0;
 	}
@@ -2357,7 +2357,7 @@ static int reserve_one(struct prpath_dev *d, unsigned type)
 		struct mp_resv rv;
 		struct mp_res r;
 
-		rc = pr_out(d, v[i], PR_OUT_RESERVE, type, d->key, 0, &r);
+		rc = pr_out(d, v[i], PRPATH_PR_OUT_RESERVE, type, d->key, 0, &r);
 		if (rc < 0)
 			continue;
 		if (rc != PRPATH_ERR_CONFLICT)
@@ -2381,14 +2381,14 @@ static int preempt(struct prpath_dev *d, struct mp_path *p, uint64_t victim,
 	int rc;
 
 	if (abort) {
-		rc = pr_out(d, p, PR_OUT_PREEMPT_AND_ABORT, type, d->key,
+		rc = pr_out(d, p, PRPATH_PR_OUT_PREEMPT_AND_ABORT, type, d->key,
 			    victim, &r);
 		if (rc != PRPATH_ERR_ILLEGAL_REQUEST || !illegal_unsupported(&r))
 			return rc;
 		mp_log(d, 1, "path %u: PREEMPT AND ABORT not supported, using PREEMPT",
 		       p->index + 1);
 	}
-	return pr_out(d, p, PR_OUT_PREEMPT, type, d->key, victim, &r);
+	return pr_out(d, p, PRPATH_PR_OUT_PREEMPT, type, d->key, victim, &r);
 }
 
 /* Undoes the registrations of a failed open that failed with @rc. When
@@ -2561,7 +2561,7 @@ static int open_force(struct prpath_dev *d, unsigned type)
 
 		if (i == rr_job)
 			job_op(j, OP_PR_IN_RESV, 0, 0, 0, 0);
-		job_op(j, OP_PR_OUT, PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key);
+		job_op(j, OP_PR_OUT, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key);
 	}
 	rr_op = &f->jobs[rr_job].ops[0];
 	fan_start(f);
@@ -2701,7 +2701,7 @@ static int open_single(struct prpath_dev *d, unsigned type)
 		p = first_usable(d, false);
 		if (!p)
 			return PRPATH_ERR_NO_PATH;
-		rc = pr_out(d, p, PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key, &r);
+		rc = pr_out(d, p, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, d->key, &r);
 		if (rc >= 0)
 			break;
 		/* the REGISTER may have reached the device */
@@ -2712,7 +2712,7 @@ static int open_single(struct prpath_dev *d, unsigned type)
 	if (rc)
 		return open_undo(d, rc);
 	path_set_registered(p, true);
-	rc = pr_out(d, p, PR_OUT_RESERVE, type, d->key, 0, &r);
+	rc = pr_out(d, p, PRPATH_PR_OUT_RESERVE, type, d->key, 0, &r);
 	if (rc) {
 		mp_log(d, 0, "RESERVE failed (%s): undoing registration",
 		       prpath_strerror(rc));
@@ -2730,7 +2730,7 @@ static int open_single(struct prpath_dev *d, unsigned type)
 
 static bool single_nexus_type(unsigned type)
 {
-	return type == PR_TYPE_WE || type == PR_TYPE_EA;
+	return type == PRPATH_PR_TYPE_WE || type == PRPATH_PR_TYPE_EA;
 }
 
 /* This host already holds (or shares) the reservation, of @type: makes
@@ -3339,7 +3339,7 @@ static int fence_lost_attempt(struct prpath_dev *d, struct mp_path *p)
 		pthread_mutex_unlock(&d->lock);
 		mp_log(d, 1, "path %u: a write got no answer: PREEMPT of our own key on path %u before it is retried",
 		       p->index + 1, q->index + 1);
-		rc = pr_out(d, q, PR_OUT_PREEMPT, type, d->key, d->key, &r);
+		rc = pr_out(d, q, PRPATH_PR_OUT_PREEMPT, type, d->key, d->key, &r);
 		if (rc >= 0)
 			break;
 		/* no answer there either: q is failed now, try the next */

@@ -325,7 +325,7 @@ void pp_script_reply_sense(struct pp_script_step *st, uint8_t key, uint8_t asc,
 {
 	int n;
 
-	st->status = SCSI_STATUS_CHECK_CONDITION;
+	st->status = PRPATH_SCSI_STATUS_CHECK_CONDITION;
 	n = prpath_sense_build_fixed(st->sense, sizeof(st->sense), key, asc, ascq);
 	st->sense_len = n > 0 ? (size_t)n : 0;
 }

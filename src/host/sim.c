@@ -153,7 +153,7 @@ static int sim_execute(struct pp_conn *c, struct pp_io *io)
 		if (st == 0 && key == 0)
 			return err < 0 ? err : -EIO;
 		io->status = st;
-		if (st == SCSI_STATUS_CHECK_CONDITION || key) {
+		if (st == PRPATH_SCSI_STATUS_CHECK_CONDITION || key) {
 			rc = prpath_sense_build_fixed(io->sense, sizeof(io->sense),
 						      key, asc, ascq);
 			io->sense_len = rc > 0 ? (size_t)rc : 0;

@@ -24,8 +24,7 @@
 #define PP_ISCSI_DEFAULT_PORT 3260
 #define PP_ISCSI_LUN_MAX 16383
 #define PP_URL_HOST_MAX 255
-/* = PRPATH_ISCSI_NAME_MAX; this header is included next to libiscsi's,
- * whose SCSI_STATUS_* clash with <prpath/scsi.h> */
+/* = PRPATH_ISCSI_NAME_MAX (prpath/scsi.h is not needed here) */
 #define PP_ISCSI_NAME_MAX 223
 /* longest CHAP user name / secret */
 #define PP_CHAP_FIELD_MAX 255

@@ -16,7 +16,7 @@ int prpath_cdb_test_unit_ready(uint8_t *cdb, size_t cap)
 	if (cap < 6)
 		return -ENOSPC;
 	memset(cdb, 0, 6);
-	cdb[0] = SCSI_OP_TEST_UNIT_READY;
+	cdb[0] = PRPATH_SCSI_OP_TEST_UNIT_READY;
 	return 6;
 }
 
@@ -28,7 +28,7 @@ int prpath_cdb_inquiry(uint8_t *cdb, size_t cap, bool evpd, uint8_t page,
 	if (cap < 6)
 		return -ENOSPC;
 	memset(cdb, 0, 6);
-	cdb[0] = SCSI_OP_INQUIRY;
+	cdb[0] = PRPATH_SCSI_OP_INQUIRY;
 	cdb[1] = evpd ? 0x01 : 0x00;
 	cdb[2] = page;
 	prpath_put_be16(cdb + 3, alloc_len);
@@ -42,8 +42,8 @@ int prpath_cdb_read_capacity16(uint8_t *cdb, size_t cap, uint32_t alloc_len)
 	if (cap < 16)
 		return -ENOSPC;
 	memset(cdb, 0, 16);
-	cdb[0] = SCSI_OP_SERVICE_ACTION_IN16;
-	cdb[1] = SCSI_SAI_READ_CAPACITY16;
+	cdb[0] = PRPATH_SCSI_OP_SERVICE_ACTION_IN16;
+	cdb[1] = PRPATH_SCSI_SAI_READ_CAPACITY16;
 	prpath_put_be32(cdb + 10, alloc_len);
 	return 16;
 }
@@ -74,13 +74,13 @@ static int cdb_rw(uint8_t *cdb, size_t cap, uint8_t op10, uint8_t op16,
 int prpath_cdb_read(uint8_t *cdb, size_t cap, uint64_t lba, uint32_t blocks,
 		    bool force16)
 {
-	return cdb_rw(cdb, cap, SCSI_OP_READ10, SCSI_OP_READ16, lba, blocks,
+	return cdb_rw(cdb, cap, PRPATH_SCSI_OP_READ10, PRPATH_SCSI_OP_READ16, lba, blocks,
 		      force16);
 }
 
 int prpath_cdb_write(uint8_t *cdb, size_t cap, uint64_t lba, uint32_t blocks,
 		     bool force16)
 {
-	return cdb_rw(cdb, cap, SCSI_OP_WRITE10, SCSI_OP_WRITE16, lba, blocks,
+	return cdb_rw(cdb, cap, PRPATH_SCSI_OP_WRITE10, PRPATH_SCSI_OP_WRITE16, lba, blocks,
 		      force16);
 }

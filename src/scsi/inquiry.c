@@ -95,10 +95,10 @@ int prpath_vpd83_next(const uint8_t *buf, size_t len, size_t *off,
 static int lu_rank(uint8_t type)
 {
 	switch (type) {
-	case SCSI_DESIG_NAA: return 4;
-	case SCSI_DESIG_EUI64: return 3;
-	case SCSI_DESIG_T10: return 2;
-	case SCSI_DESIG_SCSI_NAME: return 1;
+	case PRPATH_SCSI_DESIG_NAA: return 4;
+	case PRPATH_SCSI_DESIG_EUI64: return 3;
+	case PRPATH_SCSI_DESIG_T10: return 2;
+	case PRPATH_SCSI_DESIG_SCSI_NAME: return 1;
 	default: return 0;
 	}
 }
@@ -146,7 +146,7 @@ int prpath_vpd83_lu_id(const uint8_t *buf, size_t len, char *out, size_t cap)
 	while ((ret = prpath_vpd83_next(buf, len, &off, &d)) == 1) {
 		int r;
 
-		if (d.association != SCSI_ASSOC_LU || d.len == 0)
+		if (d.association != PRPATH_SCSI_ASSOC_LU || d.len == 0)
 			continue;
 		r = lu_rank(d.type);
 		if (r > rank) {
@@ -173,8 +173,8 @@ int prpath_vpd83_rel_tgt_port(const uint8_t *buf, size_t len, uint16_t *rtp)
 	if (!rtp)
 		return -EINVAL;
 	while ((ret = prpath_vpd83_next(buf, len, &off, &d)) == 1) {
-		if (d.type == SCSI_DESIG_REL_TGT_PORT &&
-		    d.association == SCSI_ASSOC_TARGET_PORT && d.len >= 4) {
+		if (d.type == PRPATH_SCSI_DESIG_REL_TGT_PORT &&
+		    d.association == PRPATH_SCSI_ASSOC_TARGET_PORT && d.len >= 4) {
 			*rtp = prpath_get_be16(d.id + 2);
 			return 0;
 		}

@@ -18,12 +18,12 @@
 /* ---- types and names ---------------------------------------------------- */
 
 static const char *const pr_type_names[] = {
-	[PR_TYPE_WE] = "we",
-	[PR_TYPE_EA] = "ea",
-	[PR_TYPE_WERO] = "wero",
-	[PR_TYPE_EARO] = "earo",
-	[PR_TYPE_WEAR] = "wear",
-	[PR_TYPE_EAAR] = "eaar",
+	[PRPATH_PR_TYPE_WE] = "we",
+	[PRPATH_PR_TYPE_EA] = "ea",
+	[PRPATH_PR_TYPE_WERO] = "wero",
+	[PRPATH_PR_TYPE_EARO] = "earo",
+	[PRPATH_PR_TYPE_WEAR] = "wear",
+	[PRPATH_PR_TYPE_EAAR] = "eaar",
 };
 
 bool prpath_pr_type_valid(unsigned type)
@@ -60,26 +60,26 @@ int prpath_pr_type_parse(const char *s)
 
 bool prpath_pr_type_all_registrants(unsigned type)
 {
-	return type == PR_TYPE_WEAR || type == PR_TYPE_EAAR;
+	return type == PRPATH_PR_TYPE_WEAR || type == PRPATH_PR_TYPE_EAAR;
 }
 
 bool prpath_pr_type_registrants_only(unsigned type)
 {
-	return type == PR_TYPE_WERO || type == PR_TYPE_EARO;
+	return type == PRPATH_PR_TYPE_WERO || type == PRPATH_PR_TYPE_EARO;
 }
 
 const char *prpath_prout_sa_name(unsigned sa)
 {
 	switch (sa) {
-	case PR_OUT_REGISTER: return "REGISTER";
-	case PR_OUT_RESERVE: return "RESERVE";
-	case PR_OUT_RELEASE: return "RELEASE";
-	case PR_OUT_CLEAR: return "CLEAR";
-	case PR_OUT_PREEMPT: return "PREEMPT";
-	case PR_OUT_PREEMPT_AND_ABORT: return "PREEMPT AND ABORT";
-	case PR_OUT_REGISTER_AND_IGNORE: return "REGISTER AND IGNORE EXISTING KEY";
-	case PR_OUT_REGISTER_AND_MOVE: return "REGISTER AND MOVE";
-	case PR_OUT_REPLACE_LOST_RESERVATION: return "REPLACE LOST RESERVATION";
+	case PRPATH_PR_OUT_REGISTER: return "REGISTER";
+	case PRPATH_PR_OUT_RESERVE: return "RESERVE";
+	case PRPATH_PR_OUT_RELEASE: return "RELEASE";
+	case PRPATH_PR_OUT_CLEAR: return "CLEAR";
+	case PRPATH_PR_OUT_PREEMPT: return "PREEMPT";
+	case PRPATH_PR_OUT_PREEMPT_AND_ABORT: return "PREEMPT AND ABORT";
+	case PRPATH_PR_OUT_REGISTER_AND_IGNORE: return "REGISTER AND IGNORE EXISTING KEY";
+	case PRPATH_PR_OUT_REGISTER_AND_MOVE: return "REGISTER AND MOVE";
+	case PRPATH_PR_OUT_REPLACE_LOST_RESERVATION: return "REPLACE LOST RESERVATION";
 	default: return "UNKNOWN PR OUT SERVICE ACTION";
 	}
 }
@@ -87,10 +87,10 @@ const char *prpath_prout_sa_name(unsigned sa)
 const char *prpath_prin_sa_name(unsigned sa)
 {
 	switch (sa) {
-	case PR_IN_READ_KEYS: return "READ KEYS";
-	case PR_IN_READ_RESERVATION: return "READ RESERVATION";
-	case PR_IN_REPORT_CAPABILITIES: return "REPORT CAPABILITIES";
-	case PR_IN_READ_FULL_STATUS: return "READ FULL STATUS";
+	case PRPATH_PR_IN_READ_KEYS: return "READ KEYS";
+	case PRPATH_PR_IN_READ_RESERVATION: return "READ RESERVATION";
+	case PRPATH_PR_IN_REPORT_CAPABILITIES: return "REPORT CAPABILITIES";
+	case PRPATH_PR_IN_READ_FULL_STATUS: return "READ FULL STATUS";
 	default: return "UNKNOWN PR IN SERVICE ACTION";
 	}
 }
@@ -104,7 +104,7 @@ int prpath_cdb_pr_in(uint8_t *cdb, size_t cap, unsigned sa, uint16_t alloc_len)
 	if (cap < 10)
 		return -ENOSPC;
 	memset(cdb, 0, 10);
-	cdb[0] = SCSI_OP_PR_IN;
+	cdb[0] = PRPATH_SCSI_OP_PR_IN;
 	cdb[1] = (uint8_t)sa;
 	prpath_put_be16(cdb + 7, alloc_len);
 	return 10;
@@ -118,7 +118,7 @@ int prpath_cdb_pr_out(uint8_t *cdb, size_t cap, unsigned sa, unsigned scope,
 	if (cap < 10)
 		return -ENOSPC;
 	memset(cdb, 0, 10);
-	cdb[0] = SCSI_OP_PR_OUT;
+	cdb[0] = PRPATH_SCSI_OP_PR_OUT;
 	cdb[1] = (uint8_t)sa;
 	cdb[2] = (uint8_t)(scope << 4 | type);
 	prpath_put_be32(cdb + 5, param_len);
@@ -329,7 +329,7 @@ int prpath_tid_encode(const struct prpath_tid *t, uint8_t *buf, size_t cap)
 		return -ENOSPC;
 	memset(buf, 0, TID_HDR + addl);
 	buf[0] = (uint8_t)((port ? TID_FMT_PORT : TID_FMT_NAME) << 6 |
-			   SCSI_PROTOCOL_ISCSI);
+			   PRPATH_SCSI_PROTOCOL_ISCSI);
 	prpath_put_be16(buf + 2, (uint16_t)addl);
 	memcpy(buf + TID_HDR, t->name, nlen);
 	if (port) {
@@ -350,7 +350,7 @@ int prpath_tid_decode(const uint8_t *buf, size_t len, struct prpath_tid *t)
 	memset(t, 0, sizeof(*t));
 	if (!buf || len < TID_HDR)
 		return -ENODATA;
-	if ((buf[0] & 0x0f) != SCSI_PROTOCOL_ISCSI)
+	if ((buf[0] & 0x0f) != PRPATH_SCSI_PROTOCOL_ISCSI)
 		return -EPROTONOSUPPORT;
 	fmt = buf[0] >> 6;
 	if (fmt != TID_FMT_NAME && fmt != TID_FMT_PORT)

@@ -814,7 +814,7 @@ static int complete_cmd(struct conn *c, uint32_t itt, const uint8_t *lun,
 
 static void set_check(struct prpath_cmd *cmd, uint8_t key, uint16_t ascq)
 {
-	cmd->status = SCSI_STATUS_CHECK_CONDITION;
+	cmd->status = PRPATH_SCSI_STATUS_CHECK_CONDITION;
 	cmd->sense_len = (size_t)prpath_sense_build_fixed(cmd->sense,
 				sizeof(cmd->sense), key, (uint8_t)(ascq >> 8),
 				(uint8_t)ascq);
@@ -827,25 +827,25 @@ static void target_cmd(struct conn *c, int lun, struct prpath_cmd *cmd)
 	const uint8_t *cdb = cmd->cdb;
 	size_t i;
 
-	cmd->status = SCSI_STATUS_GOOD;
+	cmd->status = PRPATH_SCSI_STATUS_GOOD;
 	cmd->sense_len = 0;
 	cmd->data_in_len = 0;
-	if (cdb[0] == SCSI_OP_REPORT_LUNS) {
+	if (cdb[0] == PRPATH_SCSI_OP_REPORT_LUNS) {
 		uint32_t alloc = prpath_get_be32(cdb + 6);
 		uint8_t buf[8 + 8 * 64] = { 0 };
 		size_t n = 0, total;
 
 		if (alloc < 16) {
-			set_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+			set_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+				  PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 			return;
 		}
 		if (cdb[2] == 0x00 || cdb[2] == 0x02) {
 			for (i = 0; i < c->t->nluns && i < 64; i++)
 				iscsi_lun_encode((unsigned)i, buf + 8 + 8 * n++);
 		} else if (cdb[2] != 0x01) {
-			set_check(cmd, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+			set_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+				  PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 			return;
 		}
 		prpath_put_be32(buf, (uint32_t)(8 * n));
@@ -860,7 +860,7 @@ static void target_cmd(struct conn *c, int lun, struct prpath_cmd *cmd)
 		return;
 	}
 	(void)lun;
-	if (cdb[0] == SCSI_OP_INQUIRY) {
+	if (cdb[0] == PRPATH_SCSI_OP_INQUIRY) {
 		uint8_t inq[36] = { 0 };
 		size_t alloc = prpath_get_be16(cdb + 3), n;
 
@@ -886,10 +886,10 @@ static void target_cmd(struct conn *c, int lun, struct prpath_cmd *cmd)
 		cmd->data_in_len = n;
 		return;
 	}
-	if (cdb[0] == SCSI_OP_REQUEST_SENSE) {
+	if (cdb[0] == PRPATH_SCSI_OP_REQUEST_SENSE) {
 		uint8_t s[18];
 		size_t n = (size_t)prpath_sense_build_fixed(s, sizeof(s),
-				SCSI_SK_ILLEGAL_REQUEST, 0x25, 0x00);
+				PRPATH_SCSI_SK_ILLEGAL_REQUEST, 0x25, 0x00);
 
 		if (n > cdb[4])
 			n = cdb[4];
@@ -900,7 +900,7 @@ static void target_cmd(struct conn *c, int lun, struct prpath_cmd *cmd)
 		cmd->data_in_len = n;
 		return;
 	}
-	set_check(cmd, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASCQ_LU_NOT_SUPPORTED);
+	set_check(cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST, PRPATH_SCSI_ASCQ_LU_NOT_SUPPORTED);
 }
 
 static bool lun_ok(const struct conn *c, int lun)
@@ -915,7 +915,7 @@ static int run_cmd(struct conn *c, uint32_t itt, const uint8_t *lunf, int lun,
 {
 	int r;
 
-	if (cmd->cdb[0] == SCSI_OP_REPORT_LUNS || !lun_ok(c, lun)) {
+	if (cmd->cdb[0] == PRPATH_SCSI_OP_REPORT_LUNS || !lun_ok(c, lun)) {
 		target_cmd(c, lun, cmd);
 	} else {
 		r = prpath_lu_execute(c->nx[lun], cmd);
@@ -925,8 +925,8 @@ static int run_cmd(struct conn *c, uint32_t itt, const uint8_t *lunf, int lun,
 			return 0;
 		}
 		if (r < 0)
-			set_check(cmd, SCSI_SK_HARDWARE_ERROR,
-				  SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
+			set_check(cmd, PRPATH_SCSI_SK_HARDWARE_ERROR,
+				  PRPATH_SCSI_ASCQ_INTERNAL_TARGET_FAILURE);
 	}
 	return complete_cmd(c, itt, lunf, cmd, edtl, cdb_known, cdb_bytes,
 			    is_read, nr2t);
@@ -1014,7 +1014,7 @@ static int task_run(struct conn *c, struct task *tk)
 	tk->cmd.data_out_len = tk->cdb_known && tk->exec_bytes < tk->edtl ?
 			       (size_t)tk->exec_bytes : tk->edtl;
 	if (tk->skip) {
-		tk->cmd.status = SCSI_STATUS_GOOD;
+		tk->cmd.status = PRPATH_SCSI_STATUS_GOOD;
 		tk->cmd.sense_len = 0;
 		r = complete_cmd(c, tk->itt, lunf, &tk->cmd, tk->edtl,
 				 tk->cdb_known, tk->cdb_bytes, false, tk->nr2t);
@@ -1036,21 +1036,21 @@ static bool trim_write(uint8_t *cdb, uint32_t bs, uint32_t edtl)
 	uint32_t blocks = bs ? edtl / bs : 0;
 
 	switch (cdb[0]) {
-	case SCSI_OP_WRITE6:
+	case PRPATH_SCSI_OP_WRITE6:
 		if (blocks == 0)
 			return true;
 		cdb[4] = (uint8_t)blocks;
 		break;
-	case SCSI_OP_WRITE10:
-	case SCSI_OP_WRITE_VERIFY10:
+	case PRPATH_SCSI_OP_WRITE10:
+	case PRPATH_SCSI_OP_WRITE_VERIFY10:
 		prpath_put_be16(cdb + 7, (uint16_t)blocks);
 		break;
-	case SCSI_OP_WRITE12:
-	case SCSI_OP_WRITE_VERIFY12:
+	case PRPATH_SCSI_OP_WRITE12:
+	case PRPATH_SCSI_OP_WRITE_VERIFY12:
 		prpath_put_be32(cdb + 6, blocks);
 		break;
-	case SCSI_OP_WRITE16:
-	case SCSI_OP_WRITE_VERIFY16:
+	case PRPATH_SCSI_OP_WRITE16:
+	case PRPATH_SCSI_OP_WRITE_VERIFY16:
 		prpath_put_be32(cdb + 10, blocks);
 		break;
 	default:
@@ -1114,9 +1114,9 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 
 	/* COMPARE AND WRITE is all or nothing: the initiator must send
 	 * exactly the compare + write data the CDB describes. */
-	if (cdb[0] == SCSI_OP_COMPARE_AND_WRITE && cdb_known && cdb_bytes != edtl) {
-		set_check(&cmd, SCSI_SK_ILLEGAL_REQUEST,
-			  SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+	if (cdb[0] == PRPATH_SCSI_OP_COMPARE_AND_WRITE && cdb_known && cdb_bytes != edtl) {
+		set_check(&cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+			  PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 		return send_scsi_rsp(c, b->itt, &cmd, 0, 0, 0);
 	}
 	/* RFC 7143 13.10, 13.14: immediate data only when negotiated, and
@@ -1135,10 +1135,10 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 	if (edtl > TGT_MAX_CMD_BYTES || (is_w && c->buffered + edtl > TGT_CONN_BUDGET) ||
 	    ((is_w || is_r) && edtl && !budget_get(t, edtl))) {
 		if (edtl > TGT_MAX_CMD_BYTES)
-			set_check(&cmd, SCSI_SK_ILLEGAL_REQUEST,
-				  SCSI_ASCQ_INVALID_FIELD_IN_CDB);
+			set_check(&cmd, PRPATH_SCSI_SK_ILLEGAL_REQUEST,
+				  PRPATH_SCSI_ASCQ_INVALID_FIELD_IN_CDB);
 		else
-			cmd.status = SCSI_STATUS_TASK_SET_FULL;
+			cmd.status = PRPATH_SCSI_STATUS_TASK_SET_FULL;
 		return send_scsi_rsp(c, b->itt, &cmd, 0, 0, 0);
 	}
 
@@ -1158,7 +1158,7 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 		}
 		if (!tk) {
 			budget_put(t, edtl);
-			cmd.status = SCSI_STATUS_TASK_SET_FULL;
+			cmd.status = PRPATH_SCSI_STATUS_TASK_SET_FULL;
 			return send_scsi_rsp(c, b->itt, &cmd, 0, 0, 0);
 		}
 		if (imm > edtl)
@@ -1167,7 +1167,7 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 		tk->buf = calloc(1, edtl);
 		if (!tk->buf) {
 			budget_put(t, edtl);
-			cmd.status = SCSI_STATUS_TASK_SET_FULL;
+			cmd.status = PRPATH_SCSI_STATUS_TASK_SET_FULL;
 			return send_scsi_rsp(c, b->itt, &cmd, 0, 0, 0);
 		}
 		tk->used = true;
@@ -1209,7 +1209,7 @@ static int handle_scsi_cmd(struct conn *c, const struct iscsi_bhs *b,
 			buf = malloc(edtl);
 			if (!buf) {
 				budget_put(t, edtl);
-				cmd.status = SCSI_STATUS_TASK_SET_FULL;
+				cmd.status = PRPATH_SCSI_STATUS_TASK_SET_FULL;
 				return send_scsi_rsp(c, b->itt, &cmd, 0, 0, 0);
 			}
 		}

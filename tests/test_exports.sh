@@ -126,6 +126,28 @@ int main(void)
 				     sizeof(why)) != -EINVAL)
 			return 8;
 	}
+	{
+		/* typed commands and identity on an in-process path */
+		struct prpath_path *lp = NULL;
+		uint8_t kb[64];
+		size_t kl = 0;
+		char id[80];
+		int rtp = 0;
+
+		if (prpath_path_open_lu(lu, "iqn.x:z,i,0x000000000002", 1, &lp) ||
+		    prpath_path_pr_out(lp, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0x77, false) ||
+		    prpath_path_pr_in(lp, PRPATH_PR_IN_READ_KEYS, kb, sizeof(kb), &kl) ||
+		    prpath_decode_read_keys(kb, kl, &rk) || rk.nkeys_total != 1 || keys[0] != 0x77)
+			return 9;
+		/* a RESERVE by an unregistered nexus: the SCSI outcome, typed */
+		if (prpath_path_pr_out(lp, PRPATH_PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0, false) ||
+		    prpath_path_pr_out(lp, PRPATH_PR_OUT_RESERVE, PRPATH_PR_TYPE_WERO, 0x77, 0,
+				       false) != PRPATH_ERR_CONFLICT)
+			return 10;
+		if (prpath_path_identity(lp, id, sizeof(id), &rtp) || !id[0] || rtp != 1)
+			return 11;
+		prpath_path_close(lp);
+	}
 	printf("ok %s\n", prpath_strerror(PRPATH_ERR_FENCED));
 	prpath_lu_nexus_close(nx);
 	prpath_lu_free(lu);

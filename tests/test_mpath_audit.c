@@ -929,6 +929,30 @@ static void test_release_api_holder_path_not_given(void **state)
 	prpath_dev_free(d2);
 }
 
+static void test_dev_paths_sends_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_path_status ps[NP];
+	unsigned long before[NP];
+	unsigned i;
+
+	assert_int_equal(prpath_dev_open(f->a.d, PRPATH_MODE_EXCLUSIVE, 0), 0);
+	assert_int_equal(prpath_dev_fail_path(f->a.d, 2), 0);
+	for (i = 0; i < NP; i++)
+		before[i] = sent(&f->a, i);
+	/* local state only: a monitoring loop adds no command to any path */
+	assert_int_equal(prpath_dev_paths(f->a.d, ps, NP), NP);
+	assert_int_equal(prpath_dev_paths(f->a.d, NULL, 0), NP);
+	for (i = 0; i < NP; i++) {
+		assert_int_equal(sent(&f->a, i), before[i]);
+		assert_int_equal(ps[i].device_registered, -1);
+		assert_int_equal(ps[i].state, i == 2 ? PRPATH_PATH_FAILED : PRPATH_PATH_UP);
+		assert_int_equal(ps[i].registered, i != 2);
+		assert_int_equal(ps[i].rel_tgt_port, (int)i + 1);
+	}
+	assert_int_equal(prpath_dev_close(f->a.d), 0);
+}
+
 static void test_checker_identifies_unprobed_path(void **state)
 {
 	static const uint16_t ports[NP] = { 1, 2, 3, 4 };
@@ -1464,6 +1488,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_holder_path_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_api_holder_path_not_given, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checker_identifies_unprobed_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dev_paths_sends_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unprobed_concurrent_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stress_io_checker_flaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_io_in_flight, setup, teardown),

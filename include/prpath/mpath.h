@@ -432,6 +432,14 @@ struct prpath_dev_status {
 int prpath_dev_status(struct prpath_dev *dev, struct prpath_dev_status *st,
 		      struct prpath_path_status *paths, size_t cap);
 
+/* What this host knows of its paths, without sending anything (state,
+ * registered as far as this host knows, last error, initiator port,
+ * relative target port; device_registered -1): for monitoring loops that
+ * must not add commands. Fills up to @cap entries (@paths may be NULL) and
+ * returns the number of paths. */
+size_t prpath_dev_paths(struct prpath_dev *dev, struct prpath_path_status *paths,
+			size_t cap);
+
 const char *prpath_open_mode_name(enum prpath_open_mode mode);
 const char *prpath_path_state_name(enum prpath_path_state state);
 

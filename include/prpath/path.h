@@ -74,6 +74,24 @@ void prpath_path_close(struct prpath_path *path); /* NULL ok */
  * else the prpath_err category of its status and sense. */
 int prpath_io_result(const struct prpath_io *io);
 
+/* Typed commands, built and checked with the codec (scsi.h). These return
+ * the whole error convention: 0, a negative errno (transport), or a
+ * positive prpath_err for the SCSI outcome (PRPATH_ERR_CONFLICT ...). */
+/* PERSISTENT RESERVE IN @sa (PRPATH_PR_IN_*) into @buf, the whole reply
+ * (up to 65535 bytes, the most one command returns); *@len = its length. */
+int prpath_path_pr_in(struct prpath_path *path, unsigned sa, void *buf,
+		      size_t cap, size_t *len);
+/* PERSISTENT RESERVE OUT @sa (PRPATH_PR_OUT_*, not REGISTER AND MOVE) with
+ * a basic parameter list: RESERVATION KEY @rk, SERVICE ACTION RESERVATION
+ * KEY @sark, APTPL @aptpl. */
+int prpath_path_pr_out(struct prpath_path *path, unsigned sa, unsigned type,
+		       uint64_t rk, uint64_t sark, bool aptpl);
+/* INQUIRY VPD 0x83 of the LU behind the path: its identifier (hex, as
+ * prpath_dev_lu_id() gives it) and the relative target port the path
+ * arrives on (-1 when the device does not say). */
+int prpath_path_identity(struct prpath_path *path, char *lu_id, size_t cap,
+			 int *rel_tgt_port);
+
 /* ---- paths to an in-process device server (demos, tests) ----------------- */
 
 /* A path to @lu (lu.h) in this process: the nexus (@port_name, the

@@ -3671,6 +3671,47 @@ int prpath_dev_check_paths(struct prpath_dev *d, unsigned *reinstated)
 
 /* ---- status ----------------------------------------------------------------------- */
 
+/* What this host knows of its paths, nothing sent. Under d->lock. */
+static void paths_locked(struct prpath_dev *d, struct prpath_path_status *paths,
+			 size_t cap)
+{
+	size_t i;
+
+	for (i = 0; paths && i < cap && i < d->npaths; i++) {
+		struct mp_path *q = d->paths[i];
+		const char *desc = q->conn->ops->describe ?
+				   q->conn->ops->describe(q->conn) : NULL;
+		const char *pn = q->conn->ops->port_name ?
+				 q->conn->ops->port_name(q->conn) : NULL;
+
+		memset(&paths[i], 0, sizeof(paths[i]));
+		paths[i].index = q->index;
+		paths[i].state = q->state;
+		paths[i].registered = q->registered;
+		paths[i].device_registered = -1;
+		paths[i].rel_tgt_port = q->rtp_known ? q->rtp : -1;
+		snprintf(paths[i].initiator_port, sizeof(paths[i].initiator_port),
+			 "%s", pn ? pn : "");
+		paths[i].last_error = q->last_error;
+		snprintf(paths[i].desc, sizeof(paths[i].desc), "%s",
+			 desc ? desc : q->conn->ops->name ? q->conn->ops->name : "");
+	}
+}
+
+size_t prpath_dev_paths(struct prpath_dev *d, struct prpath_path_status *paths,
+			size_t cap)
+{
+	size_t n;
+
+	if (!d)
+		return 0;
+	pthread_mutex_lock(&d->lock);
+	paths_locked(d, paths, cap);
+	n = d->npaths;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
 int prpath_dev_status(struct prpath_dev *d, struct prpath_dev_status *st,
 		      struct prpath_path_status *paths, size_t cap)
 {
@@ -3693,21 +3734,7 @@ int prpath_dev_status(struct prpath_dev *d, struct prpath_dev_status *st,
 	st->npaths = d->npaths;
 	st->already_held = d->already_held;
 	st->aptpl = d->aptpl;
-	for (i = 0; paths && i < cap && i < d->npaths; i++) {
-		struct mp_path *q = d->paths[i];
-		const char *desc = q->conn->ops->describe ?
-				   q->conn->ops->describe(q->conn) : NULL;
-
-		memset(&paths[i], 0, sizeof(paths[i]));
-		paths[i].index = q->index;
-		paths[i].state = q->state;
-		paths[i].registered = q->registered;
-		paths[i].device_registered = -1;
-		paths[i].rel_tgt_port = -1;
-		paths[i].last_error = q->last_error;
-		snprintf(paths[i].desc, sizeof(paths[i].desc), "%s",
-			 desc ? desc : q->conn->ops->name ? q->conn->ops->name : "");
-	}
+	paths_locked(d, paths, cap);
 	pthread_mutex_unlock(&d->lock);
 
 	p = first_usable(d, false);

@@ -250,3 +250,88 @@ int prpath_iscsi_name_check(const char *name)
 {
 	return name ? pp_iscsi_name_check(name) : -EINVAL;
 }
+
+/* ---- typed commands ------------------------------------------------------ */
+
+static int typed(struct prpath_path *p, struct prpath_io *io)
+{
+	int rc = prpath_path_execute(p, io);
+
+	return rc < 0 ? rc : prpath_io_result(io);
+}
+
+int prpath_path_pr_in(struct prpath_path *p, unsigned sa, void *buf, size_t cap,
+		      size_t *len)
+{
+	struct prpath_io io;
+	int rc;
+
+	if (!p || !buf || !len)
+		return -EINVAL;
+	*len = 0;
+	memset(&io, 0, sizeof(io));
+	rc = prpath_cdb_pr_in(io.cdb, sizeof(io.cdb), sa,
+			      (uint16_t)(cap > 65535 ? 65535 : cap));
+	if (rc < 0)
+		return rc;
+	io.cdb_len = (size_t)rc;
+	io.din = buf;
+	io.din_cap = cap > 65535 ? 65535 : cap;
+	rc = typed(p, &io);
+	if (rc == 0)
+		*len = io.din_len;
+	return rc;
+}
+
+int prpath_path_pr_out(struct prpath_path *p, unsigned sa, unsigned type,
+		       uint64_t rk, uint64_t sark, bool aptpl)
+{
+	struct prpath_prout_params prm = { .rk = rk, .sark = sark, .aptpl = aptpl };
+	uint8_t param[24];
+	struct prpath_io io;
+	int n, rc;
+
+	if (!p || sa == PRPATH_PR_OUT_REGISTER_AND_MOVE)
+		return -EINVAL;
+	memset(&io, 0, sizeof(io));
+	n = prpath_prout_params_encode(&prm, param, sizeof(param));
+	if (n < 0)
+		return n;
+	rc = prpath_cdb_pr_out(io.cdb, sizeof(io.cdb), sa, 0, type, (uint32_t)n);
+	if (rc < 0)
+		return rc;
+	io.cdb_len = (size_t)rc;
+	io.dout = param;
+	io.dout_len = (size_t)n;
+	return typed(p, &io);
+}
+
+int prpath_path_identity(struct prpath_path *p, char *lu_id, size_t cap,
+			 int *rel_tgt_port)
+{
+	uint8_t buf[1024];
+	struct prpath_io io;
+	uint16_t rtp;
+	int rc;
+
+	if (!p || !lu_id || !cap)
+		return -EINVAL;
+	lu_id[0] = '\0';
+	if (rel_tgt_port)
+		*rel_tgt_port = -1;
+	memset(&io, 0, sizeof(io));
+	rc = prpath_cdb_inquiry(io.cdb, sizeof(io.cdb), true, 0x83, sizeof(buf));
+	if (rc < 0)
+		return rc;
+	io.cdb_len = (size_t)rc;
+	io.din = buf;
+	io.din_cap = sizeof(buf);
+	rc = typed(p, &io);
+	if (rc)
+		return rc;
+	if (prpath_vpd83_lu_id(buf, io.din_len, lu_id, cap) < 0)
+		return PRPATH_ERR_BAD_RESPONSE;
+	if (rel_tgt_port && prpath_vpd83_rel_tgt_port(buf, io.din_len, &rtp) == 0)
+		*rel_tgt_port = rtp;
+	return 0;
+}

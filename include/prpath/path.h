@@ -134,8 +134,9 @@ bool prpath_url_same_path(const char *a, const char *b);
 /* Replaces a CHAP secret in @url (iscsi://USER%SECRET@...) by "***", in
  * place. Returns whether there was one. */
 bool prpath_url_redact(char *url);
-/* Whether @name is a valid iSCSI name (iqn., eui., naa. forms): 0 or
- * -EINVAL. */
+/* Whether @name can be sent as an iSCSI name: 1 to 223 printable
+ * characters without spaces or commas. 0 or -EINVAL. (The iqn./eui./naa.
+ * forms of RFC 3720 are not checked: targets differ in what they accept.) */
 int prpath_iscsi_name_check(const char *name);
 
 #ifdef __cplusplus

@@ -72,6 +72,7 @@ rc=0; "$PRPATHD" --config "$TMP/missing.conf" --check 2>"$TMP/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "missing.conf: No such file or directory" "$TMP/err" || fail "missing file: exit $rc: $(cat "$TMP/err")"
 rc=0; "$PRPATHD" --check 2>"$TMP/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q -- "--config FILE is required" "$TMP/err" || fail "no --config: exit $rc"
-rc=0; "$PRPATHD" --config "$TMP/c1.conf" 2>"$TMP/err" || rc=$?
-[ "$rc" -eq 2 ] && grep -q "not available in this version yet" "$TMP/err" || fail "daemon mode: exit $rc"
+# a bad file stops the daemon too, before anything is opened
+rc=0; timeout 10 "$PRPATHD" --config "$TMP/c4.conf" 2>"$TMP/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "c4.conf:2: initiator 'nope'" "$TMP/err" || fail "daemon with a bad file: exit $rc"
 echo "PASS ($n cases)"

@@ -1,33 +1,238 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * prpathd: the long-running owner of a host's paths and registrations
- * (issue 10). This first part reads and checks the configuration
- * (prpathd.conf(5)); --check says what it found. The daemon proper (one
- * session per path, the path checker, the control socket, groups) comes
- * in the next slices: without --check, prpathd says so and exits 2.
+ * (issue 10). This part reads and checks the configuration
+ * (prpathd.conf(5); --check says what it found) and runs every configured
+ * LU as a standby device: one session per path, logged in at start and
+ * kept, the path checker every check_interval seconds (a path that drops
+ * is logged in again), path changes logged on stderr. Nothing is
+ * registered: groups stay standby until asked, and the control socket
+ * that asks (group acquire, takeover, release, status) is the next slice.
+ * SIGTERM and SIGINT stop it (exit 0); SIGHUP is logged and ignored for
+ * now (no reload yet).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <prpath/mpath.h>
+#include <prpath/path.h>
 #include <prpath/prpath.h>
 
 #include "conf.h"
 
+struct lu_run {
+	const struct pd_group *g;
+	const struct pd_lu *lu;
+	struct prpath_dev *dev;
+};
+
+static int verbose;
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void logf_(const char *fmt, ...)
+{
+	va_list ap;
+
+	/* stderr: journald (or the caller) keeps it; one line per message */
+	fputs("prpathd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void on_lib_log(void *arg, int level, const char *msg)
+{
+	const struct lu_run *r = arg;
+
+	(void)level;
+	if (r)
+		logf_("%s/%s: %s", r->g->name, r->lu->name, msg);
+	else
+		logf_("%s", msg);
+}
+
+static void on_event(void *arg, struct prpath_dev *dev, const struct prpath_event *ev)
+{
+	const struct lu_run *r = arg;
+	const char *what;
+
+	(void)dev;
+	switch (ev->type) {
+	case PRPATH_EVENT_PATH_DOWN: what = "down"; break;
+	case PRPATH_EVENT_PATH_UP: what = "up"; break;
+	case PRPATH_EVENT_FENCED: what = "fenced: this host's key is gone"; break;
+	case PRPATH_EVENT_RESERVATION_LOST: what = "reservation lost"; break;
+	default: what = "event"; break;
+	}
+	if (ev->path >= 0)
+		logf_("%s/%s path %d %s%s%s", r->g->name, r->lu->name, ev->path + 1, what,
+		      ev->err ? ": " : "", ev->err ? prpath_strerror(ev->err) : "");
+	else
+		logf_("%s/%s %s", r->g->name, r->lu->name, what);
+}
+
+/* Logs in every path of @r (concurrently) and probes. A path that cannot
+ * be opened now is said; the LU keeps the paths that could. */
+static int lu_start(const struct pd_conf *c, struct prpath_ctx *ctx, struct lu_run *r)
+{
+	struct prpath_host h = { .initiator = c->initiator, .key = c->key };
+	struct prpath_url_result *res;
+	size_t i;
+	int rc, added;
+
+	rc = prpath_dev_new(ctx, &h, &r->dev);
+	if (rc)
+		return rc;
+	prpath_dev_set_timeout(r->dev, 5000);
+	prpath_dev_set_event_cb(r->dev, on_event, r);
+	res = calloc(r->lu->nurls, sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	added = prpath_dev_add_urls(r->dev, (const char *const *)r->lu->urls,
+				    r->lu->nurls, res);
+	for (i = 0; i < r->lu->nurls; i++) {
+		if (res[i].index < 0) {
+			char shown[512];
+
+			snprintf(shown, sizeof(shown), "%s", r->lu->urls[i]);
+			prpath_url_redact(shown);
+			logf_("%s/%s path %zu (%s): %s", r->g->name, r->lu->name, i + 1,
+			      shown, res[i].why);
+		}
+	}
+	free(res);
+	if (added <= 0)
+		return added < 0 ? added : PRPATH_ERR_NO_PATH;
+	rc = prpath_dev_probe(r->dev);
+	if (rc == -EXDEV)
+		logf_("%s/%s: its paths lead to different LUs: those that differ are not used",
+		      r->g->name, r->lu->name);
+	else if (rc)
+		logf_("%s/%s: probe: %s", r->g->name, r->lu->name, prpath_strerror(rc));
+	return 0;
+}
+
+static size_t paths_up(struct lu_run *r, size_t *total)
+{
+	struct prpath_path_status ps[PD_MAX_PATHS];
+	size_t i, n, up = 0;
+
+	n = r->dev ? prpath_dev_paths(r->dev, ps, PD_MAX_PATHS) : 0;
+	for (i = 0; i < n && i < PD_MAX_PATHS; i++)
+		if (ps[i].state == PRPATH_PATH_UP)
+			up++;
+	*total = r->lu->nurls;
+	return up;
+}
+
+static int run(const struct pd_conf *c)
+{
+	struct lu_run *runs;
+	struct prpath_ctx *ctx = NULL;
+	sigset_t set;
+	size_t i, j, nruns = 0, k = 0;
+	int rc = 0;
+
+	for (i = 0; i < c->ngroups; i++)
+		nruns += c->groups[i].nlus;
+	runs = calloc(nruns ? nruns : 1, sizeof(*runs));
+	if (!runs || prpath_ctx_new(&ctx)) {
+		logf_("out of memory");
+		free(runs);
+		return 1;
+	}
+	if (verbose)
+		prpath_ctx_set_log(ctx, on_lib_log, NULL, verbose > 1 ? 2 : 1);
+	/* the signals that stop or poke the daemon are taken synchronously
+	 * (sigtimedwait) between checker rounds: no handler races the
+	 * devices */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	logf_("initiator %s, key 0x%016" PRIx64 ", %zu group(s), %zu LU(s), check every %u s",
+	      c->initiator, c->key ? c->key : prpath_key_derive(c->initiator),
+	      c->ngroups, nruns, c->check_interval);
+	for (i = 0; i < c->ngroups; i++) {
+		size_t up = 0, total = 0;
+
+		for (j = 0; j < c->groups[i].nlus; j++, k++) {
+			size_t t;
+
+			runs[k].g = &c->groups[i];
+			runs[k].lu = &c->groups[i].lus[j];
+			if (lu_start(c, ctx, &runs[k]))
+				logf_("%s/%s: no path could be opened; the checker keeps trying",
+				      runs[k].g->name, runs[k].lu->name);
+			up += paths_up(&runs[k], &t);
+			total += t;
+		}
+		logf_("group %s: %s, %zu LU(s) standby (nothing registered), %zu of %zu paths up",
+		      c->groups[i].name, c->groups[i].shared ? "shared" : "exclusive",
+		      c->groups[i].nlus, up, total);
+	}
+	logf_("ready");
+	for (;;) {
+		struct timespec ts = { (time_t)c->check_interval, 0 };
+		siginfo_t si;
+		int sig = sigtimedwait(&set, &si, &ts);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			logf_("%s: stopping (nothing registered is touched)",
+			      sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			break;
+		}
+		if (sig == SIGHUP) {
+			logf_("SIGHUP: reloading the configuration is not available yet; nothing changed");
+			continue;
+		}
+		if (sig < 0 && errno != EAGAIN && errno != EINTR) {
+			logf_("sigtimedwait: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		/* the path checker: failed paths log in again */
+		for (k = 0; k < nruns; k++) {
+			unsigned back = 0;
+
+			if (runs[k].dev)
+				prpath_dev_check_paths(runs[k].dev, &back);
+		}
+	}
+	for (k = 0; k < nruns; k++)
+		prpath_dev_free(runs[k].dev);
+	free(runs);
+	prpath_ctx_free(ctx);
+	logf_("stopped");
+	return rc;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: prpathd --config FILE --check\n"
+		"Usage: prpathd --config FILE [--check] [-v]\n"
 		"\n"
 		"  -c, --config FILE   the configuration (prpathd.conf(5))\n"
 		"      --check         read and check it, print what it holds, exit\n"
+		"  -f, --foreground    stay in the foreground (the default: prpathd never\n"
+		"                      forks; systemd and tests run it as is)\n"
+		"  -v, --verbose       log PR actions and path changes of the library\n"
 		"  -h, --help          this help\n"
 		"      --version       the version\n"
-		"Exit status: 0 valid, 1 usage or configuration error, 2 not available.\n");
+		"Exit status: 0 valid (--check) or stopped by SIGTERM/SIGINT, 1 usage or\n"
+		"configuration error.\n");
 }
 
 int main(int argc, char **argv)
@@ -35,6 +240,8 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -44,12 +251,14 @@ int main(int argc, char **argv)
 	char why[512];
 	bool check = false;
 	size_t i, nlus = 0, npaths = 0;
-	int o;
+	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:fvh", lo, NULL)) != -1) {
 		switch (o) {
 		case 'c': config = optarg; break;
 		case 'C': check = true; break;
+		case 'f': break;
+		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("prpathd %s\n", prpath_version()); return 0;
 		default: usage(stderr); return 1;
@@ -75,10 +284,9 @@ int main(int argc, char **argv)
 			npaths += c.groups[i].lus[j].nurls;
 	}
 	if (!check) {
+		rc = run(&c);
 		pd_conf_free(&c);
-		fprintf(stderr, "prpathd: %s is valid, but running as a daemon is not available in this version yet (issue 10); use --check\n",
-			config);
-		return 2;
+		return rc;
 	}
 	printf("%s: initiator %s, key 0x%016" PRIx64 "%s, check every %u s\n", config,
 	       c.initiator, c.key ? c.key : prpath_key_derive(c.initiator),

@@ -332,7 +332,7 @@ PY=/usr/bin/python3
 P4=$(( P2 + 2 ))
 "$PY" "$(dirname "$0")/tcp_proxy.py" "$P4" "$P1" >"$TMP/proxy.out" 2>&1 &
 PROXY=$!
-for i in $(seq 1 200); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
+for i in $(seq 1 600); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$TMP/proxy.out" || fail "the TCP proxy did not start: $(cat "$TMP/proxy.out")"
 UP="iscsi://127.0.0.1:$P4/$IQN/0"
 expect 0 "A acquires through the proxy and P2" -- "$PRPATH" $A -o json acquire "$UP" "$U2"
@@ -351,7 +351,7 @@ P5=$(( P2 + 3 ))
 start_proxy() { # start_proxy [--hold-prout SA]: 127.0.0.1:P5 -> P1
 	"$PY" "$(dirname "$0")/tcp_proxy.py" "$P5" "$P1" "$@" >"$TMP/proxy.out" 2>&1 &
 	PROXY=$!
-	for i in $(seq 1 200); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
+	for i in $(seq 1 600); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
 	grep -q ready "$TMP/proxy.out" ||
 		fail "the TCP proxy did not start: $(cat "$TMP/proxy.out"; ss -tanp 2>/dev/null | grep ":$P5 "; ps -o pid,stat,args -p "$PROXY")"
 }
@@ -361,8 +361,15 @@ interrupt_at_hold() { # interrupt_at_hold DESCRIPTION -- command...
 	shift 2
 	"$@" >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
-	for i in $(seq 1 100); do grep -q held "$TMP/proxy.out" && break; sleep 0.1; done
-	grep -q held "$TMP/proxy.out" || { kill "$pid"; wait "$pid"; fail "$what: the proxy never held"; }
+	for i in $(seq 1 600); do
+		grep -q held "$TMP/proxy.out" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q held "$TMP/proxy.out" || {
+		kill "$pid" 2>/dev/null; wait "$pid"
+		fail "$what: the proxy never held: $(cat "$TMP/out" "$TMP/err")"
+	}
 	sleep 0.3
 	kill -INT "$pid"
 	wait "$pid" || rc=$?

@@ -1435,38 +1435,24 @@ int prpath_dev_path_execute(struct prpath_dev *d, unsigned index,
 	struct pp_io in;
 	int rc;
 
-	if (!d || !io || io->cdb_len == 0 || io->cdb_len > sizeof(io->cdb) ||
-	    (io->dout_len && !io->dout) || (io->din_cap && !io->din))
+	if (!d)
 		return -EINVAL;
+	rc = pp_io_from_public(&in, io, d->timeout_ms);
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&d->lock);
 	p = index < d->npaths ? d->paths[index] : NULL;
 	pthread_mutex_unlock(&d->lock);
 	if (!p)
 		return -EINVAL;
-	memset(&in, 0, sizeof(in));
-	memcpy(in.cdb, io->cdb, io->cdb_len);
-	in.cdb_len = io->cdb_len;
-	in.dout = io->dout;
-	in.dout_len = io->dout_len;
-	in.din = io->din;
-	in.din_cap = io->din_cap;
-	in.timeout_ms = io->timeout_ms ? io->timeout_ms : d->timeout_ms;
-	/* as the device's own commands: one at a time on this path, traced;
-	 * a transport error does not mark the path failed (nothing here
+	/* as the device's own commands: one at a time on this path; a
+	 * transport error does not mark the path failed (nothing here
 	 * decides about paths) */
 	pthread_mutex_lock(&p->exec_lock);
 	rc = pp_execute(p->conn, &in);
 	pthread_mutex_unlock(&p->exec_lock);
-	io->din_len = 0;
-	io->status = 0;
-	io->sense_len = 0;
-	if (rc < 0)
-		return rc;
-	io->din_len = in.din_len > io->din_cap ? io->din_cap : in.din_len;
-	io->status = in.status;
-	io->sense_len = in.sense_len > sizeof(io->sense) ? sizeof(io->sense) : in.sense_len;
-	memcpy(io->sense, in.sense, io->sense_len);
-	return 0;
+	pp_io_to_public(io, &in, rc);
+	return rc < 0 ? rc : 0;
 }
 
 struct pp_conn *pp_dev_conn(struct prpath_dev *d, unsigned index)

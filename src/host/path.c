@@ -160,34 +160,50 @@ int prpath_path_open(const char *url, const char *initiator, unsigned flags,
 	return 0;
 }
 
+int pp_io_from_public(struct pp_io *in, const struct prpath_io *io,
+		      unsigned timeout_ms)
+{
+	if (!io || io->cdb_len == 0 || io->cdb_len > sizeof(io->cdb) ||
+	    (io->dout_len && !io->dout) || (io->din_cap && !io->din))
+		return -EINVAL;
+	memset(in, 0, sizeof(*in));
+	memcpy(in->cdb, io->cdb, io->cdb_len);
+	in->cdb_len = io->cdb_len;
+	in->dout = io->dout;
+	in->dout_len = io->dout_len;
+	in->din = io->din;
+	in->din_cap = io->din_cap;
+	in->timeout_ms = io->timeout_ms ? io->timeout_ms : timeout_ms;
+	return 0;
+}
+
+void pp_io_to_public(struct prpath_io *io, const struct pp_io *in, int rc)
+{
+	io->din_len = 0;
+	io->status = 0;
+	io->sense_len = 0;
+	if (rc < 0)
+		return;
+	io->din_len = in->din_len > io->din_cap ? io->din_cap : in->din_len;
+	io->status = in->status;
+	io->sense_len = in->sense_len > sizeof(io->sense) ? sizeof(io->sense)
+							  : in->sense_len;
+	memcpy(io->sense, in->sense, io->sense_len);
+}
+
 int prpath_path_execute(struct prpath_path *p, struct prpath_io *io)
 {
 	struct pp_io in;
 	int rc;
 
-	if (!p || !io || io->cdb_len == 0 || io->cdb_len > sizeof(io->cdb) ||
-	    (io->dout_len && !io->dout) || (io->din_cap && !io->din))
+	if (!p)
 		return -EINVAL;
-	memset(&in, 0, sizeof(in));
-	memcpy(in.cdb, io->cdb, io->cdb_len);
-	in.cdb_len = io->cdb_len;
-	in.dout = io->dout;
-	in.dout_len = io->dout_len;
-	in.din = io->din;
-	in.din_cap = io->din_cap;
-	in.timeout_ms = io->timeout_ms;
-	io->din_len = 0;
-	io->status = 0;
-	io->sense_len = 0;
-	rc = pp_execute(p->conn, &in);
-	if (rc < 0)
+	rc = pp_io_from_public(&in, io, 0);
+	if (rc)
 		return rc;
-	io->din_len = in.din_len > io->din_cap ? io->din_cap : in.din_len;
-	io->status = in.status;
-	io->sense_len = in.sense_len > sizeof(io->sense) ? sizeof(io->sense)
-							 : in.sense_len;
-	memcpy(io->sense, in.sense, io->sense_len);
-	return 0;
+	rc = pp_execute(p->conn, &in);
+	pp_io_to_public(io, &in, rc);
+	return rc < 0 ? rc : 0;
 }
 
 const char *prpath_path_describe(const struct prpath_path *p)

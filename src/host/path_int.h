@@ -13,4 +13,12 @@
 struct pp_conn *pp_path_conn(struct prpath_path *path);
 void pp_path_forget(struct prpath_path *path);
 
+/* A public command (prpath_io) as the transports take it: checks it
+ * (-EINVAL) and fills @in; @timeout_ms replaces a 0 timeout. */
+int pp_io_from_public(struct pp_io *in, const struct prpath_io *io,
+		      unsigned timeout_ms);
+/* Copies the outcome of @in back (bounded by the public buffers); with
+ * @rc < 0 (transport error) only clears the results. */
+void pp_io_to_public(struct prpath_io *io, const struct pp_io *in, int rc);
+
 #endif /* PRPATH_HOST_PATH_INT_H */

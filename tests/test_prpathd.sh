@@ -28,9 +28,10 @@ lu = data $(u 0 0) $(u 1 0)
 path = $(u 2 0)
 lu = log $(u 0 1) $(u 1 1) iscsi://u%s3cr3t@127.0.0.1:1/$IQN/1
 CONF
-"$PRPATHD" --config "$TMP/d.conf" -v >"$TMP/d.out" 2>"$TMP/d.log" &
+SOCK="$TMP/ctl.sock"
+"$PRPATHD" --config "$TMP/d.conf" --socket "$SOCK" -v >"$TMP/d.out" 2>"$TMP/d.log" &
 DPID=$!
-wait_log "prpathd: ready" 30 || fail "prpathd did not get ready"
+wait_log "prpathd: ready (control socket $SOCK)" 30 || fail "prpathd did not get ready"
 grep -q "group db: exclusive, 2 LU(s) standby (nothing registered), 5 of 6 paths up" "$TMP/d.log" ||
 	fail "startup summary: $(grep 'group db' "$TMP/d.log")"
 grep -q "db/log path 3 (iscsi://u%\*\*\*@127.0.0.1:1/$IQN/1): " "$TMP/d.log" ||
@@ -44,6 +45,58 @@ for lun in 0 1; do
 		fail "LUN $lun has registrations: $(cat "$TMP/keys")"
 done
 echo "ok: nothing registered by a standby daemon"
+# the control socket: mode 0600, and the CLI is its client
+[ "$(stat -c %a "$SOCK")" = 600 ] || fail "socket mode $(stat -c %a "$SOCK")"
+"$PRPATH" -S "$SOCK" group list >"$TMP/out" 2>"$TMP/err" || fail "group list: $(cat "$TMP/err")"
+grep -qx "db: exclusive, standby, 2 LU(s)" "$TMP/out" || fail "group list: $(cat "$TMP/out")"
+"$PRPATH" -S "$SOCK" -o json group status db >"$TMP/out" 2>"$TMP/err" || fail "group status: $(cat "$TMP/err")"
+python3 - "$TMP/out" <<'PY' || fail "group status JSON: $(cat "$TMP/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] and d["group"] == "db" and d["state"] == "standby", d
+data, log = d["lus"]
+assert data["name"] == "data" and [p["state"] for p in data["paths"]] == ["up"] * 3, data
+assert [p.get("relative_target_port") for p in data["paths"]] == [1, 2, 3], data
+assert not any(p["registered"] for p in data["paths"]), data
+assert [p["state"] for p in log["paths"]] == ["up", "up", "not opened"], log
+assert "s3cr3t" not in json.dumps(d) and "***" in log["paths"][2]["url"], log
+PY
+"$PRPATH" -S "$SOCK" group status db >"$TMP/out" 2>"$TMP/err" || fail "group status (text)"
+grep -q "^  3     not opened" "$TMP/out" || fail "group status text: $(cat "$TMP/out")"
+rc=0; "$PRPATH" -S "$SOCK" group status nope >"$TMP/out" 2>"$TMP/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "group status: no group named 'nope'" "$TMP/err" || fail "unknown group: exit $rc: $(cat "$TMP/err")"
+rc=0; "$PRPATH" -S "$SOCK" group acquire db 2>"$TMP/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "group acquire: exit $rc"
+rc=0; "$PRPATH" -S "$TMP/none.sock" group list 2>"$TMP/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "cannot reach prpathd at $TMP/none.sock" "$TMP/err" || fail "no daemon: exit $rc: $(cat "$TMP/err")"
+# the protocol refuses what is not a request, and goes on serving
+python3 - "$SOCK" <<'PY' || fail "raw control requests"
+import json, socket, sys
+def ask(b):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b)
+    a = b""
+    while not a.endswith(b"\n"):
+        c = s.recv(65536)
+        if not c: break
+        a += c
+    s.close(); return json.loads(a)
+for bad, why in ((b"{not json\n", "not one JSON object"), (b"[1,2]\n", "a request is an object"),
+                 (b'{"cmd": 5}\n', "a request is an object"), (b'{"cmd": "x"}\n', "unknown command"),
+                 (b'{"cmd": "status"}\n', "status needs"), (b'{"cmd": "list"} {"cmd": "list"}\n', "not one JSON object"),
+                 (b"x" * 5000 + b"\n", "longer than 4096"), (b'{"cmd": "takeover"}\n', "not available")):
+    a = ask(bad)
+    assert a["ok"] is False and why in a["error"], (bad[:40], a)
+assert ask(b'{"cmd": "list"}\n')["ok"] is True
+PY
+echo "ok: control socket: list, status (json and text), errors, raw protocol"
+# a second daemon on the same socket is refused: one owner of the paths
+rc=0; timeout 20 "$PRPATHD" --config "$TMP/d.conf" --socket "$SOCK" 2>"$TMP/d2.log" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "another prpathd answers there" "$TMP/d2.log" || fail "second daemon: exit $rc: $(tail -3 "$TMP/d2.log")"
+grep -q "group db" "$TMP/d2.log" && fail "the second prpathd opened paths before it was refused"
+"$PRPATH" -S "$SOCK" -o json group status db >"$TMP/out" 2>"$TMP/err" || fail "group status after the second daemon"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [p["state"] for p in d["lus"][0]["paths"]] == ["up"]*3, d' "$TMP/out" ||
+	fail "the first daemon's paths after the refused second one: $(cat "$TMP/out")"
+echo "ok: a second prpathd on the same socket is refused before it opens a path"
 # the checker runs every second: the dead path is retried, not fatal
 sleep 2.5
 kill -0 "$DPID" 2>/dev/null || fail "prpathd died"
@@ -55,5 +108,6 @@ rc=0; wait "$DPID" || rc=$?
 DPID=
 [ "$rc" -eq 0 ] || fail "prpathd exit $rc after SIGTERM"
 grep -q "prpathd: stopped" "$TMP/d.log" || fail "no 'stopped'"
+[ -e "$SOCK" ] && fail "the socket was left behind"
 echo "ok: SIGHUP said, SIGTERM stops with exit 0"
 echo PASS

@@ -46,6 +46,7 @@ struct cli {
 	enum cli_output output;
 	int verbose;
 	unsigned timeout_ms;      /* 0 = transport default */
+	const char *socket;       /* -S: prpathd's control socket, NULL = default */
 	struct prpath_ctx *ctx;
 };
 
@@ -137,6 +138,7 @@ int cmd_read(struct cli *c, int argc, char **argv);
 int cmd_write(struct cli *c, int argc, char **argv);
 int cmd_pr(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);
+int cmd_group(struct cli *c, int argc, char **argv);
 
 /* ---- raw commands on one path (cmd_pr.c) ---- */
 struct prpath_path;

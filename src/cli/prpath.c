@@ -39,6 +39,7 @@ static const struct command commands[] = {
 	{ "pr", cmd_pr, "single PR IN / PR OUT commands on one path (sg_persist style)" },
 	{ "target", run_target, "serve LUNs over iSCSI (the storage side)" },
 	{ "demo", cmd_demo, "the whole story on the embedded default storage" },
+	{ "group", cmd_group, "ask prpathd about groups of LUs (list, status)" },
 };
 
 static void usage(FILE *f)
@@ -73,6 +74,7 @@ static void usage(FILE *f)
 		"                  [--path-index N] PATH\n"
 		"  prpath target   [--portal ADDR:PORT]... [--iqn IQN] --lun FILE[:SIZE]... [--state-dir DIR]\n"
 		"  prpath demo     [--paths N] [--seed N]\n"
+		"  prpath [-S SOCKET] group list | status NAME\n"
 		"\n"
 		"Run 'prpath COMMAND --help' for a command's options; see prpath(8).\n"
 		"Exit status: 0 success, 1 usage error, 2 device or transport error, 3 paths\n"
@@ -86,6 +88,7 @@ static const struct option global_long[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "socket", required_argument, NULL, 'S' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -100,9 +103,12 @@ static int run(struct cli *c, int argc, char **argv)
 	c->prog = "prpath";
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+:i:k:o:vh", global_long,
+	while ((opt = getopt_long(argc, argv, "+:i:k:o:vhS:", global_long,
 				  NULL)) != -1) {
 		switch (opt) {
+		case 'S':
+			c->socket = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;

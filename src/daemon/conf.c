@@ -275,6 +275,8 @@ static int handler(void *user, const char *section, const char *name,
 
 	if (st->failed)
 		return 0;      /* nothing after the first error is read */
+	if (!section || !name || !value)
+		return bad(st, "malformed line");
 	if (!section[0])
 		return bad(st, "'%s' outside a section ([host] or [group NAME] first)", name);
 	if (strcmp(section, st->section) != 0 && !new_section(st, section))

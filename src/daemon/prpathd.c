@@ -13,6 +13,13 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -27,12 +34,9 @@
 #include <prpath/prpath.h>
 
 #include "conf.h"
+#include "ctl.h"
 
-struct lu_run {
-	const struct pd_group *g;
-	const struct pd_lu *lu;
-	struct prpath_dev *dev;
-};
+#define lu_run pd_lu_run
 
 static int verbose;
 
@@ -101,6 +105,7 @@ static int lu_start(const struct pd_conf *c, struct prpath_ctx *ctx, struct lu_r
 	added = prpath_dev_add_urls(r->dev, (const char *const *)r->lu->urls,
 				    r->lu->nurls, res);
 	for (i = 0; i < r->lu->nurls; i++) {
+		r->dev_index[i] = res[i].index >= 0 ? res[i].index : -1;
 		if (res[i].index < 0) {
 			char shown[512];
 
@@ -135,13 +140,102 @@ static size_t paths_up(struct lu_run *r, size_t *total)
 	return up;
 }
 
-static int run(const struct pd_conf *c)
+/* The control socket: a unix stream socket, mode 0600; a stale socket
+ * of a daemon that is gone is replaced, a live one is not. */
+static int ctl_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, probe;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		logf_("--socket %s: longer than %zu bytes", path, sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(probe);
+		logf_("--socket %s: another prpathd answers there: not starting a second owner of these paths",
+		      path);
+		return -1;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+		logf_("--socket %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One client: one request line, one answer line, then closed. Only root
+ * and the daemon's own user may ask (SO_PEERCRED); reads are bounded in
+ * size and time. */
+static void ctl_serve(int lfd, const struct pd_state *st)
+{
+	char buf[PD_CTL_LINE_MAX + 2], *ans, *nl;
+	struct ucred cr;
+	socklen_t crl = sizeof(cr);
+	struct timeval tv = { 2, 0 };
+	size_t len = 0;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 ||
+	    (cr.uid != 0 && cr.uid != getuid())) {
+		static const char no[] = "{\"ok\":false,\"error\":\"only root and the daemon's user may use this socket\",\"exit_status\":1}\n";
+
+		if (write(fd, no, sizeof(no) - 1) < 0)
+			logf_("control: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	while (len < sizeof(buf) - 1) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	nl = memchr(buf, '\n', len);
+	ans = pd_ctl_answer(st, buf, nl ? (size_t)(nl - buf) : len);
+	if (ans) {
+		size_t al = strlen(ans), off = 0;
+
+		ans[al] = '\0';
+		while (off < al) {
+			ssize_t w = write(fd, ans + off, al - off);
+
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		if (write(fd, "\n", 1) < 0)
+			logf_("control: %s", strerror(errno));
+		free(ans);
+	}
+	close(fd);
+}
+
+static int run(const struct pd_conf *c, const char *sock_path)
 {
 	struct lu_run *runs;
 	struct prpath_ctx *ctx = NULL;
+	struct pd_state st;
+	struct timespec next;
 	sigset_t set;
 	size_t i, j, nruns = 0, k = 0;
-	int rc = 0;
+	int rc = 0, lfd = -1, sfd = -1;
 
 	for (i = 0; i < c->ngroups; i++)
 		nruns += c->groups[i].nlus;
@@ -162,6 +256,14 @@ static int run(const struct pd_conf *c)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* the socket first: a second prpathd must stop before it logs in
+	 * with this host's initiator ports (that would end our sessions) */
+	lfd = ctl_listen(sock_path);
+	if (lfd < 0) {
+		free(runs);
+		prpath_ctx_free(ctx);
+		return 1;
+	}
 	logf_("initiator %s, key 0x%016" PRIx64 ", %zu group(s), %zu LU(s), check every %u s",
 	      c->initiator, c->key ? c->key : prpath_key_derive(c->initiator),
 	      c->ngroups, nruns, c->check_interval);
@@ -183,33 +285,67 @@ static int run(const struct pd_conf *c)
 		      c->groups[i].name, c->groups[i].shared ? "shared" : "exclusive",
 		      c->groups[i].nlus, up, total);
 	}
-	logf_("ready");
+	st.conf = c;
+	st.runs = runs;
+	st.nruns = nruns;
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		logf_("signalfd: %s", strerror(errno));
+		rc = 1;
+		goto stop;
+	}
+	logf_("ready (control socket %s)", sock_path);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	next.tv_sec += c->check_interval;
 	for (;;) {
-		struct timespec ts = { (time_t)c->check_interval, 0 };
-		siginfo_t si;
-		int sig = sigtimedwait(&set, &si, &ts);
+		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
+					 { .fd = lfd, .events = POLLIN } };
+		struct timespec now;
+		long ms;
+		int pr;
 
-		if (sig == SIGTERM || sig == SIGINT) {
-			logf_("%s: stopping (nothing registered is touched)",
-			      sig == SIGTERM ? "SIGTERM" : "SIGINT");
-			break;
-		}
-		if (sig == SIGHUP) {
-			logf_("SIGHUP: reloading the configuration is not available yet; nothing changed");
-			continue;
-		}
-		if (sig < 0 && errno != EAGAIN && errno != EINTR) {
-			logf_("sigtimedwait: %s", strerror(errno));
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (next.tv_sec - now.tv_sec) * 1000 + (next.tv_nsec - now.tv_nsec) / 1000000;
+		pr = poll(pfd, 2, ms < 0 ? 0 : (int)ms);
+		if (pr < 0 && errno != EINTR) {
+			logf_("poll: %s", strerror(errno));
 			rc = 1;
 			break;
 		}
-		/* the path checker: failed paths log in again */
-		for (k = 0; k < nruns; k++) {
-			unsigned back = 0;
+		if (pr > 0 && (pfd[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
 
-			if (runs[k].dev)
-				prpath_dev_check_paths(runs[k].dev, &back);
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+					logf_("%s: stopping (nothing registered is touched)",
+					      si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+					break;
+				}
+				logf_("SIGHUP: reloading the configuration is not available yet; nothing changed");
+			}
 		}
+		if (pr > 0 && (pfd[1].revents & POLLIN))
+			ctl_serve(lfd, &st);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec ||
+		    (now.tv_sec == next.tv_sec && now.tv_nsec >= next.tv_nsec)) {
+			/* the path checker: failed paths log in again */
+			for (k = 0; k < nruns; k++) {
+				unsigned back = 0;
+
+				if (runs[k].dev)
+					prpath_dev_check_paths(runs[k].dev, &back);
+			}
+			clock_gettime(CLOCK_MONOTONIC, &next);
+			next.tv_sec += c->check_interval;
+		}
+	}
+stop:
+	if (sfd >= 0)
+		close(sfd);
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(sock_path);
 	}
 	for (k = 0; k < nruns; k++)
 		prpath_dev_free(runs[k].dev);
@@ -225,6 +361,7 @@ static void usage(FILE *f)
 		"Usage: prpathd --config FILE [--check] [-v]\n"
 		"\n"
 		"  -c, --config FILE   the configuration (prpathd.conf(5))\n"
+		"  -S, --socket PATH   the control socket (default /run/prpathd.sock)\n"
 		"      --check         read and check it, print what it holds, exit\n"
 		"  -f, --foreground    stay in the foreground (the default: prpathd never\n"
 		"                      forks; systemd and tests run it as is)\n"
@@ -239,6 +376,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 'S' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -246,16 +384,17 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL;
+	const char *config = NULL, *sock_path = "/run/prpathd.sock";
 	struct pd_conf c;
 	char why[512];
 	bool check = false;
 	size_t i, nlus = 0, npaths = 0;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "c:fvh", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:S:fvh", lo, NULL)) != -1) {
 		switch (o) {
 		case 'c': config = optarg; break;
+		case 'S': sock_path = optarg; break;
 		case 'C': check = true; break;
 		case 'f': break;
 		case 'v': verbose++; break;
@@ -284,7 +423,7 @@ int main(int argc, char **argv)
 			npaths += c.groups[i].lus[j].nurls;
 	}
 	if (!check) {
-		rc = run(&c);
+		rc = run(&c, sock_path);
 		pd_conf_free(&c);
 		return rc;
 	}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * prpathd's control protocol (prpathd(8), CONTROL SOCKET): one JSON object
+ * per line each way on a unix stream socket.
+ *
+ *   {"cmd": "list"}                   the groups
+ *   {"cmd": "status", "group": NAME}  per LU and path: state, registered
+ *                                     (as this host knows it), target port
+ *
+ * Every answer has "ok": true, or "ok": false with "error" (a sentence)
+ * and "exit_status" (prpath(8)'s: 1 bad request, 2 not available here).
+ * Answers come from the daemon's own state: asking never sends a command
+ * to the LU.
+ */
+#ifndef PRPATHD_CTL_H
+#define PRPATHD_CTL_H
+
+#include <stddef.h>
+
+#include "conf.h"
+
+#define PD_CTL_LINE_MAX 4096
+
+struct prpath_dev;
+
+struct pd_lu_run {
+	const struct pd_group *g;
+	const struct pd_lu *lu;
+	struct prpath_dev *dev;   /* NULL: no path could be opened */
+	/* path k of the configuration is device path dev_index[k], or -1
+	 * when it could not be opened */
+	int dev_index[PD_MAX_PATHS];
+};
+
+struct pd_state {
+	const struct pd_conf *conf;
+	struct pd_lu_run *runs;   /* every LU of every group, in order */
+	size_t nruns;
+};
+
+/* Answers one request line (@len bytes, without the newline). Returns a
+ * malloc'd NUL-terminated JSON line (without the newline), or NULL when
+ * out of memory. */
+char *pd_ctl_answer(const struct pd_state *st, const char *line, size_t len);
+
+#endif /* PRPATHD_CTL_H */

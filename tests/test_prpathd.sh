@@ -10,7 +10,11 @@ PRPATHD=${PRPATHD:?PRPATHD must point at the prpathd binary}
 IQN=iqn.2026-11.io.prpath:prpathd
 e2e_target_start "$IQN" 2 1M
 DPID=
-stop_daemon() { if [ -n "$DPID" ]; then kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; DPID=; fi; }
+NPID=
+stop_daemon() {
+	if [ -n "$DPID" ]; then kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; DPID=; fi
+	if [ -n "$NPID" ]; then kill "$NPID" 2>/dev/null; wait "$NPID" 2>/dev/null; NPID=; fi
+}
 trap 'stop_daemon; e2e_target_cleanup' EXIT
 fail() { echo "FAIL: $*"; [ -f "$TMP/d.log" ] && tail -20 "$TMP/d.log"; exit 1; }
 wait_log() { # wait_log TEXT SECONDS
@@ -29,7 +33,29 @@ path = $(u 2 0)
 lu = log $(u 0 1) $(u 1 1) iscsi://u%s3cr3t@127.0.0.1:1/$IQN/1
 CONF
 SOCK="$TMP/ctl.sock"
-"$PRPATHD" --config "$TMP/d.conf" --socket "$SOCK" -v >"$TMP/d.out" 2>"$TMP/d.log" &
+# systemd's readiness protocol: a datagram socket in NOTIFY_SOCKET receives
+# READY=1 once every LU was tried (Type=notify in tools/prpathd.service.in)
+NOTIFY="$TMP/notify.sock"
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+"$PY" - "$NOTIFY" >"$TMP/notify.out" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+print("listening", flush=True)
+try:
+    while True:
+        m = s.recv(4096).decode()
+        print(m.replace("\n", " | "), flush=True)
+        if "STOPPING=1" in m:
+            break
+except socket.timeout:
+    pass
+PY
+NPID=$!
+for i in $(seq 1 100); do grep -q listening "$TMP/notify.out" && break; sleep 0.1; done
+NOTIFY_SOCKET="$NOTIFY" "$PRPATHD" --config "$TMP/d.conf" --socket "$SOCK" -v >"$TMP/d.out" 2>"$TMP/d.log" &
 DPID=$!
 wait_log "prpathd: ready (control socket $SOCK)" 30 || fail "prpathd did not get ready"
 grep -q "group db: exclusive, 2 LU(s) standby (nothing registered), 5 of 6 paths up" "$TMP/d.log" ||
@@ -37,6 +63,9 @@ grep -q "group db: exclusive, 2 LU(s) standby (nothing registered), 5 of 6 paths
 grep -q "db/log path 3 (iscsi://u%\*\*\*@127.0.0.1:1/$IQN/1): " "$TMP/d.log" ||
 	fail "the path that cannot be opened is not named: $(grep 'db/log' "$TMP/d.log")"
 grep -q s3cr3t "$TMP/d.log" && fail "a CHAP secret was logged"
+for i in $(seq 1 50); do grep -q "READY=1" "$TMP/notify.out" && break; sleep 0.1; done
+grep -q "READY=1 | STATUS=2 LU(s) standby, control socket $SOCK" "$TMP/notify.out" ||
+	fail "no READY=1 on NOTIFY_SOCKET: $(cat "$TMP/notify.out")"
 echo "ok: standby with 5 of 6 paths, the failing path named, no secret"
 # standby: nothing registered on either LU
 for lun in 0 1; do
@@ -109,5 +138,9 @@ DPID=
 [ "$rc" -eq 0 ] || fail "prpathd exit $rc after SIGTERM"
 grep -q "prpathd: stopped" "$TMP/d.log" || fail "no 'stopped'"
 [ -e "$SOCK" ] && fail "the socket was left behind"
+wait "$NPID" 2>/dev/null
+NPID=
+grep -q "STOPPING=1" "$TMP/notify.out" || fail "no STOPPING=1: $(cat "$TMP/notify.out")"
+echo "ok: READY=1 and STOPPING=1 on NOTIFY_SOCKET"
 echo "ok: SIGHUP said, SIGTERM stops with exit 0"
 echo PASS

@@ -7,7 +7,7 @@
 #   tools/install-deps.sh --check  exit 1 (and name them) when some are missing
 set -eu
 PKGS="gcc g++ binutils clang libclang-rt-14-dev meson ninja-build pkg-config libcmocka-dev \
-libiscsi-dev libiscsi-bin libjson-c-dev libinih-dev tgt sg3-utils python3 iproute2"
+libiscsi-dev libiscsi-bin libjson-c-dev libinih-dev libsystemd-dev tgt sg3-utils python3 iproute2"
 
 case "${1:-}" in
 --list) for p in $PKGS; do echo "$p"; done; exit 0 ;;

@@ -32,6 +32,7 @@
 #include <prpath/mpath.h>
 #include <prpath/path.h>
 #include <prpath/prpath.h>
+#include <systemd/sd-daemon.h>
 
 #include "conf.h"
 #include "ctl.h"
@@ -295,6 +296,10 @@ static int run(const struct pd_conf *c, const char *sock_path)
 		goto stop;
 	}
 	logf_("ready (control socket %s)", sock_path);
+	/* Type=notify: systemd starts what depends on us only now (a no-op
+	 * without NOTIFY_SOCKET) */
+	sd_notifyf(0, "READY=1\nSTATUS=%zu LU(s) standby, control socket %s",
+		   nruns, sock_path);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	next.tv_sec += c->check_interval;
 	for (;;) {
@@ -319,6 +324,7 @@ static int run(const struct pd_conf *c, const char *sock_path)
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 					logf_("%s: stopping (nothing registered is touched)",
 					      si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+					sd_notify(0, "STOPPING=1");
 					break;
 				}
 				logf_("SIGHUP: reloading the configuration is not available yet; nothing changed");

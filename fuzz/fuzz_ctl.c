@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char conf_text[] =
 	"[host]\ninitiator = iqn.2026-12.fuzz:h\n"
 	"[group db]\nlu = data iscsi://127.0.0.1:3260/iqn.2026-12.x:t/0 iscsi://127.0.0.1:3261/iqn.2026-12.x:t/0\n"
-	"lu = log iscsi://u%secret@127.0.0.1/iqn.2026-12.x:t/1\n"
+	"lu = log iscsi://u%secret@127.0.0.1/iqn.2026-12.x:t2/1\n"
 	"[group web]\nmode = shared\nlu = w sg:/dev/sg9\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -330,7 +330,8 @@ PY=/usr/bin/python3
 # moves the reservation to a live path (PREEMPT of A's own key there),
 # releases it and unregisters: nothing of A stays, and B gets the LU.
 P4=$(( P2 + 2 ))
-"$PY" "$(dirname "$0")/tcp_proxy.py" "$P4" "$P1" >"$TMP/proxy.out" 2>&1 &
+: >"$TMP/proxy.out"
+"$PY" "$(dirname "$0")/tcp_proxy.py" "$P4" "$P1" >>"$TMP/proxy.out" 2>&1 &
 PROXY=$!
 for i in $(seq 1 600); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$TMP/proxy.out" || fail "the TCP proxy did not start: $(cat "$TMP/proxy.out")"
@@ -349,7 +350,10 @@ expect 0 "B releases" -- "$PRPATH" $B release "$U1" "$U2"
 # ---- interrupted commands say what they may have left (issue 20, item 7) ----
 P5=$(( P2 + 3 ))
 start_proxy() { # start_proxy [--hold-prout SA]: 127.0.0.1:P5 -> P1
-	"$PY" "$(dirname "$0")/tcp_proxy.py" "$P5" "$P1" "$@" >"$TMP/proxy.out" 2>&1 &
+	# emptied here, not by the background job's redirection: the wait
+	# below must not find the previous proxy's "ready"
+	: >"$TMP/proxy.out"
+	"$PY" "$(dirname "$0")/tcp_proxy.py" "$P5" "$P1" "$@" >>"$TMP/proxy.out" 2>&1 &
 	PROXY=$!
 	for i in $(seq 1 600); do grep -q ready "$TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
 	grep -q ready "$TMP/proxy.out" ||

@@ -30,7 +30,7 @@ check_interval = 1
 [group db]
 lu = data $(u 0 0) $(u 1 0)
 path = $(u 2 0)
-lu = log $(u 0 1) $(u 1 1) iscsi://u%s3cr3t@127.0.0.1:1/$IQN/1
+lu = log $(u 3 1) iscsi://u%s3cr3t@127.0.0.1:1/$IQN/1
 CONF
 SOCK="$TMP/ctl.sock"
 # systemd's readiness protocol: a datagram socket in NOTIFY_SOCKET receives
@@ -58,15 +58,15 @@ for i in $(seq 1 100); do grep -q listening "$TMP/notify.out" && break; sleep 0.
 NOTIFY_SOCKET="$NOTIFY" "$PRPATHD" --config "$TMP/d.conf" --socket "$SOCK" -v >"$TMP/d.out" 2>"$TMP/d.log" &
 DPID=$!
 wait_log "prpathd: ready (control socket $SOCK)" 30 || fail "prpathd did not get ready"
-grep -q "group db: exclusive, 2 LU(s) standby (nothing registered), 5 of 6 paths up" "$TMP/d.log" ||
+grep -q "group db: exclusive, 2 LU(s) standby (nothing registered), 4 of 5 paths up" "$TMP/d.log" ||
 	fail "startup summary: $(grep 'group db' "$TMP/d.log")"
-grep -q "db/log path 3 (iscsi://u%\*\*\*@127.0.0.1:1/$IQN/1): " "$TMP/d.log" ||
+grep -q "db/log path 2 (iscsi://u%\*\*\*@127.0.0.1:1/$IQN/1): " "$TMP/d.log" ||
 	fail "the path that cannot be opened is not named: $(grep 'db/log' "$TMP/d.log")"
 grep -q s3cr3t "$TMP/d.log" && fail "a CHAP secret was logged"
 for i in $(seq 1 50); do grep -q "READY=1" "$TMP/notify.out" && break; sleep 0.1; done
 grep -q "READY=1 | STATUS=2 LU(s) standby, control socket $SOCK" "$TMP/notify.out" ||
 	fail "no READY=1 on NOTIFY_SOCKET: $(cat "$TMP/notify.out")"
-echo "ok: standby with 5 of 6 paths, the failing path named, no secret"
+echo "ok: standby with 4 of 5 paths, the failing path named, no secret"
 # standby: nothing registered on either LU
 for lun in 0 1; do
 	"$PRPATH" -o json pr in --read-keys "$(u 3 $lun)" >"$TMP/keys" || fail "pr in on LUN $lun"
@@ -87,15 +87,15 @@ data, log = d["lus"]
 assert data["name"] == "data" and [p["state"] for p in data["paths"]] == ["up"] * 3, data
 assert [p.get("relative_target_port") for p in data["paths"]] == [1, 2, 3], data
 assert not any(p["registered"] for p in data["paths"]), data
-assert [p["state"] for p in log["paths"]] == ["up", "up", "not opened"], log
-assert "s3cr3t" not in json.dumps(d) and "***" in log["paths"][2]["url"], log
+assert [p["state"] for p in log["paths"]] == ["up", "not opened"], log
+assert "s3cr3t" not in json.dumps(d) and "***" in log["paths"][1]["url"], log
 PY
 "$PRPATH" -S "$SOCK" group status db >"$TMP/out" 2>"$TMP/err" || fail "group status (text)"
-grep -q "^  3     not opened" "$TMP/out" || fail "group status text: $(cat "$TMP/out")"
+grep -q "^  2     not opened" "$TMP/out" || fail "group status text: $(cat "$TMP/out")"
 rc=0; "$PRPATH" -S "$SOCK" group status nope >"$TMP/out" 2>"$TMP/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "group status: no group named 'nope'" "$TMP/err" || fail "unknown group: exit $rc: $(cat "$TMP/err")"
-rc=0; "$PRPATH" -S "$SOCK" group acquire db 2>"$TMP/err" || rc=$?
-[ "$rc" -eq 1 ] || fail "group acquire: exit $rc"
+rc=0; "$PRPATH" -S "$SOCK" group frobnicate db 2>"$TMP/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "group frobnicate: exit $rc"
 rc=0; "$PRPATH" -S "$TMP/none.sock" group list 2>"$TMP/err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "cannot reach prpathd at $TMP/none.sock" "$TMP/err" || fail "no daemon: exit $rc: $(cat "$TMP/err")"
 # the protocol refuses what is not a request, and goes on serving
@@ -112,12 +112,61 @@ def ask(b):
 for bad, why in ((b"{not json\n", "not one JSON object"), (b"[1,2]\n", "a request is an object"),
                  (b'{"cmd": 5}\n', "a request is an object"), (b'{"cmd": "x"}\n', "unknown command"),
                  (b'{"cmd": "status"}\n', "status needs"), (b'{"cmd": "list"} {"cmd": "list"}\n', "not one JSON object"),
-                 (b"x" * 5000 + b"\n", "longer than 4096"), (b'{"cmd": "takeover"}\n', "not available")):
+                 (b"x" * 5000 + b"\n", "longer than 4096"), (b'{"cmd": "takeover"}\n', "needs"),
+                 (b'{"cmd": "watch"}\n', "not available")):
     a = ask(bad)
     assert a["ok"] is False and why in a["error"], (bad[:40], a)
 assert ask(b'{"cmd": "list"}\n')["ok"] is True
 PY
 echo "ok: control socket: list, status (json and text), errors, raw protocol"
+# ---- groups through the daemon ------------------------------------------------
+B="-i iqn.2026-11.io.prpath:prpathd-b"
+keys_of() { # keys_of LUN -> the registered keys, one per line
+	"$PRPATH" -o json pr in --read-keys "$(u 3 "$1")" |
+		python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["keys"]))'
+}
+g() { # g EXPECTED-STATUS ARGS...: prpath -S SOCK group ARGS
+	local want=$1 rc=0
+	shift
+	"$PRPATH" -S "$SOCK" group "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq "$want" ] || fail "group $*: exit $rc, expected $want: $(cat "$TMP/out" "$TMP/err")"
+	echo "ok: group $* (exit $rc)"
+}
+g 0 acquire db
+grep -qx "group db: active" "$TMP/out" || fail "acquire output: $(cat "$TMP/out")"
+[ "$(keys_of 0 | sort -u | wc -l)" -eq 1 ] && [ "$(keys_of 0 | wc -l)" -eq 3 ] || fail "LUN 0 keys: $(keys_of 0)"
+[ "$(keys_of 1 | wc -l)" -eq 1 ] || fail "LUN 1 keys (1 live path): $(keys_of 1)"
+g 0 list
+grep -qx "db: exclusive, active, 2 LU(s)" "$TMP/out" || fail "list after acquire: $(cat "$TMP/out")"
+"$PRPATH" -S "$SOCK" -o json group status db >"$TMP/out" || fail "status after acquire"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [p["registered"] for p in d["lus"][0]["paths"]] == [True]*3, d' "$TMP/out" ||
+	fail "status after acquire: $(cat "$TMP/out")"
+rc=0; "$PRPATH" $B acquire "$(u 0 0)" "$(u 1 0)" >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 24 ] || fail "B's acquire of the daemon's LU: exit $rc"
+g 0 acquire db
+grep -qx "group db: active (already active)" "$TMP/out" || fail "acquire again: $(cat "$TMP/out")"
+g 0 release db
+[ -z "$(keys_of 0)" ] && [ -z "$(keys_of 1)" ] || fail "keys after release: $(keys_of 0) / $(keys_of 1)"
+# B holds the group's second LU: the daemon's acquire wins the first (the
+# arbiter), fails on the second and gives the first up again: never a
+# group divided between two hosts
+"$PRPATH" $B acquire "$(u 0 1)" "$(u 1 1)" >/dev/null 2>&1 || fail "B acquires LUN 1"
+g 24 acquire db
+grep -q "LU log: reserved by another host; the LUs taken before it were released again" "$TMP/err" || fail "split acquire: $(cat "$TMP/err")"
+[ -z "$(keys_of 0)" ] || fail "the arbiter LU kept a registration: $(keys_of 0)"
+g 0 list
+grep -qx "db: exclusive, standby, 2 LU(s)" "$TMP/out" || fail "state after a refused acquire: $(cat "$TMP/out")"
+# takeover: B loses both
+"$PRPATH" $B acquire "$(u 0 0)" "$(u 1 0)" >/dev/null 2>&1 || fail "B acquires LUN 0"
+g 0 takeover db
+rc=0; "$PRPATH" $B write --lba 1 --pattern 0xbb "$(u 0 0)" "$(u 1 0)" >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 24 ] || fail "B's write after the daemon's takeover: exit $rc"
+[ "$(keys_of 0 | sort -u | wc -l)" -eq 1 ] && [ "$(keys_of 1 | sort -u | wc -l)" -eq 1 ] || fail "keys after takeover: $(keys_of 0) / $(keys_of 1)"
+g 0 release db
+[ -z "$(keys_of 0)" ] && [ -z "$(keys_of 1)" ] || fail "keys after the last release"
+g 1 takeover nope
+echo "ok: group acquire, release, the arbiter, takeover"
+
 # a second daemon on the same socket is refused: one owner of the paths
 rc=0; timeout 20 "$PRPATHD" --config "$TMP/d.conf" --socket "$SOCK" 2>"$TMP/d2.log" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "another prpathd answers there" "$TMP/d2.log" || fail "second daemon: exit $rc: $(tail -3 "$TMP/d2.log")"

@@ -22,7 +22,9 @@ check() { # check STATUS "TEXT ON STDERR/STDOUT" CONTENT
 	echo "ok: case $n ($want): $text"
 }
 
-check 0 "1 group(s), 2 LU(s), 4 path(s): valid" "$HOST"$'key = 0x1234\ncheck_interval = 5\n[group db]\nmode = exclusive\naptpl = no\non_fenced = /bin/true ; comment\nlu = data '"$U0 $U1"$'\nlu = log\npath = '"$U0"$'\npath = '"${U1%/0}/1"$'\n'
+V0=iscsi://127.0.0.1:3260/iqn.2026-12.x:u/1
+V1=iscsi://127.0.0.1:3261/iqn.2026-12.x:u/1
+check 0 "1 group(s), 2 LU(s), 4 path(s): valid" "$HOST"$'key = 0x1234\ncheck_interval = 5\n[group db]\nmode = exclusive\naptpl = no\non_fenced = /bin/true ; comment\nlu = data '"$U0 $U1"$'\nlu = log\npath = '"$V0"$'\npath = '"$V1"$'\n'
 grep -q "check every 5 s" "$TMP/out" || fail "check_interval not read"
 grep -q "aptpl no" "$TMP/out" || fail "aptpl not read"
 check 0 "key 0x" "$HOST"$'[group g]\nlu = a '"$U0"$'\n'
@@ -49,6 +51,9 @@ check 1 ":5: group g has an LU named a already" "$HOST"$'[group g]\nlu = a '"$U0
 check 1 ":4: path = comes after an lu = NAME line" "$HOST"$'[group g]\npath = '"$U0"$'\n'
 check 1 ":0: group g has no lu = lines" "$HOST"$'[group g]\nmode = shared\n'
 check 1 ":0: lu a of group g has no PATH" "$HOST"$'[group g]\nlu = a\n'
+# two LUs through one target and portal would be one I_T nexus: refused
+# until LUs share sessions
+check 1 ":0: lu b (group h) PATH 1 and lu c (group h) PATH 2 reach one target through one portal: one I_T nexus" "$HOST"$'[group g]\nlu = a '"$U0"$'\n[group h]\nlu = b '"${U1%/0}/1"$'\nlu = c '"$V0 ${U1%/0}/2"$'\n'
 check 1 ":8: a second [group g]" "$HOST"$'[group g]\nlu = a '"$U0"$'\n[group h]\nlu = b '"$U0"$'\n[group g]\nlu = c '"$U0"$'\n'
 check 1 "group name 'a b'" "$HOST"$'[group a b]\nlu = a '"$U0"$'\n'
 check 1 ":4: [group g] has no key 'colour'" "$HOST"$'[group g]\ncolour = red\n'

@@ -362,6 +362,15 @@ int prpath_dev_write(struct prpath_dev *dev, uint64_t lba, uint32_t count,
  * their PATH_UP event carries the reason). */
 int prpath_dev_check_paths(struct prpath_dev *dev, unsigned *reinstated);
 
+/* The other half of the path checker (multipathd's "tur" checker): TEST
+ * UNIT READY on every usable path. A path that does not answer is marked
+ * failed (PRPATH_EVENT_PATH_DOWN) for prpath_dev_check_paths() to bring
+ * back; a unit attention saying this host was preempted fences the device
+ * as on any command. It also keeps idle sessions serviced (a target drops
+ * a session whose pings go unanswered). Returns 0 or PRPATH_ERR_FENCED
+ * (or -EINVAL); *@failed (may be NULL) counts the paths found dead. */
+int prpath_dev_test_paths(struct prpath_dev *dev, unsigned *failed);
+
 /* Marks a path failed (as if its transport had failed); for tools and
  * tests. */
 int prpath_dev_fail_path(struct prpath_dev *dev, unsigned index);

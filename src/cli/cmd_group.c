@@ -25,11 +25,14 @@ static void group_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: prpath [-S SOCKET] group list\n"
-		"       prpath [-S SOCKET] group status NAME\n"
+		"       prpath [-S SOCKET] group status|acquire|takeover|release NAME\n"
 		"\n"
 		"Asks prpathd (default socket " DEFAULT_SOCKET ") about its groups of LUs:\n"
 		"  list          the groups, their mode and state\n"
-		"  status NAME   per LU and path: state, registered, target port\n");
+		"  status NAME   per LU and path: state, registered, target port\n"
+		"  acquire NAME  take every LU of the group (exit 24 if another host holds one)\n"
+		"  takeover NAME preempt the holder of every LU of the group\n"
+		"  release NAME  give every LU of the group up\n");
 }
 
 /* Sends @req and reads the answer line into *@out (malloc'd). Returns 0 or
@@ -149,12 +152,14 @@ int cmd_group(struct cli *c, int argc, char **argv)
 	req = json_object_new_object();
 	if (!strcmp(sub, "list") && argc == 2) {
 		json_object_object_add(req, "cmd", json_object_new_string("list"));
-	} else if (!strcmp(sub, "status") && argc == 3) {
-		json_object_object_add(req, "cmd", json_object_new_string("status"));
+	} else if ((!strcmp(sub, "status") || !strcmp(sub, "acquire") ||
+		    !strcmp(sub, "takeover") || !strcmp(sub, "release")) && argc == 3) {
+		json_object_object_add(req, "cmd", json_object_new_string(sub));
 		json_object_object_add(req, "group", json_object_new_string(argv[2]));
 	} else {
 		json_object_put(req);
-		cli_err(c, "group: '%s' with %d argument(s) is not list or status NAME", sub, argc - 2);
+		cli_err(c, "group: '%s' with %d argument(s) is not list, or status, acquire, takeover or release NAME",
+			sub, argc - 2);
 		group_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -198,8 +203,16 @@ int cmd_group(struct cli *c, int argc, char **argv)
 				       json_object_get_string(json_object_object_get(g, "state")),
 				       json_object_get_int(json_object_object_get(g, "lus")));
 			}
-	} else {
+	} else if (!strcmp(sub, "status")) {
 		print_status(a);
+	} else {
+		struct json_object *d = NULL;
+		bool detail = json_object_object_get_ex(a, "detail", &d);
+
+		printf("group %s: %s%s%s%s\n", argv[2],
+		       json_object_get_string(json_object_object_get(a, "state")),
+		       detail ? " (" : "", detail ? json_object_get_string(d) : "",
+		       detail ? ")" : "");
 	}
 	json_object_put(a);
 	free(answer);

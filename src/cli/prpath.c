@@ -39,7 +39,7 @@ static const struct command commands[] = {
 	{ "pr", cmd_pr, "single PR IN / PR OUT commands on one path (sg_persist style)" },
 	{ "target", run_target, "serve LUNs over iSCSI (the storage side)" },
 	{ "demo", cmd_demo, "the whole story on the embedded default storage" },
-	{ "group", cmd_group, "ask prpathd about groups of LUs (list, status)" },
+	{ "group", cmd_group, "groups of LUs through prpathd (list, status, acquire, takeover, release)" },
 };
 
 static void usage(FILE *f)
@@ -74,7 +74,7 @@ static void usage(FILE *f)
 		"                  [--path-index N] PATH\n"
 		"  prpath target   [--portal ADDR:PORT]... [--iqn IQN] --lun FILE[:SIZE]... [--state-dir DIR]\n"
 		"  prpath demo     [--paths N] [--seed N]\n"
-		"  prpath [-S SOCKET] group list | status NAME\n"
+		"  prpath [-S SOCKET] group list | status|acquire|takeover|release NAME\n"
 		"\n"
 		"Run 'prpath COMMAND --help' for a command's options; see prpath(8).\n"
 		"Exit status: 0 success, 1 usage error, 2 device or transport error, 3 paths\n"

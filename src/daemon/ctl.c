@@ -34,6 +34,22 @@ static char *error(const char *msg, int exit_status)
 	return finish(o);
 }
 
+const char *pd_group_state_name(enum pd_group_state s)
+{
+	switch (s) {
+	case PD_ACTIVE: return "active";
+	case PD_FENCED: return "fenced";
+	default: return "standby";
+	}
+}
+
+static const char *gstate(const struct pd_state *st, const struct pd_group *g)
+{
+	size_t i = (size_t)(g - st->conf->groups);
+
+	return st->gstate ? pd_group_state_name(st->gstate[i]) : "standby";
+}
+
 static char *list(const struct pd_state *st)
 {
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
@@ -45,7 +61,7 @@ static char *list(const struct pd_state *st)
 
 		json_object_object_add(go, "name", json_object_new_string(g->name));
 		json_object_object_add(go, "mode", json_object_new_string(g->shared ? "shared" : "exclusive"));
-		json_object_object_add(go, "state", json_object_new_string("standby"));
+		json_object_object_add(go, "state", json_object_new_string(gstate(st, g)));
 		json_object_object_add(go, "lus", json_object_new_int((int)g->nlus));
 		json_object_array_add(arr, go);
 	}
@@ -71,7 +87,7 @@ static char *status(const struct pd_state *st, const char *name)
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "group", json_object_new_string(g->name));
 	json_object_object_add(o, "mode", json_object_new_string(g->shared ? "shared" : "exclusive"));
-	json_object_object_add(o, "state", json_object_new_string("standby"));
+	json_object_object_add(o, "state", json_object_new_string(gstate(st, g)));
 	for (i = 0; i < st->nruns; i++) {
 		const struct pd_lu_run *r = &st->runs[i];
 		struct prpath_path_status ps[PD_MAX_PATHS];
@@ -120,7 +136,33 @@ static char *status(const struct pd_state *st, const char *name)
 	return finish(o);
 }
 
-char *pd_ctl_answer(const struct pd_state *st, const char *line, size_t len)
+static char *group_op(struct pd_state *st, const char *name, enum pd_op op)
+{
+	const struct pd_group *g = pd_conf_group(st->conf, name);
+	struct json_object *o;
+	char why[512];
+	int rc;
+
+	if (!g) {
+		snprintf(why, sizeof(why), "no group named '%.64s'", name);
+		return error(why, 1);
+	}
+	if (!st->group_op)
+		return error("not available in this prpathd", 2);
+	why[0] = '\0';
+	rc = st->group_op(st, (size_t)(g - st->conf->groups), op, why, sizeof(why));
+	if (rc)
+		return error(why[0] ? why : "failed", rc);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "group", json_object_new_string(g->name));
+	json_object_object_add(o, "state", json_object_new_string(gstate(st, g)));
+	if (why[0])
+		json_object_object_add(o, "detail", json_object_new_string(why));
+	return finish(o);
+}
+
+char *pd_ctl_answer(struct pd_state *st, const char *line, size_t len)
 {
 	struct json_tokener *tok;
 	struct json_object *req, *v;
@@ -160,12 +202,21 @@ char *pd_ctl_answer(const struct pd_state *st, const char *line, size_t len)
 		else
 			ans = status(st, json_object_get_string(v));
 	} else if (!strcmp(cmd, "acquire") || !strcmp(cmd, "takeover") ||
-		   !strcmp(cmd, "release") || !strcmp(cmd, "watch")) {
-		ans = error("not available in this version of prpathd yet (groups are standby)", 2);
+		   !strcmp(cmd, "release")) {
+		enum pd_op op = !strcmp(cmd, "acquire") ? PD_OP_ACQUIRE :
+				!strcmp(cmd, "takeover") ? PD_OP_TAKEOVER : PD_OP_RELEASE;
+
+		if (!json_object_object_get_ex(req, "group", &v) ||
+		    !json_object_is_type(v, json_type_string))
+			ans = error("a group command needs \"group\": NAME", 1);
+		else
+			ans = group_op(st, json_object_get_string(v), op);
+	} else if (!strcmp(cmd, "watch")) {
+		ans = error("watch is not available in this version of prpathd yet", 2);
 	} else {
 		char msg[120];
 
-		snprintf(msg, sizeof(msg), "unknown command '%.40s' (list, status)", cmd);
+		snprintf(msg, sizeof(msg), "unknown command '%.40s' (list, status, acquire, takeover, release)", cmd);
 		ans = error(msg, 1);
 	}
 	json_object_put(req);

@@ -6,6 +6,7 @@
  *   {"cmd": "list"}                   the groups
  *   {"cmd": "status", "group": NAME}  per LU and path: state, registered
  *                                     (as this host knows it), target port
+ *   {"cmd": "acquire"|"takeover"|"release", "group": NAME}
  *
  * Every answer has "ok": true, or "ok": false with "error" (a sentence)
  * and "exit_status" (prpath(8)'s: 1 bad request, 2 not available here).
@@ -32,15 +33,25 @@ struct pd_lu_run {
 	int dev_index[PD_MAX_PATHS];
 };
 
+enum pd_group_state { PD_STANDBY = 0, PD_ACTIVE, PD_FENCED };
+
+enum pd_op { PD_OP_ACQUIRE, PD_OP_TAKEOVER, PD_OP_RELEASE };
+
 struct pd_state {
 	const struct pd_conf *conf;
 	struct pd_lu_run *runs;   /* every LU of every group, in order */
 	size_t nruns;
+	enum pd_group_state *gstate; /* per group of conf, NULL: all standby */
+	/* Carries out a group operation (prpathd.c); NULL: not available.
+	 * Returns 0, or prpath(8)'s exit status with the reason in @why. */
+	int (*group_op)(struct pd_state *st, size_t group, enum pd_op op,
+			char *why, size_t cap);
 };
 
 /* Answers one request line (@len bytes, without the newline). Returns a
  * malloc'd NUL-terminated JSON line (without the newline), or NULL when
  * out of memory. */
-char *pd_ctl_answer(const struct pd_state *st, const char *line, size_t len);
+char *pd_ctl_answer(struct pd_state *st, const char *line, size_t len);
+const char *pd_group_state_name(enum pd_group_state s);
 
 #endif /* PRPATHD_CTL_H */

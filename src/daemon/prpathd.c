@@ -177,7 +177,7 @@ static int ctl_listen(const char *path)
 /* One client: one request line, one answer line, then closed. Only root
  * and the daemon's own user may ask (SO_PEERCRED); reads are bounded in
  * size and time. */
-static void ctl_serve(int lfd, const struct pd_state *st)
+static void ctl_serve(int lfd, struct pd_state *st)
 {
 	char buf[PD_CTL_LINE_MAX + 2], *ans, *nl;
 	struct ucred cr;
@@ -228,12 +228,151 @@ static void ctl_serve(int lfd, const struct pd_state *st)
 	close(fd);
 }
 
+static int exit_of(int rc)
+{
+	switch (rc) {
+	case PRPATH_ERR_RESERVED:
+	case PRPATH_ERR_CONFLICT:
+	case PRPATH_ERR_FENCED:
+	case PRPATH_ERR_NOT_HOLDER:
+	case PRPATH_ERR_HELD_OTHERWISE:
+	case PRPATH_ERR_OTHER_KEYS:
+	case PRPATH_ERR_KEY_SHARED:
+		return 24;
+	case PRPATH_ERR_PARTIAL:
+		return 4;
+	case PRPATH_ERR_BAD_RESPONSE:
+		return 5;
+	default:
+		return 2;
+	}
+}
+
+/* Gives up what this host holds on one LU: the device (opened with
+ * RETAIN) is closed without a command, then released as prpath release
+ * does (join, RELEASE, unregister), or only unregistered when nothing is
+ * reserved by this host. */
+static int lu_release(struct pd_lu_run *r)
+{
+	int rc;
+
+	prpath_dev_close(r->dev);
+	rc = prpath_dev_release(r->dev);
+	if (rc == PRPATH_ERR_NOT_HOLDER || rc == PRPATH_ERR_RESERVED)
+		rc = prpath_dev_unregister(r->dev);
+	return rc;
+}
+
+/* acquire / takeover / release of a group. The group's first LU decides a
+ * race between two hosts (an arbiter): only its winner goes on to the
+ * others, and a host that cannot have all of them keeps none, so two hosts
+ * never end with the LUs divided between them. */
+static int group_op(struct pd_state *st, size_t gi, enum pd_op op, char *why,
+		    size_t cap)
+{
+	const struct pd_group *g = &st->conf->groups[gi];
+	struct pd_lu_run *lus[PD_MAX_LUS];
+	enum prpath_open_mode mode;
+	unsigned flags;
+	size_t i, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < st->nruns && n < PD_MAX_LUS; i++)
+		if (st->runs[i].g == g)
+			lus[n++] = &st->runs[i];
+	if (op == PD_OP_RELEASE) {
+		int first = 0;
+
+		for (i = 0; i < n; i++) {
+			if (!lus[i]->dev)
+				continue;
+			rc = lu_release(lus[i]);
+			if (rc && !first) {
+				first = rc;
+				snprintf(why, cap, "LU %s: %s", lus[i]->lu->name, prpath_strerror(rc));
+			}
+		}
+		st->gstate[gi] = PD_STANDBY;
+		logf_("group %s released%s%s", g->name, first ? ", but " : "", first ? why : "");
+		return first ? exit_of(first) : 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (!lus[i]->dev) {
+			snprintf(why, cap, "LU %s: none of its paths could be opened", lus[i]->lu->name);
+			return 2;
+		}
+	}
+	if (g->shared && op == PD_OP_TAKEOVER) {
+		snprintf(why, cap, "group %s is shared: acquire joins it; a takeover is exclusive", g->name);
+		return 1;
+	}
+	if (st->gstate[gi] == PD_ACTIVE && op == PD_OP_ACQUIRE) {
+		snprintf(why, cap, "already active");
+		return 0;
+	}
+	mode = g->shared ? PRPATH_MODE_SHARED
+			 : op == PD_OP_TAKEOVER ? PRPATH_MODE_FORCE : PRPATH_MODE_EXCLUSIVE;
+	/* the daemon is the owner: the reservation outlives it (a stop
+	 * leaves it in place), and it is given up by release only */
+	flags = PRPATH_OPEN_RETAIN | (g->aptpl ? PRPATH_OPEN_APTPL : PRPATH_OPEN_NO_APTPL);
+	for (i = 0; i < n; i++) {
+		struct timespec t0, t1;
+
+		prpath_dev_close(lus[i]->dev); /* retain: sends nothing */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = prpath_dev_open(lus[i]->dev, mode, flags);
+		if (rc)
+			break;
+		if (i == 0 && op == PD_OP_TAKEOVER) {
+			/* two takeovers of the arbiter at once: the one whose
+			 * PREEMPT lands last holds it. Wait twice as long as ours
+			 * took (0.1 to 2 s), then look: a rival that started with
+			 * us has preempted us by then (as prpath takeover does) */
+			struct prpath_dev_status ds;
+			int64_t us;
+
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			us = 2 * ((int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+				  (t1.tv_nsec - t0.tv_nsec) / 1000);
+			us = us < 100000 ? 100000 : us > 2000000 ? 2000000 : us;
+			t1.tv_sec = (time_t)(us / 1000000);
+			t1.tv_nsec = (long)(us % 1000000) * 1000;
+			nanosleep(&t1, NULL);
+			if (prpath_dev_status(lus[0]->dev, &ds, NULL, 0) != 0 ||
+			    !ds.device_valid || !ds.we_hold) {
+				rc = PRPATH_ERR_RESERVED;
+				break;
+			}
+		}
+	}
+	if (rc) {
+		size_t j;
+
+		snprintf(why, cap, "LU %s%s: %s%s", lus[i]->lu->name,
+			 i == 0 ? " (the group's first, which decides)" : "",
+			 prpath_strerror(rc),
+			 i == 0 ? "; nothing was changed" : "; the LUs taken before it were released again");
+		for (j = 0; j < i; j++)
+			lu_release(lus[j]);
+		prpath_dev_close(lus[i]->dev);
+		st->gstate[gi] = PD_STANDBY;
+		logf_("group %s: %s failed: %s", g->name,
+		      op == PD_OP_TAKEOVER ? "takeover" : "acquire", why);
+		return exit_of(rc);
+	}
+	st->gstate[gi] = PD_ACTIVE;
+	logf_("group %s %s: %zu LU(s) held by this host", g->name,
+	      op == PD_OP_TAKEOVER ? "taken over" : "acquired", n);
+	return 0;
+}
+
 static int run(const struct pd_conf *c, const char *sock_path)
 {
 	struct lu_run *runs;
 	struct prpath_ctx *ctx = NULL;
 	struct pd_state st;
 	struct timespec next;
+	enum pd_group_state gstates[PD_MAX_GROUPS] = { PD_STANDBY };
 	sigset_t set;
 	size_t i, j, nruns = 0, k = 0;
 	int rc = 0, lfd = -1, sfd = -1;
@@ -289,6 +428,8 @@ static int run(const struct pd_conf *c, const char *sock_path)
 	st.conf = c;
 	st.runs = runs;
 	st.nruns = nruns;
+	st.gstate = gstates;
+	st.group_op = group_op;
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0) {
 		logf_("signalfd: %s", strerror(errno));
@@ -335,12 +476,16 @@ static int run(const struct pd_conf *c, const char *sock_path)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > next.tv_sec ||
 		    (now.tv_sec == next.tv_sec && now.tv_nsec >= next.tv_nsec)) {
-			/* the path checker: failed paths log in again */
+			/* the path checker: live paths are tested (which also
+			 * keeps idle sessions serviced), failed ones log in
+			 * again */
 			for (k = 0; k < nruns; k++) {
-				unsigned back = 0;
+				unsigned back = 0, dead = 0;
 
-				if (runs[k].dev)
-					prpath_dev_check_paths(runs[k].dev, &back);
+				if (!runs[k].dev)
+					continue;
+				prpath_dev_test_paths(runs[k].dev, &dead);
+				prpath_dev_check_paths(runs[k].dev, &back);
 			}
 			clock_gettime(CLOCK_MONOTONIC, &next);
 			next.tv_sec += c->check_interval;

@@ -3601,6 +3601,44 @@ static int reinstate(struct prpath_dev *d, struct mp_path *p)
 	return 0;
 }
 
+int prpath_dev_test_paths(struct prpath_dev *d, unsigned *failed)
+{
+	size_t i, n = 0;
+
+	if (failed)
+		*failed = 0;
+	if (!d)
+		return -EINVAL;
+	for (i = 0; i < d->npaths; i++) {
+		struct mp_path *p = d->paths[i];
+		struct pp_io io;
+		struct mp_res r;
+		bool ours;
+		int rc;
+
+		pthread_mutex_lock(&d->lock);
+		rc = path_usable_locked(p);
+		ours = p->registered || p->maybe_registered;
+		pthread_mutex_unlock(&d->lock);
+		if (!rc)
+			continue;
+		io_init(d, &io);
+		rc = prpath_cdb_test_unit_ready(io.cdb, sizeof(io.cdb));
+		if (rc < 0)
+			return rc;
+		io.cdb_len = (size_t)rc;
+		/* a transport error marks the path failed (PATH_DOWN) for the
+		 * checker to bring back; unit attentions are read as any
+		 * command reads them (a 2A/05 on a registered path fences) */
+		rc = path_cmd(d, p, &io, ours ? UA_FENCE : UA_RETRY, &r);
+		if (rc < 0)
+			n++;
+	}
+	if (failed)
+		*failed = (unsigned)n;
+	return is_fenced(d) && reg_mode(d) ? PRPATH_ERR_FENCED : 0;
+}
+
 int prpath_dev_check_paths(struct prpath_dev *d, unsigned *reinstated)
 {
 	size_t i;

@@ -1,33 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * prpathd: the long-running owner of a host's paths and registrations
- * (issue 10). This part reads and checks the configuration
- * (prpathd.conf(5); --check says what it found) and runs every configured
- * LU as a standby device: one session per path, logged in at start and
- * kept, the path checker every check_interval seconds (a path that drops
- * is logged in again), path changes logged on stderr. Nothing is
- * registered: groups stay standby until asked, and the control socket
- * that asks (group acquire, takeover, release, status) is the next slice.
- * SIGTERM and SIGINT stop it (exit 0); SIGHUP is logged and ignored for
- * now (no reload yet).
+ * prpathd (issue 10): the long-running owner of a host's paths and
+ * registrations. It reads and checks prpathd.conf(5) (--check says what it
+ * found), keeps one device per LU (sessions logged in at start and kept),
+ * runs the path checker every check_interval seconds (TEST UNIT READY on
+ * live paths, failed ones logged in again), and answers the control socket
+ * (ctl.c): list, status, and acquire / takeover / release of groups.
+ * Groups start standby. SIGTERM and SIGINT stop it (exit 0) leaving
+ * reservations in place; SIGHUP is said and ignored (no reload yet).
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <prpath/mpath.h>
 #include <prpath/path.h>
@@ -36,8 +34,6 @@
 
 #include "conf.h"
 #include "ctl.h"
-
-#define lu_run pd_lu_run
 
 static int verbose;
 
@@ -57,7 +53,7 @@ static void logf_(const char *fmt, ...)
 
 static void on_lib_log(void *arg, int level, const char *msg)
 {
-	const struct lu_run *r = arg;
+	const struct pd_lu_run *r = arg;
 
 	(void)level;
 	if (r)
@@ -68,7 +64,7 @@ static void on_lib_log(void *arg, int level, const char *msg)
 
 static void on_event(void *arg, struct prpath_dev *dev, const struct prpath_event *ev)
 {
-	const struct lu_run *r = arg;
+	const struct pd_lu_run *r = arg;
 	const char *what;
 
 	(void)dev;
@@ -88,7 +84,7 @@ static void on_event(void *arg, struct prpath_dev *dev, const struct prpath_even
 
 /* Logs in every path of @r (concurrently) and probes. A path that cannot
  * be opened now is said; the LU keeps the paths that could. */
-static int lu_start(const struct pd_conf *c, struct prpath_ctx *ctx, struct lu_run *r)
+static int lu_start(const struct pd_conf *c, struct prpath_ctx *ctx, struct pd_lu_run *r)
 {
 	struct prpath_host h = { .initiator = c->initiator, .key = c->key };
 	struct prpath_url_result *res;
@@ -128,7 +124,7 @@ static int lu_start(const struct pd_conf *c, struct prpath_ctx *ctx, struct lu_r
 	return 0;
 }
 
-static size_t paths_up(struct lu_run *r, size_t *total)
+static size_t paths_up(struct pd_lu_run *r, size_t *total)
 {
 	struct prpath_path_status ps[PD_MAX_PATHS];
 	size_t i, n, up = 0;
@@ -368,7 +364,7 @@ static int group_op(struct pd_state *st, size_t gi, enum pd_op op, char *why,
 
 static int run(const struct pd_conf *c, const char *sock_path)
 {
-	struct lu_run *runs;
+	struct pd_lu_run *runs;
 	struct prpath_ctx *ctx = NULL;
 	struct pd_state st;
 	struct timespec next;

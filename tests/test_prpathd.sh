@@ -23,11 +23,17 @@ wait_log() { # wait_log TEXT SECONDS
 	return 1
 }
 u() { echo "iscsi://127.0.0.1:$(( P + $1 ))/$IQN/$2"; }
+cat >"$TMP/on_fenced.sh" <<SH
+#!/bin/sh
+echo "\$PRPATHD_GROUP \$PRPATHD_LU \$PRPATHD_EVENT \$1 \$2" >>"$TMP/fenced.out"
+SH
+chmod +x "$TMP/on_fenced.sh"
 cat >"$TMP/d.conf" <<CONF
 [host]
 initiator = iqn.2026-11.io.prpath:prpathd-a
 check_interval = 1
 [group db]
+on_fenced = $TMP/on_fenced.sh
 lu = data $(u 0 0) $(u 1 0)
 path = $(u 2 0)
 lu = log $(u 3 1) iscsi://u%s3cr3t@127.0.0.1:1/$IQN/1
@@ -166,6 +172,25 @@ g 0 release db
 [ -z "$(keys_of 0)" ] && [ -z "$(keys_of 1)" ] || fail "keys after the last release"
 g 1 takeover nope
 echo "ok: group acquire, release, the arbiter, takeover"
+# fenced: B takes the group's first LU over; within a check interval or
+# two the daemon sees it, the whole group stops, on_fenced runs, and
+# nothing of this host is registered again on that LU
+g 0 acquire db
+"$PRPATH" $B takeover "$(u 0 0)" "$(u 1 0)" >/dev/null 2>&1 || fail "B's takeover of LUN 0"
+wait_log "group db: fenced on LU data: every LU of the group stops" 15 || fail "the daemon did not notice it was fenced"
+for i in $(seq 1 50); do [ -s "$TMP/fenced.out" ] && break; sleep 0.1; done
+grep -qx "db data fenced db data" "$TMP/fenced.out" || fail "on_fenced: $(cat "$TMP/fenced.out" 2>&1)"
+g 0 list
+grep -qx "db: exclusive, fenced, 2 LU(s)" "$TMP/out" || fail "state after fencing: $(cat "$TMP/out")"
+sleep 2.5
+DKEY=$(sed -n 's/.*key \(0x[0-9a-f]*\), 1 group(s).*/\1/p' "$TMP/d.log" | head -1)
+[ -n "$DKEY" ] || fail "the daemon's key is not in its log"
+keys_of 0 | grep -q "$DKEY" && fail "the fenced daemon registered again on LUN 0: $(keys_of 0)"
+keys_of 1 | grep -q "$DKEY" || fail "the group's other LU lost the daemon's registration: $(keys_of 1)"
+g 0 release db
+[ -z "$(keys_of 1)" ] || fail "LUN 1 after releasing the fenced group: $(keys_of 1)"
+"$PRPATH" $B release "$(u 0 0)" "$(u 1 0)" >/dev/null 2>&1 || fail "B releases LUN 0"
+echo "ok: fenced on one LU: the group stops, on_fenced runs with the group and LU, nothing registers again"
 
 # a second daemon on the same socket is refused: one owner of the paths
 rc=0; timeout 20 "$PRPATHD" --config "$TMP/d.conf" --socket "$SOCK" 2>"$TMP/d2.log" || rc=$?

@@ -31,6 +31,9 @@ struct pd_lu_run {
 	/* path k of the configuration is device path dev_index[k], or -1
 	 * when it could not be opened */
 	int dev_index[PD_MAX_PATHS];
+	/* set by the device's event callback (any thread) when this host
+	 * finds itself fenced or its reservation lost; the main loop reacts */
+	volatile int lost;
 };
 
 enum pd_group_state { PD_STANDBY = 0, PD_ACTIVE, PD_FENCED };

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,8 +65,13 @@ static void on_lib_log(void *arg, int level, const char *msg)
 
 static void on_event(void *arg, struct prpath_dev *dev, const struct prpath_event *ev)
 {
-	const struct pd_lu_run *r = arg;
+	struct pd_lu_run *r = arg;
 	const char *what;
+
+	/* the reaction (the whole group stops, on_fenced) happens in the
+	 * main loop, not in whichever thread saw it */
+	if (ev->type == PRPATH_EVENT_FENCED || ev->type == PRPATH_EVENT_RESERVATION_LOST)
+		__atomic_store_n(&r->lost, ev->type, __ATOMIC_SEQ_CST);
 
 	(void)dev;
 	switch (ev->type) {
@@ -224,6 +230,54 @@ static void ctl_serve(int lfd, struct pd_state *st)
 	close(fd);
 }
 
+/* Runs the group's on_fenced command (not waited for; reaped in the main
+ * loop) with the group and LU in its environment. */
+static void run_on_fenced(const struct pd_group *g, const struct pd_lu *lu, int why)
+{
+	pid_t pid;
+
+	if (!g->on_fenced)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		logf_("group %s: on_fenced %s: fork: %s", g->name, g->on_fenced, strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		pthread_sigmask(SIG_SETMASK, &none, NULL);
+		setenv("PRPATHD_GROUP", g->name, 1);
+		setenv("PRPATHD_LU", lu->name, 1);
+		setenv("PRPATHD_EVENT", why == PRPATH_EVENT_FENCED ? "fenced" : "reservation-lost", 1);
+		execl(g->on_fenced, g->on_fenced, g->name, lu->name, (char *)NULL);
+		_exit(127);
+	}
+	logf_("group %s: on_fenced %s started (pid %ld)", g->name, g->on_fenced, (long)pid);
+}
+
+/* An LU of an active group found this host fenced (or its reservation
+ * lost): the whole group stops at once. Every device of the group is
+ * closed without a command (RETAIN: nothing re-registers from now on),
+ * the group is marked fenced, on_fenced runs. Nothing comes back until
+ * the group is acquired (or taken over) again. */
+static void group_fenced(struct pd_state *st, struct pd_lu_run *hit, int why)
+{
+	size_t gi = (size_t)(hit->g - st->conf->groups), i;
+
+	if (st->gstate[gi] != PD_ACTIVE)
+		return;
+	st->gstate[gi] = PD_FENCED;
+	logf_("group %s: %s on LU %s: every LU of the group stops; nothing is registered again until the group is acquired again",
+	      hit->g->name, why == PRPATH_EVENT_FENCED ? "fenced" : "reservation lost",
+	      hit->lu->name);
+	for (i = 0; i < st->nruns; i++)
+		if (st->runs[i].g == hit->g && st->runs[i].dev)
+			prpath_dev_close(st->runs[i].dev);
+	run_on_fenced(hit->g, hit->lu, why);
+}
+
 static int exit_of(int rc)
 {
 	switch (rc) {
@@ -315,6 +369,7 @@ static int group_op(struct pd_state *st, size_t gi, enum pd_op op, char *why,
 		struct timespec t0, t1;
 
 		prpath_dev_close(lus[i]->dev); /* retain: sends nothing */
+		__atomic_store_n(&lus[i]->lost, 0, __ATOMIC_SEQ_CST);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = prpath_dev_open(lus[i]->dev, mode, flags);
 		if (rc)
@@ -483,6 +538,14 @@ static int run(const struct pd_conf *c, const char *sock_path)
 				prpath_dev_test_paths(runs[k].dev, &dead);
 				prpath_dev_check_paths(runs[k].dev, &back);
 			}
+			for (k = 0; k < nruns; k++) {
+				int why = __atomic_exchange_n(&runs[k].lost, 0, __ATOMIC_SEQ_CST);
+
+				if (why)
+					group_fenced(&st, &runs[k], why);
+			}
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
 			clock_gettime(CLOCK_MONOTONIC, &next);
 			next.tv_sec += c->check_interval;
 		}

@@ -600,6 +600,43 @@ static void test_exclusive_undo_fails_partial(void **state)
 	script_ok(f);
 }
 
+static void test_failed_open_undo_finished_by_checker(void **state)
+{
+	struct fx *f = *state;
+	struct prpath_path_status ps[NP];
+	struct pp_script_step *st;
+
+	/* the REGISTER on path 3 gets no answer and RESERVE loses the race:
+	 * the undo cannot reach path 3, where K may be registered. When the
+	 * path comes back the checker finishes the undo (REGISTER with K,
+	 * SARK 0) although the device is not open */
+	read_resv(f, 0, false, 0, 0);
+	look_keys(f);
+	pp_script_group_begin(f->s);
+	regi(f, 0, K);
+	regi(f, 1, K);
+	regi(f, 2, K);
+	pp_script_reply_err(regi(f, 3, K), -ETIMEDOUT);
+	pp_script_group_end(f->s);
+	st = prout(f, 0, SA_RESERVE, 0x05, K, 0);
+	pp_script_reply_status(st, RES_CONFLICT);
+	read_resv(f, 0, true, H, 0x05);
+	all_regi(f, 3, 0);
+	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_EXCLUSIVE, 0),
+			 PRPATH_ERR_RESERVED);
+	script_ok(f);
+	pp_script_expect(f->s, 3, (const uint8_t[]){ 0, 0, 0, 0, 0, 0 }, 6);
+	prout(f, 3, SA_REGISTER, 0, K, 0);
+	assert_int_equal(prpath_dev_check_paths(f->d, NULL), 0);
+	script_ok(f);
+	assert_int_equal(prpath_dev_paths(f->d, ps, NP), NP);
+	assert_false(ps[3].registered);
+	assert_int_equal(ps[3].state, PRPATH_PATH_UP);
+	/* done once: the next round sends nothing to path 3 */
+	assert_int_equal(prpath_dev_check_paths(f->d, NULL), 0);
+	script_ok(f);
+}
+
 static void test_exclusive_explicit_type(void **state)
 {
 	struct fx *f = *state;
@@ -1497,6 +1534,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exclusive_other_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_force_other_registrants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_undo_fails_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_open_undo_finished_by_checker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_explicit_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_lost_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_partial_rolls_back, setup, teardown),

@@ -70,6 +70,8 @@ struct mp_path {
 	bool identified;        /* VPD 0x83 read and matched (probe, or the
 				   checker for a path that failed probe) */
 	struct prpath_path *handle; /* prpath_dev_add_path(): freed with us */
+	bool undo_pending;      /* a failed open could not unregister K here
+				   (the path was down): done when it returns */
 	uint16_t rtp;
 	/* what the device said at the last survey (READ FULL STATUS) */
 	int dev_reg;            /* -1 unknown, 0, 1 */
@@ -2393,9 +2395,12 @@ static int open_undo(struct prpath_dev *d, int rc)
 		for (i = 0; i < d->npaths; i++) {
 			struct mp_path *p = d->paths[i];
 
-			if (path_usable_locked(p) &&
-			    (p->registered || p->maybe_registered))
+			if (!(p->registered || p->maybe_registered))
+				continue;
+			if (path_usable_locked(p))
 				left = true;
+			else
+				p->undo_pending = true; /* reinstate() finishes it */
 		}
 		pthread_mutex_unlock(&d->lock);
 		mp_log(d, 0, "key may still be registered on some %spath (see status)",
@@ -3026,6 +3031,7 @@ int prpath_dev_open(struct prpath_dev *d, enum prpath_open_mode mode,
 	for (i = 0; i < d->npaths; i++) {
 		d->paths[i]->registered = false;
 		d->paths[i]->maybe_registered = false;
+		d->paths[i]->undo_pending = false; /* this open registers it */
 	}
 	pthread_mutex_unlock(&d->lock);
 
@@ -3554,7 +3560,7 @@ static int reinstate(struct prpath_dev *d, struct mp_path *p)
 {
 	struct pp_io io;
 	struct mp_res r;
-	bool ours, ident;
+	bool ours, ident, undo;
 	int rc;
 
 	if (p->conn->ops->reconnect) {
@@ -3570,6 +3576,7 @@ static int reinstate(struct prpath_dev *d, struct mp_path *p)
 	 * about K now. READ KEYS in reregister_path() decides for it. */
 	pthread_mutex_lock(&d->lock);
 	ours = p->registered || p->maybe_registered;
+	undo = p->undo_pending && !d->open;
 	pthread_mutex_unlock(&d->lock);
 	io_init(d, &io);
 	rc = prpath_cdb_test_unit_ready(io.cdb, sizeof(io.cdb));
@@ -3595,6 +3602,22 @@ static int reinstate(struct prpath_dev *d, struct mp_path *p)
 		free(buf);
 		if (rc)
 			return rc;
+	}
+	if (undo) {
+		/* the rest of a failed open's undo: K off this nexus, if it
+		 * is still there (REGISTER with K: another key, or none,
+		 * answers RESERVATION CONFLICT and keeps what it has) */
+		rc = pr_out(d, p, PRPATH_PR_OUT_REGISTER, 0, d->key, 0, &r);
+		if (rc == 0 || rc == PRPATH_ERR_CONFLICT) {
+			pthread_mutex_lock(&d->lock);
+			p->undo_pending = false;
+			p->registered = false;
+			p->maybe_registered = false;
+			pthread_mutex_unlock(&d->lock);
+			mp_log(d, 1, "path %u: the failed open's registration removed now that the path is back",
+			       p->index + 1);
+		}
+		return rc < 0 ? rc : 0;
 	}
 	if (reg_mode(d) && !is_fenced(d))
 		return reregister_path(d, p);

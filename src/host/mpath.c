@@ -741,13 +741,9 @@ static int pr_out(struct prpath_dev *d, struct mp_path *p, unsigned sa,
 		prm.aptpl = aptpl_bit(d, p);
 again:
 	io_init(d, &io);
-	n = prpath_prout_params_encode(&prm, param, sizeof(param));
+	n = pp_prout_build(sa, type, &prm, io.cdb, &io.cdb_len, param, sizeof(param));
 	if (n < 0)
 		return n;
-	rc = prpath_cdb_pr_out(io.cdb, sizeof(io.cdb), sa, 0, type, (uint32_t)n);
-	if (rc < 0)
-		return rc;
-	io.cdb_len = (size_t)rc;
 	io.dout = param;
 	io.dout_len = (size_t)n;
 	rc = path_cmd(d, p, &io, UA_RETRY, r);

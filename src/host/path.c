@@ -305,21 +305,32 @@ int prpath_path_pr_out(struct prpath_path *p, unsigned sa, unsigned type,
 	struct prpath_prout_params prm = { .rk = rk, .sark = sark, .aptpl = aptpl };
 	uint8_t param[24];
 	struct prpath_io io;
-	int n, rc;
+	int n;
 
 	if (!p || sa == PRPATH_PR_OUT_REGISTER_AND_MOVE)
 		return -EINVAL;
 	memset(&io, 0, sizeof(io));
-	n = prpath_prout_params_encode(&prm, param, sizeof(param));
+	n = pp_prout_build(sa, type, &prm, io.cdb, &io.cdb_len, param, sizeof(param));
 	if (n < 0)
 		return n;
-	rc = prpath_cdb_pr_out(io.cdb, sizeof(io.cdb), sa, 0, type, (uint32_t)n);
-	if (rc < 0)
-		return rc;
-	io.cdb_len = (size_t)rc;
 	io.dout = param;
 	io.dout_len = (size_t)n;
 	return typed(p, &io);
+}
+
+int pp_prout_build(unsigned sa, unsigned type, const struct prpath_prout_params *prm,
+		   uint8_t *cdb, size_t *cdb_len, uint8_t *param, size_t cap)
+{
+	int n, rc;
+
+	n = prpath_prout_params_encode(prm, param, cap);
+	if (n < 0)
+		return n;
+	rc = prpath_cdb_pr_out(cdb, 16, sa, 0, type, (uint32_t)n);
+	if (rc < 0)
+		return rc;
+	*cdb_len = (size_t)rc;
+	return n;
 }
 
 int prpath_path_identity(struct prpath_path *p, char *lu_id, size_t cap,

@@ -8,6 +8,7 @@
 #define PRPATH_HOST_PATH_INT_H
 
 #include <prpath/path.h>
+#include <prpath/scsi.h>
 #include "host/transport.h"
 
 struct pp_conn *pp_path_conn(struct prpath_path *path);
@@ -20,5 +21,12 @@ int pp_io_from_public(struct pp_io *in, const struct prpath_io *io,
 /* Copies the outcome of @in back (bounded by the public buffers); with
  * @rc < 0 (transport error) only clears the results. */
 void pp_io_to_public(struct prpath_io *io, const struct pp_io *in, int rc);
+
+/* A PERSISTENT RESERVE OUT (not REGISTER AND MOVE) with a basic parameter
+ * list from @prm: the CDB into @cdb (16 bytes) and the list into @param
+ * (@cap bytes). Returns the list's length, or a negative errno; the CDB's
+ * length goes to *@cdb_len. One builder for the device and the path. */
+int pp_prout_build(unsigned sa, unsigned type, const struct prpath_prout_params *prm,
+		   uint8_t *cdb, size_t *cdb_len, uint8_t *param, size_t cap);
 
 #endif /* PRPATH_HOST_PATH_INT_H */

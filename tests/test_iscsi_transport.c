@@ -296,6 +296,45 @@ int main(int argc, char **argv)
 	if (c2)
 		check(tur(c2) == 0, "the observer works");
 
+	/* A second LUN through the same portal shares the I/O path's session
+	 * (one I_T nexus): a login of its own would have the same ISID and
+	 * reinstate (end) the first path's session. */
+	if (getenv("PP_TEST_LUN2") && c) {
+		char url2[512];
+		struct pp_conn *l2 = NULL;
+
+		snprintf(url2, sizeof(url2), "iscsi://%s/%s/%s", argv[1], argv[2],
+			 getenv("PP_TEST_LUN2"));
+		rc = pp_iscsi_open(url2, INITIATOR, PP_ISCSI_ROLE_IO, 5000, &l2);
+		check(rc == 0 && l2, "open %s through the same portal: %d %s", url2,
+		      rc, pp_transport_last_error());
+		if (l2) {
+			pn = pp_iscsi_port_name(l2);
+			check(pn && !strcmp(pn, name0), "LUN %s has the same port %s",
+			      getenv("PP_TEST_LUN2"), pn ? pn : "(null)");
+			check(tur(c) == 0, "the first LUN's path still works (no second login)");
+			check(tur(l2) == 0, "the second LUN's path works");
+			/* the first path logs in again: the second sees a
+			 * path that failed and came back, once */
+			rc = c->ops->reconnect(c);
+			check(rc == 0, "reconnect through the first LUN: %d", rc);
+			rc = tur(l2);
+			check(rc == -ECONNRESET,
+			      "the second LUN's path sees the new login as a reset: %d", rc);
+			check(tur(l2) == -ECONNRESET, "and keeps failing until it reconnects");
+			rc = l2->ops->reconnect(l2);
+			check(rc == 0, "the second LUN's path adopts the login: %d", rc);
+			check(tur(l2) == 0, "the second LUN's path works again");
+			check(tur(c) == 0,
+			      "the first LUN's path was not disturbed (adopted, no new login)");
+			l2->ops->close(l2);
+			check(tur(c) == 0,
+			      "closing the second LUN's path leaves the shared session up");
+		}
+	} else {
+		printf("note: no second LUN, shared sessions not checked\n");
+	}
+
 	/* IPv6 literal portal */
 	if (argc == 6) {
 		char v6url[512];

@@ -22,6 +22,8 @@ MIB=16
 tgt_env_start
 tgt_env_add_target "$IQN" || exit 1
 tgt_env_add_lun "$TGT_TID" 1 "$MIB" || exit 1
+# a second LUN: paths to both through one portal share one session
+tgt_env_add_lun "$TGT_TID" 2 1 || exit 1
 
 # an IPv6 loopback portal too, where the machine has ::1
 V6=()
@@ -29,7 +31,7 @@ if tgt_env_adm --mode portal --op new --param "portal=[::1]:$TGT_PORT" >/dev/nul
 	V6=("[::1]:$TGT_PORT")
 fi
 
-timeout 120 "$PROG" "127.0.0.1:$TGT_PORT" "$IQN" 1 $((MIB * 1024 * 1024 / 512)) "${V6[@]}"
+PP_TEST_LUN2=2 timeout 120 "$PROG" "127.0.0.1:$TGT_PORT" "$IQN" 1 $((MIB * 1024 * 1024 / 512)) "${V6[@]}"
 rc=$?
 if [ "$rc" != 0 ]; then
 	echo "--- tgtd log ---" >&2

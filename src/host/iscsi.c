@@ -1,7 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * iSCSI transport on libiscsi: one iscsi_context (one session, one
- * connection) per path.
+ * connection) per I_T nexus, shared by the paths of every LUN this process
+ * reaches through that nexus.
+ *
+ * Sharing: a real initiator logs in once per (initiator port, target port)
+ * and addresses LUNs inside the session; two logins with one ISID would
+ * reinstate (end) each other's session. So the paths of one process that
+ * name the same initiator name, portal, target, role and credentials use
+ * one session, counted by reference. Commands of its LUNs take turns on it.
+ * Each path remembers the login it has seen (a generation): when another
+ * LUN's path logged in again, this path's next command fails with
+ * -ECONNRESET once, so its owner treats it as a path that failed and came
+ * back (reconnect() adopts the new login, then the owner checks the
+ * registration before any I/O: registrations may be gone with the old
+ * session, as on tgt).
  *
  * libiscsi's own synchronous helpers wait without a deadline and its
  * full_connect consumes unit attentions with TEST UNIT READY, which would
@@ -28,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <iscsi/iscsi.h>
@@ -37,25 +51,40 @@
 #include "host/iscsi.h"
 #include "host/url.h"
 
-struct pp_iscsi_conn {
-	struct pp_conn conn; /* first */
-	struct pp_iscsi_url url;
+/* One login: one I_T nexus, shared by the paths of several LUNs. */
+struct isc_sess {
+	struct isc_sess *next;     /* in sessions (reg_lock) */
+	unsigned refs;             /* reg_lock */
+	/* identity (fixed) */
+	struct pp_iscsi_url url;   /* host, port, target (lun and secret unused) */
 	char iqn[PP_ISCSI_NAME_MAX + 1];
 	unsigned role;
 	uint32_t isid_rnd, isid_qual;
-	char isid[13];
-	char port_name[PP_ISCSI_PORT_NAME_MAX];    /* logged in as */
-	char io_port_name[PP_ISCSI_PORT_NAME_MAX]; /* carries registrations */
-	char desc[PP_URL_HOST_MAX + PP_ISCSI_NAME_MAX + 48];
-	unsigned timeout_ms;
+	unsigned timeout_ms;       /* login (the first path's timeout) */
 	/* CHAP ("" = not used) */
 	char chap_user[PP_CHAP_FIELD_MAX + 1];
 	char chap_secret[PP_CHAP_FIELD_MAX + 1];
 	char chap_mutual_user[PP_CHAP_FIELD_MAX + 1];
 	char chap_mutual_secret[PP_CHAP_FIELD_MAX + 1];
 
-	pthread_mutex_t lock;       /* one command or (re)login at a time */
-	struct iscsi_context *ctx;  /* NULL while disconnected */
+	pthread_mutex_t lock;      /* one command or (re)login at a time */
+	struct iscsi_context *ctx; /* NULL while disconnected */
+	unsigned gen;              /* successful logins so far */
+};
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct isc_sess *sessions;
+
+struct pp_iscsi_conn {
+	struct pp_conn conn; /* first */
+	struct isc_sess *s;
+	unsigned lun;
+	unsigned gen;        /* the login this path has seen (s->lock) */
+	char isid[13];
+	char port_name[PP_ISCSI_PORT_NAME_MAX];    /* logged in as */
+	char io_port_name[PP_ISCSI_PORT_NAME_MAX]; /* carries registrations */
+	char desc[PP_URL_HOST_MAX + PP_ISCSI_NAME_MAX + 48];
+	unsigned timeout_ms; /* commands */
 };
 
 static const struct pp_transport_ops iscsi_ops;
@@ -138,17 +167,18 @@ static int isc_loop(struct iscsi_context *ctx, struct isc_wait *w,
 
 /* ---- login -------------------------------------------------------------- */
 
-static void isc_drop(struct pp_iscsi_conn *c)
+static void isc_drop(struct isc_sess *s)
 {
-	if (c->ctx) {
-		iscsi_destroy_context(c->ctx);
-		c->ctx = NULL;
+	if (s->ctx) {
+		iscsi_destroy_context(s->ctx);
+		s->ctx = NULL;
 	}
 }
 
-/* Creates a context with this path's identity, connects and logs in.
- * Sets the thread's transport error on failure. (c->lock held) */
-static int isc_login(struct pp_iscsi_conn *c)
+/* Creates a context with the session's identity, connects and logs in;
+ * errors name the path @desc that asked. Sets the thread's transport error
+ * on failure. (s->lock held) */
+static int isc_login(struct isc_sess *s, const char *desc)
 {
 	struct iscsi_context *ctx;
 	struct isc_wait w = { 0 };
@@ -156,49 +186,49 @@ static int isc_login(struct pp_iscsi_conn *c)
 	unsigned secs;
 	int rc;
 
-	isc_drop(c);
-	ctx = iscsi_create_context(c->iqn);
+	isc_drop(s);
+	ctx = iscsi_create_context(s->iqn);
 	if (!ctx) {
-		pp_transport_set_error("%s: cannot create an iSCSI context", c->desc);
+		pp_transport_set_error("%s: cannot create an iSCSI context", desc);
 		return -ENOMEM;
 	}
-	secs = (c->timeout_ms + 999) / 1000;
-	if (iscsi_set_isid_random(ctx, c->isid_rnd, c->isid_qual) ||
-	    iscsi_set_targetname(ctx, c->url.target) ||
+	secs = (s->timeout_ms + 999) / 1000;
+	if (iscsi_set_isid_random(ctx, s->isid_rnd, s->isid_qual) ||
+	    iscsi_set_targetname(ctx, s->url.target) ||
 	    iscsi_set_session_type(ctx, ISCSI_SESSION_NORMAL) ||
 	    iscsi_set_header_digest(ctx, ISCSI_HEADER_DIGEST_NONE_CRC32C) ||
 	    iscsi_set_timeout(ctx, (int)secs)) {
-		pp_transport_set_error("%s: %s", c->desc, iscsi_get_error(ctx));
+		pp_transport_set_error("%s: %s", desc, iscsi_get_error(ctx));
 		iscsi_destroy_context(ctx);
 		return -EINVAL;
 	}
-	if (c->chap_user[0] &&
-	    iscsi_set_initiator_username_pwd(ctx, c->chap_user, c->chap_secret)) {
-		pp_transport_set_error("%s: cannot set the CHAP credentials", c->desc);
+	if (s->chap_user[0] &&
+	    iscsi_set_initiator_username_pwd(ctx, s->chap_user, s->chap_secret)) {
+		pp_transport_set_error("%s: cannot set the CHAP credentials", desc);
 		iscsi_destroy_context(ctx);
 		return -EINVAL;
 	}
-	if (c->chap_mutual_user[0] &&
-	    iscsi_set_target_username_pwd(ctx, c->chap_mutual_user,
-					  c->chap_mutual_secret)) {
+	if (s->chap_mutual_user[0] &&
+	    iscsi_set_target_username_pwd(ctx, s->chap_mutual_user,
+					  s->chap_mutual_secret)) {
 		pp_transport_set_error("%s: cannot set the mutual CHAP credentials",
-				       c->desc);
+				       desc);
 		iscsi_destroy_context(ctx);
 		return -EINVAL;
 	}
 	iscsi_set_noautoreconnect(ctx, 1);
-	deadline_in(&deadline, c->timeout_ms);
+	deadline_in(&deadline, s->timeout_ms);
 
-	if (iscsi_connect_async(ctx, c->url.portal, isc_cb, &w) != 0) {
-		pp_transport_set_error("%s: connect: %s", c->desc,
+	if (iscsi_connect_async(ctx, s->url.portal, isc_cb, &w) != 0) {
+		pp_transport_set_error("%s: connect: %s", desc,
 				       iscsi_get_error(ctx));
 		iscsi_destroy_context(ctx);
 		return -ECONNREFUSED;
 	}
 	rc = isc_loop(ctx, &w, &deadline);
 	if (rc == -ETIMEDOUT) {
-		pp_transport_set_error("%s: connect to %s timed out", c->desc,
-				       c->url.portal);
+		pp_transport_set_error("%s: connect to %s timed out", desc,
+				       s->url.portal);
 		iscsi_destroy_context(ctx);
 		return rc;
 	}
@@ -206,14 +236,14 @@ static int isc_login(struct pp_iscsi_conn *c)
 		/* libiscsi's text here is about its reconnect logic, not
 		 * the cause */
 		pp_transport_set_error("%s: cannot connect to %s (connection refused or unreachable)",
-				       c->desc, c->url.portal);
+				       desc, s->url.portal);
 		iscsi_destroy_context(ctx);
 		return -ECONNREFUSED;
 	}
 
 	memset(&w, 0, sizeof(w));
 	if (iscsi_login_async(ctx, isc_cb, &w) != 0) {
-		pp_transport_set_error("%s: login: %s", c->desc,
+		pp_transport_set_error("%s: login: %s", desc,
 				       iscsi_get_error(ctx));
 		iscsi_destroy_context(ctx);
 		return -EACCES;
@@ -221,7 +251,7 @@ static int isc_login(struct pp_iscsi_conn *c)
 	rc = isc_loop(ctx, &w, &deadline);
 	if (rc == -ETIMEDOUT) {
 		pp_transport_set_error("%s: login timed out (no answer from %s within %u s)",
-				       c->desc, c->url.portal, secs);
+				       desc, s->url.portal, secs);
 		iscsi_destroy_context(ctx);
 		return rc;
 	}
@@ -232,33 +262,34 @@ static int isc_login(struct pp_iscsi_conn *c)
 			/* libiscsi's own timeout fired first: nothing
 			 * answered, nothing was refused */
 			pp_transport_set_error("%s: login timed out (no answer from %s within %u s)",
-					       c->desc, c->url.portal, secs);
+					       desc, s->url.portal, secs);
 			iscsi_destroy_context(ctx);
 			return -ETIMEDOUT;
 		}
 		if (e && strstr(e, "Invalid CHAP_R response from the target"))
 			pp_transport_set_error("%s: login refused by this host: the target failed mutual CHAP (its answer does not match PRPATH_CHAP_MUTUAL_USER/PRPATH_CHAP_MUTUAL_SECRET)",
-					       c->desc);
+					       desc);
 		else if (e && strstr(e, "Authorization failure"))
 			/* 02/02: no credential would help */
 			pp_transport_set_error("%s: login refused: the target does not allow initiator %s (not on its access list)",
-					       c->desc, c->iqn);
+					       desc, s->iqn);
 		else if (e && strstr(e, "Authentication failure"))
 			/* 02/01 after CHAP cannot tell a wrong secret from a
 			 * missing mutual CHAP: say what applies */
-			pp_transport_set_error("%s: login refused: %s", c->desc,
-					       !c->chap_user[0] ?
+			pp_transport_set_error("%s: login refused: %s", desc,
+					       !s->chap_user[0] ?
 					       "the target requires CHAP (set PRPATH_CHAP_USER and PRPATH_CHAP_SECRET)" :
-					       c->chap_mutual_user[0] ?
+					       s->chap_mutual_user[0] ?
 					       "CHAP authentication failed (wrong user or secret, or the target's mutual CHAP credentials differ)" :
 					       "CHAP authentication failed: wrong user or secret, or the target requires mutual CHAP (set PRPATH_CHAP_MUTUAL_USER and PRPATH_CHAP_MUTUAL_SECRET)");
 		else
-			pp_transport_set_error("%s: login refused: %s", c->desc,
+			pp_transport_set_error("%s: login refused: %s", desc,
 					       e ? e : "?");
 		iscsi_destroy_context(ctx);
 		return -EACCES;
 	}
-	c->ctx = ctx;
+	s->ctx = ctx;
+	s->gen++;
 	return 0;
 }
 
@@ -292,6 +323,7 @@ static void copy_sense(struct pp_io *io, struct scsi_task *task)
 	io->sense_len = 18;
 }
 
+/* Runs @io on LUN @c->lun of @c's session. (s->lock held) */
 static int isc_execute_locked(struct pp_iscsi_conn *c, struct pp_io *io)
 {
 	struct scsi_task *task;
@@ -301,10 +333,15 @@ static int isc_execute_locked(struct pp_iscsi_conn *c, struct pp_io *io)
 	unsigned char cdb[16];
 	int dir = SCSI_XFER_NONE;
 	size_t xfer = 0;
+	struct isc_sess *s = c->s;
 	int rc;
 
-	if (!c->ctx)
+	if (!s->ctx)
 		return -ENOTCONN;
+	if (c->gen != s->gen)
+		/* another LUN's path logged this nexus in again: to this
+		 * path it failed and came back (see the top of the file) */
+		return -ECONNRESET;
 	if (io->dout && io->dout_len) {
 		if (io->din && io->din_cap)
 			return -EINVAL; /* bidirectional: not supported */
@@ -324,20 +361,20 @@ static int isc_execute_locked(struct pp_iscsi_conn *c, struct pp_io *io)
 	task = scsi_create_task((int)io->cdb_len, cdb, dir, (int)xfer);
 	if (!task)
 		return -ENOMEM;
-	if (iscsi_scsi_command_async(c->ctx, (int)c->url.lun, task, isc_cb,
+	if (iscsi_scsi_command_async(s->ctx, (int)c->lun, task, isc_cb,
 				     pdout, &w) != 0) {
 		scsi_free_scsi_task(task);
-		isc_drop(c);
+		isc_drop(s);
 		return -ECONNRESET;
 	}
 	deadline_in(&deadline, io->timeout_ms ? io->timeout_ms : c->timeout_ms);
-	rc = isc_loop(c->ctx, &w, &deadline);
+	rc = isc_loop(s->ctx, &w, &deadline);
 	if (rc < 0 || !w.done) {
 		/* Cancelling calls isc_cb on our frame; then the session
 		 * goes: the command's outcome is unknown. */
 		if (!w.done)
-			iscsi_scsi_cancel_task(c->ctx, task);
-		isc_drop(c);
+			iscsi_scsi_cancel_task(s->ctx, task);
+		isc_drop(s);
 		scsi_free_scsi_task(task);
 		return rc < 0 ? rc : -ECONNRESET;
 	}
@@ -346,11 +383,11 @@ static int isc_execute_locked(struct pp_iscsi_conn *c, struct pp_io *io)
 	case SCSI_STATUS_CANCELLED:
 	case SCSI_STATUS_ERROR:
 		rc = -ECONNRESET;
-		isc_drop(c);
+		isc_drop(s);
 		break;
 	case SCSI_STATUS_TIMEOUT:
 		rc = -ETIMEDOUT;
-		isc_drop(c);
+		isc_drop(s);
 		break;
 	case SCSI_STATUS_REDIRECT:
 		rc = -EREMOTEIO;
@@ -389,34 +426,73 @@ static int isc_execute(struct pp_conn *conn, struct pp_io *io)
 	io->din_len = 0;
 	io->status = 0;
 	io->sense_len = 0;
-	pthread_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->s->lock);
 	rc = isc_execute_locked(c, io);
-	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->s->lock);
 	return rc;
 }
 
+/* A path of a session that another LUN's path has logged in again since
+ * this one last used it adopts that login; otherwise the path logs the
+ * session in again (the other LUNs' paths then see a new login). */
 static int isc_reconnect(struct pp_conn *conn)
 {
 	struct pp_iscsi_conn *c = (struct pp_iscsi_conn *)conn;
-	int rc;
+	struct isc_sess *s = c->s;
+	int rc = 0;
 
-	pthread_mutex_lock(&c->lock);
-	rc = isc_login(c);
-	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_lock(&s->lock);
+	if (!s->ctx || c->gen == s->gen)
+		rc = isc_login(s, c->desc);
+	if (rc == 0)
+		c->gen = s->gen;
+	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 
-static void isc_logout(struct pp_iscsi_conn *c)
+static void isc_logout(struct isc_sess *s)
 {
 	struct isc_wait w = { 0 };
 	struct timespec deadline;
 
-	if (!c->ctx || !iscsi_is_logged_in(c->ctx))
+	if (!s->ctx || !iscsi_is_logged_in(s->ctx))
 		return;
-	if (iscsi_logout_async(c->ctx, isc_cb, &w) != 0)
+	if (iscsi_logout_async(s->ctx, isc_cb, &w) != 0)
 		return;
 	deadline_in(&deadline, 2000);
-	isc_loop(c->ctx, &w, &deadline);
+	isc_loop(s->ctx, &w, &deadline);
+}
+
+static void sess_free(struct isc_sess *s)
+{
+	pthread_mutex_destroy(&s->lock);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+}
+
+/* Drops @c's reference to its session; the last one logs out. */
+static void sess_put(struct isc_sess *s)
+{
+	struct isc_sess **pp;
+	bool last;
+
+	pthread_mutex_lock(&reg_lock);
+	last = --s->refs == 0;
+	if (last) {
+		for (pp = &sessions; *pp; pp = &(*pp)->next)
+			if (*pp == s) {
+				*pp = s->next;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	if (!last)
+		return;
+	pthread_mutex_lock(&s->lock);
+	isc_logout(s);
+	isc_drop(s);
+	pthread_mutex_unlock(&s->lock);
+	sess_free(s);
 }
 
 static void isc_close(struct pp_conn *conn)
@@ -425,23 +501,20 @@ static void isc_close(struct pp_conn *conn)
 
 	if (!c)
 		return;
-	pthread_mutex_lock(&c->lock);
-	isc_logout(c);
-	isc_drop(c);
-	pthread_mutex_unlock(&c->lock);
-	pthread_mutex_destroy(&c->lock);
+	if (c->s)
+		sess_put(c->s);
 	explicit_bzero(c, sizeof(*c));
 	free(c);
 }
 
 /* Copies @v (NUL-terminated) into @dst of PP_CHAP_FIELD_MAX + 1 bytes. */
-static int chap_copy(struct pp_iscsi_conn *c, char *dst, const char *v,
+static int chap_copy(const char *desc, char *dst, const char *v,
 		     const char *what)
 {
 	size_t n = strlen(v);
 
 	if (n == 0 || n > PP_CHAP_FIELD_MAX) {
-		pp_transport_set_error("%s: %s must have 1 to %d bytes", c->desc,
+		pp_transport_set_error("%s: %s must have 1 to %d bytes", desc,
 				       what, PP_CHAP_FIELD_MAX);
 		return -EINVAL;
 	}
@@ -449,20 +522,21 @@ static int chap_copy(struct pp_iscsi_conn *c, char *dst, const char *v,
 	return 0;
 }
 
-/* CHAP credentials: the URL's, else the environment's. (Names in the
- * messages, never values of secrets.) */
-static int chap_setup(struct pp_iscsi_conn *c)
+/* CHAP credentials into @s: @u's, else the environment's. (Names in the
+ * messages, never values of secrets; @desc names the path.) */
+static int chap_setup(struct isc_sess *s, const struct pp_iscsi_url *u,
+		      const char *desc)
 {
 	const char *user, *secret, *muser, *msecret;
 	int rc;
 
-	if (c->url.chap_user[0]) {
-		user = c->url.chap_user;
-		secret = c->url.chap_secret[0] ? c->url.chap_secret :
+	if (u->chap_user[0]) {
+		user = u->chap_user;
+		secret = u->chap_secret[0] ? u->chap_secret :
 			 getenv("PRPATH_CHAP_SECRET");
 		if (!secret || !*secret) {
 			pp_transport_set_error("%s: the URL has a CHAP user but no secret (iscsi://USER%%SECRET@HOST/... or PRPATH_CHAP_SECRET)",
-					       c->desc);
+					       desc);
 			return -EINVAL;
 		}
 	} else {
@@ -474,7 +548,7 @@ static int chap_setup(struct pp_iscsi_conn *c)
 			secret = NULL;
 		if (!user != !secret) {
 			pp_transport_set_error("%s: set both PRPATH_CHAP_USER and PRPATH_CHAP_SECRET, or neither",
-					       c->desc);
+					       desc);
 			return -EINVAL;
 		}
 	}
@@ -486,24 +560,24 @@ static int chap_setup(struct pp_iscsi_conn *c)
 		msecret = NULL;
 	if (!muser != !msecret) {
 		pp_transport_set_error("%s: set both PRPATH_CHAP_MUTUAL_USER and PRPATH_CHAP_MUTUAL_SECRET, or neither",
-				       c->desc);
+				       desc);
 		return -EINVAL;
 	}
 	if (muser && !user) {
 		pp_transport_set_error("%s: mutual CHAP needs PRPATH_CHAP_USER and PRPATH_CHAP_SECRET too",
-				       c->desc);
+				       desc);
 		return -EINVAL;
 	}
 	if (!user)
 		return 0;
-	rc = chap_copy(c, c->chap_user, user, "the CHAP user name");
+	rc = chap_copy(desc, s->chap_user, user, "the CHAP user name");
 	if (rc == 0)
-		rc = chap_copy(c, c->chap_secret, secret, "the CHAP secret");
+		rc = chap_copy(desc, s->chap_secret, secret, "the CHAP secret");
 	if (rc == 0 && muser)
-		rc = chap_copy(c, c->chap_mutual_user, muser,
+		rc = chap_copy(desc, s->chap_mutual_user, muser,
 			       "the mutual CHAP user name");
 	if (rc == 0 && muser)
-		rc = chap_copy(c, c->chap_mutual_secret, msecret,
+		rc = chap_copy(desc, s->chap_mutual_secret, msecret,
 			       "the mutual CHAP secret");
 	return rc;
 }
@@ -551,10 +625,63 @@ static int isc_check_lun(struct pp_iscsi_conn *c)
 	if (io.status != SCSI_STATUS_GOOD || io.din_len < 1 ||
 	    (buf[0] >> 5) == 3 || (buf[0] & 0x1f) == 0x1f) {
 		pp_transport_set_error("%s: LUN %u is not available on %s",
-				       c->desc, c->url.lun, c->url.target);
+				       c->desc, c->lun, c->s->url.target);
 		return -ENODEV;
 	}
 	return 0;
+}
+
+/* Whether @a and @b are one login: the same initiator name, portal, target,
+ * role and credentials (names compared without case, as the ISID hashes
+ * them). Paths with other credentials get a login of their own. */
+static bool sess_same(const struct isc_sess *a, const struct isc_sess *b)
+{
+	return !strcasecmp(a->iqn, b->iqn) && a->role == b->role &&
+	       !strcasecmp(a->url.host, b->url.host) &&
+	       a->url.port == b->url.port &&
+	       !strcasecmp(a->url.target, b->url.target) &&
+	       !strcmp(a->chap_user, b->chap_user) &&
+	       !strcmp(a->chap_secret, b->chap_secret) &&
+	       !strcmp(a->chap_mutual_user, b->chap_mutual_user) &&
+	       !strcmp(a->chap_mutual_secret, b->chap_mutual_secret);
+}
+
+/* The session for @t's identity: a reference to the open one, or a new
+ * one (not logged in yet) copied from @t. 0 or -ENOMEM/-errno. */
+static int sess_get(const struct isc_sess *t, struct isc_sess **out)
+{
+	struct isc_sess *s;
+	int rc = 0;
+
+	pthread_mutex_lock(&reg_lock);
+	for (s = sessions; s; s = s->next)
+		if (sess_same(s, t))
+			break;
+	if (s) {
+		s->refs++;
+	} else {
+		s = malloc(sizeof(*s));
+		if (!s) {
+			rc = -ENOMEM;
+		} else {
+			memcpy(s, t, sizeof(*s));
+			s->ctx = NULL;
+			s->gen = 0;
+			rc = -pthread_mutex_init(&s->lock, NULL);
+			if (rc) {
+				explicit_bzero(s, sizeof(*s));
+				free(s);
+				s = NULL;
+			} else {
+				s->refs = 1;
+				s->next = sessions;
+				sessions = s;
+			}
+		}
+	}
+	pthread_mutex_unlock(&reg_lock);
+	*out = s;
+	return rc;
 }
 
 int pp_iscsi_open(const char *url, const char *initiator_iqn,
@@ -562,7 +689,9 @@ int pp_iscsi_open(const char *url, const char *initiator_iqn,
 		  struct pp_conn **out)
 {
 	struct pp_iscsi_conn *c;
-	char portal[sizeof(c->url.portal)], io_isid[13];
+	struct isc_sess *t;
+	char portal[sizeof(t->url.portal)], io_isid[13];
+	bool adopted;
 	int rc;
 
 	if (!out)
@@ -570,56 +699,72 @@ int pp_iscsi_open(const char *url, const char *initiator_iqn,
 	*out = NULL;
 	pp_transport_clear_error();
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	t = calloc(1, sizeof(*t)); /* the session's identity */
+	if (!c || !t) {
+		free(c);
+		free(t);
 		return -ENOMEM;
+	}
 	c->conn.ops = &iscsi_ops;
-	rc = pp_iscsi_check_args(url, initiator_iqn, role, &c->url);
+	rc = pp_iscsi_check_args(url, initiator_iqn, role, &t->url);
 	if (rc == 0) {
 		/* the portal as the ISID sees it: host (lower-cased by the
 		 * hash) and the port, also when the URL left it out */
-		snprintf(portal, sizeof(portal), "%s%s%s:%u", c->url.ipv6 ? "[" : "",
-			 c->url.host, c->url.ipv6 ? "]" : "", c->url.port);
-		rc = pp_iscsi_isid_parts(initiator_iqn, portal, c->url.target, role,
-					 &c->isid_rnd, &c->isid_qual);
+		snprintf(portal, sizeof(portal), "%s%s%s:%u", t->url.ipv6 ? "[" : "",
+			 t->url.host, t->url.ipv6 ? "]" : "", t->url.port);
+		rc = pp_iscsi_isid_parts(initiator_iqn, portal, t->url.target, role,
+					 &t->isid_rnd, &t->isid_qual);
 	}
+	if (rc == 0) {
+		pp_iscsi_isid_for(initiator_iqn, portal, t->url.target, role,
+				  c->isid);
+		pp_iscsi_isid_for(initiator_iqn, portal, t->url.target,
+				  PP_ISCSI_ROLE_IO, io_isid);
+		snprintf(t->iqn, sizeof(t->iqn), "%s", initiator_iqn);
+		t->role = role;
+		t->timeout_ms = timeout_ms ? timeout_ms : PP_ISCSI_DEFAULT_TIMEOUT_MS;
+		c->timeout_ms = t->timeout_ms;
+		c->lun = t->url.lun;
+		snprintf(c->port_name, sizeof(c->port_name), "%s,i,0x%s",
+			 t->iqn, c->isid);
+		snprintf(c->io_port_name, sizeof(c->io_port_name), "%s,i,0x%s",
+			 t->iqn, io_isid);
+		/* the portal as the ISID sees it: "h" and "h:3260" are one
+		 * path */
+		snprintf(c->desc, sizeof(c->desc), "iscsi://%s/%s/%u", portal,
+			 t->url.target, c->lun);
+		rc = chap_setup(t, &t->url, c->desc);
+	}
+	/* the URL's copy of the secret is not needed any more */
+	explicit_bzero(t->url.chap_secret, sizeof(t->url.chap_secret));
+	if (rc == 0)
+		rc = sess_get(t, &c->s);
+	explicit_bzero(t, sizeof(*t));
+	free(t);
 	if (rc < 0) {
-		explicit_bzero(c, sizeof(*c));
-		free(c);
+		isc_close(&c->conn);
 		return rc;
-	}
-	pp_iscsi_isid_for(initiator_iqn, portal, c->url.target, role, c->isid);
-	pp_iscsi_isid_for(initiator_iqn, portal, c->url.target, PP_ISCSI_ROLE_IO,
-			  io_isid);
-	snprintf(c->iqn, sizeof(c->iqn), "%s", initiator_iqn);
-	c->role = role;
-	c->timeout_ms = timeout_ms ? timeout_ms : PP_ISCSI_DEFAULT_TIMEOUT_MS;
-	snprintf(c->port_name, sizeof(c->port_name), "%s,i,0x%s", c->iqn,
-		 c->isid);
-	snprintf(c->io_port_name, sizeof(c->io_port_name), "%s,i,0x%s", c->iqn,
-		 io_isid);
-	/* the portal as the ISID sees it: "h" and "h:3260" are one path */
-	snprintf(c->desc, sizeof(c->desc), "iscsi://%s/%s/%u", portal,
-		 c->url.target, c->url.lun);
-	rc = chap_setup(c);
-	/* the URL's copy is not needed any more */
-	explicit_bzero(c->url.chap_secret, sizeof(c->url.chap_secret));
-	if (rc < 0) {
-		explicit_bzero(c, sizeof(*c));
-		free(c);
-		return rc;
-	}
-	rc = pthread_mutex_init(&c->lock, NULL);
-	if (rc) {
-		explicit_bzero(c, sizeof(*c));
-		free(c);
-		return -rc;
 	}
 
-	pthread_mutex_lock(&c->lock);
-	rc = isc_login(c);
-	if (rc == 0)
+	pthread_mutex_lock(&c->s->lock);
+	adopted = c->s->ctx != NULL;
+	if (!adopted)
+		rc = isc_login(c->s, c->desc);
+	if (rc == 0) {
+		c->gen = c->s->gen;
 		rc = isc_check_lun(c);
-	pthread_mutex_unlock(&c->lock);
+		if (adopted && (rc == -ECONNRESET || rc == -ENOTCONN)) {
+			/* the other paths' login had died unnoticed (the
+			 * target restarted, say): log in again, as a path
+			 * of its own would have */
+			rc = isc_login(c->s, c->desc);
+			if (rc == 0) {
+				c->gen = c->s->gen;
+				rc = isc_check_lun(c);
+			}
+		}
+	}
+	pthread_mutex_unlock(&c->s->lock);
 	if (rc < 0) {
 		isc_close(&c->conn);
 		return rc;

@@ -36,7 +36,7 @@ check_interval = 1
 on_fenced = $TMP/on_fenced.sh
 lu = data $(u 0 0) $(u 1 0)
 path = $(u 2 0)
-lu = log $(u 3 1) iscsi://u%s3cr3t@127.0.0.1:1/$IQN/1
+lu = log $(u 3 1) $(u 0 1) iscsi://u%s3cr3t@127.0.0.1:1/$IQN/1
 CONF
 SOCK="$TMP/ctl.sock"
 # systemd's readiness protocol: a datagram socket in NOTIFY_SOCKET receives
@@ -64,15 +64,15 @@ for i in $(seq 1 100); do grep -q listening "$TMP/notify.out" && break; sleep 0.
 NOTIFY_SOCKET="$NOTIFY" "$PRPATHD" --config "$TMP/d.conf" --socket "$SOCK" -v >"$TMP/d.out" 2>"$TMP/d.log" &
 DPID=$!
 wait_log "prpathd: ready (control socket $SOCK)" 30 || fail "prpathd did not get ready"
-grep -q "group db: exclusive, 2 LU(s) standby (nothing registered), 4 of 5 paths up" "$TMP/d.log" ||
+grep -q "group db: exclusive, 2 LU(s) standby (nothing registered), 5 of 6 paths up" "$TMP/d.log" ||
 	fail "startup summary: $(grep 'group db' "$TMP/d.log")"
-grep -q "db/log path 2 (iscsi://u%\*\*\*@127.0.0.1:1/$IQN/1): " "$TMP/d.log" ||
+grep -q "db/log path 3 (iscsi://u%\*\*\*@127.0.0.1:1/$IQN/1): " "$TMP/d.log" ||
 	fail "the path that cannot be opened is not named: $(grep 'db/log' "$TMP/d.log")"
 grep -q s3cr3t "$TMP/d.log" && fail "a CHAP secret was logged"
 for i in $(seq 1 50); do grep -q "READY=1" "$TMP/notify.out" && break; sleep 0.1; done
 grep -q "READY=1 | STATUS=2 LU(s) standby, control socket $SOCK" "$TMP/notify.out" ||
 	fail "no READY=1 on NOTIFY_SOCKET: $(cat "$TMP/notify.out")"
-echo "ok: standby with 4 of 5 paths, the failing path named, no secret"
+echo "ok: standby with 5 of 6 paths, the failing path named, no secret"
 # standby: nothing registered on either LU
 for lun in 0 1; do
 	"$PRPATH" -o json pr in --read-keys "$(u 3 $lun)" >"$TMP/keys" || fail "pr in on LUN $lun"
@@ -93,11 +93,11 @@ data, log = d["lus"]
 assert data["name"] == "data" and [p["state"] for p in data["paths"]] == ["up"] * 3, data
 assert [p.get("relative_target_port") for p in data["paths"]] == [1, 2, 3], data
 assert not any(p["registered"] for p in data["paths"]), data
-assert [p["state"] for p in log["paths"]] == ["up", "not opened"], log
-assert "s3cr3t" not in json.dumps(d) and "***" in log["paths"][1]["url"], log
+assert [p["state"] for p in log["paths"]] == ["up", "up", "not opened"], log
+assert "s3cr3t" not in json.dumps(d) and "***" in log["paths"][2]["url"], log
 PY
 "$PRPATH" -S "$SOCK" group status db >"$TMP/out" 2>"$TMP/err" || fail "group status (text)"
-grep -q "^  2     not opened" "$TMP/out" || fail "group status text: $(cat "$TMP/out")"
+grep -q "^  3     not opened" "$TMP/out" || fail "group status text: $(cat "$TMP/out")"
 rc=0; "$PRPATH" -S "$SOCK" group status nope >"$TMP/out" 2>"$TMP/err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "group status: no group named 'nope'" "$TMP/err" || fail "unknown group: exit $rc: $(cat "$TMP/err")"
 rc=0; "$PRPATH" -S "$SOCK" group frobnicate db 2>"$TMP/err" || rc=$?
@@ -141,7 +141,7 @@ g() { # g EXPECTED-STATUS ARGS...: prpath -S SOCK group ARGS
 g 0 acquire db
 grep -qx "group db: active" "$TMP/out" || fail "acquire output: $(cat "$TMP/out")"
 [ "$(keys_of 0 | sort -u | wc -l)" -eq 1 ] && [ "$(keys_of 0 | wc -l)" -eq 3 ] || fail "LUN 0 keys: $(keys_of 0)"
-[ "$(keys_of 1 | wc -l)" -eq 1 ] || fail "LUN 1 keys (1 live path): $(keys_of 1)"
+[ "$(keys_of 1 | wc -l)" -eq 2 ] || fail "LUN 1 keys (2 live paths): $(keys_of 1)"
 g 0 list
 grep -qx "db: exclusive, active, 2 LU(s)" "$TMP/out" || fail "list after acquire: $(cat "$TMP/out")"
 "$PRPATH" -S "$SOCK" -o json group status db >"$TMP/out" || fail "status after acquire"
@@ -191,6 +191,14 @@ g 0 release db
 [ -z "$(keys_of 1)" ] || fail "LUN 1 after releasing the fenced group: $(keys_of 1)"
 "$PRPATH" $B release "$(u 0 0)" "$(u 1 0)" >/dev/null 2>&1 || fail "B releases LUN 0"
 echo "ok: fenced on one LU: the group stops, on_fenced runs with the group and LU, nothing registers again"
+
+# LU data and LU log both go through portal 0: one session (one I_T nexus)
+# carries both; two logins with one ISID would have reinstated each other
+grep -q "reinstating session iqn.2026-11.io.prpath:prpathd-a" "$TMP/target.log" &&
+	fail "the daemon's LUs through one portal ended each other's session: $(grep -c reinstating "$TMP/target.log") reinstatements"
+grep -q "session iqn.2026-11.io.prpath:prpathd-a,i,0x[0-9a-f]* on portal 1 logged in" "$TMP/target.log" ||
+	fail "no login of the daemon on portal 1 in the target's log"
+echo "ok: two LUs through one portal share one session"
 
 # a second daemon on the same socket is refused: one owner of the paths
 rc=0; timeout 20 "$PRPATHD" --config "$TMP/d.conf" --socket "$SOCK" 2>"$TMP/d2.log" || rc=$?

@@ -51,9 +51,10 @@ check 1 ":5: group g has an LU named a already" "$HOST"$'[group g]\nlu = a '"$U0
 check 1 ":4: path = comes after an lu = NAME line" "$HOST"$'[group g]\npath = '"$U0"$'\n'
 check 1 ":0: group g has no lu = lines" "$HOST"$'[group g]\nmode = shared\n'
 check 1 ":0: lu a of group g has no PATH" "$HOST"$'[group g]\nlu = a\n'
-# two LUs through one target and portal would be one I_T nexus: refused
-# until LUs share sessions
-check 1 ":0: lu b (group h) PATH 1 and lu c (group h) PATH 2 reach one target through one portal: one I_T nexus" "$HOST"$'[group g]\nlu = a '"$U0"$'\n[group h]\nlu = b '"${U1%/0}/1"$'\nlu = c '"$V0 ${U1%/0}/2"$'\n'
+# LUNs of one target through one portal: one shared session, valid
+check 0 "1 group(s), 2 LU(s), 4 path(s): valid" "$HOST"$'[group g]\nlu = a '"$U0 $U1"$'\nlu = b '"${U0%/0}/1 ${U1%/0}/1"$'\n'
+# one path in two LUs: one LU configured twice
+check 1 ":0: lu b (group h) PATH 1 and lu c (group h) PATH 2 are the same path: one LU configured twice" "$HOST"$'[group g]\nlu = a '"$U0"$'\n[group h]\nlu = b '"${U1%/0}/1"$'\nlu = c '"$V0 ${U1%/0}/1"$'\n'
 check 1 ":8: a second [group g]" "$HOST"$'[group g]\nlu = a '"$U0"$'\n[group h]\nlu = b '"$U0"$'\n[group g]\nlu = c '"$U0"$'\n'
 check 1 "group name 'a b'" "$HOST"$'[group a b]\nlu = a '"$U0"$'\n'
 check 1 ":4: [group g] has no key 'colour'" "$HOST"$'[group g]\ncolour = red\n'

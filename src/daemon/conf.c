@@ -338,7 +338,7 @@ void pd_conf_free(struct pd_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int nexus_clash(const struct pd_conf *c, char *why, size_t cap);
+static int path_clash(const struct pd_conf *c, char *why, size_t cap);
 
 int pd_conf_parse(const char *text, size_t len, struct pd_conf *out,
 		  char *why, size_t why_cap)
@@ -398,47 +398,31 @@ int pd_conf_parse(const char *text, size_t len, struct pd_conf *out,
 			}
 		}
 	}
-	if (nexus_clash(out, why, why_cap)) {
+	if (path_clash(out, why, why_cap)) {
 		pd_conf_free(out);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-/* @url with its LUN replaced by 0: two URLs with the same result reach
- * one target through one portal, i.e. one I_T nexus for this host.
- * Returns false when @url is not an iscsi:// URL ending in /LUN. */
-static bool nexus_of(const char *url, char *out, size_t cap)
-{
-	const char *slash = strrchr(url, '/');
-
-	if (strncmp(url, "iscsi://", 8) != 0 || !slash || !slash[1])
-		return false;
-	snprintf(out, cap, "%.*s/0", (int)(slash - url), url);
-	return true;
-}
-
-/* Every LU is its own device with its own sessions; two LUs whose paths
- * go to one target through one portal would log in with one initiator
- * port (the same I_T nexus) and end each other's session over and over.
- * Until LUs can share a session, that is refused. */
-static int nexus_clash(const struct pd_conf *c, char *why, size_t cap)
+/* A path named by two LUs would be one LU configured twice: two devices,
+ * two owners of one nexus's registration. (LUs reached through one target
+ * and portal share that session; that is one nexus, not one path.) */
+static int path_clash(const struct pd_conf *c, char *why, size_t cap)
 {
 	size_t g1, l1, u1, g2, l2, u2;
-	char a[600], b[600];
 
 	for (g1 = 0; g1 < c->ngroups; g1++)
 	for (l1 = 0; l1 < c->groups[g1].nlus; l1++)
 	for (u1 = 0; u1 < c->groups[g1].lus[l1].nurls; u1++) {
-		if (!nexus_of(c->groups[g1].lus[l1].urls[u1], a, sizeof(a)))
-			continue;
+		const char *a = c->groups[g1].lus[l1].urls[u1];
+
 		for (g2 = g1; g2 < c->ngroups; g2++)
 		for (l2 = g2 == g1 ? l1 + 1 : 0; l2 < c->groups[g2].nlus; l2++)
 		for (u2 = 0; u2 < c->groups[g2].lus[l2].nurls; u2++) {
-			if (!nexus_of(c->groups[g2].lus[l2].urls[u2], b, sizeof(b)) ||
-			    !prpath_url_same_path(a, b))
+			if (!prpath_url_same_path(a, c->groups[g2].lus[l2].urls[u2]))
 				continue;
-			snprintf(why, cap, "0: lu %s (group %s) PATH %zu and lu %s (group %s) PATH %zu reach one target through one portal: one I_T nexus, and LUs cannot share a session in this version; give them different targets or portals",
+			snprintf(why, cap, "0: lu %s (group %s) PATH %zu and lu %s (group %s) PATH %zu are the same path: one LU configured twice would have two owners",
 				 c->groups[g1].lus[l1].name, c->groups[g1].name, u1 + 1,
 				 c->groups[g2].lus[l2].name, c->groups[g2].name, u2 + 1);
 			return -EINVAL;

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <prpath/group.h>
 #include <prpath/mpath.h>
 #include <prpath/path.h>
 #include <prpath/prpath.h>
@@ -298,21 +299,6 @@ static int exit_of(int rc)
 	}
 }
 
-/* Gives up what this host holds on one LU: the device (opened with
- * RETAIN) is closed without a command, then released as prpath release
- * does (join, RELEASE, unregister), or only unregistered when nothing is
- * reserved by this host. */
-static int lu_release(struct pd_lu_run *r)
-{
-	int rc;
-
-	prpath_dev_close(r->dev);
-	rc = prpath_dev_release(r->dev);
-	if (rc == PRPATH_ERR_NOT_HOLDER || rc == PRPATH_ERR_RESERVED)
-		rc = prpath_dev_unregister(r->dev);
-	return rc;
-}
-
 /* acquire / takeover / release of a group. The group's first LU decides a
  * race between two hosts (an arbiter): only its winner goes on to the
  * others, and a host that cannot have all of them keeps none, so two hosts
@@ -322,35 +308,39 @@ static int group_op(struct pd_state *st, size_t gi, enum pd_op op, char *why,
 {
 	const struct pd_group *g = &st->conf->groups[gi];
 	struct pd_lu_run *lus[PD_MAX_LUS];
+	struct prpath_dev *devs[PD_MAX_LUS];
 	enum prpath_open_mode mode;
 	unsigned flags;
-	size_t i, n = 0;
+	size_t i, n = 0, bad = 0;
 	int rc = 0;
 
 	for (i = 0; i < st->nruns && n < PD_MAX_LUS; i++)
 		if (st->runs[i].g == g)
 			lus[n++] = &st->runs[i];
 	if (op == PD_OP_RELEASE) {
-		int first = 0;
+		size_t k = 0;
 
-		for (i = 0; i < n; i++) {
-			if (!lus[i]->dev)
-				continue;
-			rc = lu_release(lus[i]);
-			if (rc && !first) {
-				first = rc;
-				snprintf(why, cap, "LU %s: %s", lus[i]->lu->name, prpath_strerror(rc));
-			}
+		for (i = 0; i < n; i++)
+			if (lus[i]->dev)
+				devs[k++] = lus[i]->dev;
+		rc = k ? prpath_group_release(devs, k, &bad) : 0;
+		if (rc) {
+			for (i = 0; i < n; i++)
+				if (lus[i]->dev == devs[bad])
+					break;
+			snprintf(why, cap, "LU %s: %s", lus[i]->lu->name,
+				 prpath_strerror(rc));
 		}
 		st->gstate[gi] = PD_STANDBY;
-		logf_("group %s released%s%s", g->name, first ? ", but " : "", first ? why : "");
-		return first ? exit_of(first) : 0;
+		logf_("group %s released%s%s", g->name, rc ? ", but " : "", rc ? why : "");
+		return rc ? exit_of(rc) : 0;
 	}
 	for (i = 0; i < n; i++) {
 		if (!lus[i]->dev) {
 			snprintf(why, cap, "LU %s: none of its paths could be opened", lus[i]->lu->name);
 			return 2;
 		}
+		devs[i] = lus[i]->dev;
 	}
 	if (g->shared && op == PD_OP_TAKEOVER) {
 		snprintf(why, cap, "group %s is shared: acquire joins it; a takeover is exclusive", g->name);
@@ -366,46 +356,17 @@ static int group_op(struct pd_state *st, size_t gi, enum pd_op op, char *why,
 	 * leaves it in place), and it is given up by release only */
 	flags = PRPATH_OPEN_RETAIN | (g->aptpl ? PRPATH_OPEN_APTPL : PRPATH_OPEN_NO_APTPL);
 	for (i = 0; i < n; i++) {
-		struct timespec t0, t1;
-
 		prpath_dev_close(lus[i]->dev); /* retain: sends nothing */
 		__atomic_store_n(&lus[i]->lost, 0, __ATOMIC_SEQ_CST);
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		rc = prpath_dev_open(lus[i]->dev, mode, flags);
-		if (rc)
-			break;
-		if (i == 0 && op == PD_OP_TAKEOVER) {
-			/* two takeovers of the arbiter at once: the one whose
-			 * PREEMPT lands last holds it. Wait twice as long as ours
-			 * took (0.1 to 2 s), then look: a rival that started with
-			 * us has preempted us by then (as prpath takeover does) */
-			struct prpath_dev_status ds;
-			int64_t us;
-
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			us = 2 * ((int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
-				  (t1.tv_nsec - t0.tv_nsec) / 1000);
-			us = us < 100000 ? 100000 : us > 2000000 ? 2000000 : us;
-			t1.tv_sec = (time_t)(us / 1000000);
-			t1.tv_nsec = (long)(us % 1000000) * 1000;
-			nanosleep(&t1, NULL);
-			if (prpath_dev_status(lus[0]->dev, &ds, NULL, 0) != 0 ||
-			    !ds.device_valid || !ds.we_hold) {
-				rc = PRPATH_ERR_RESERVED;
-				break;
-			}
-		}
 	}
+	/* the group's first LU decides a race (the arbiter); the others are
+	 * taken all at once; a host that cannot have them all keeps none */
+	rc = prpath_group_open(devs, n, mode, flags, PRPATH_GROUP_SETTLE_AUTO, &bad);
 	if (rc) {
-		size_t j;
-
-		snprintf(why, cap, "LU %s%s: %s%s", lus[i]->lu->name,
-			 i == 0 ? " (the group's first, which decides)" : "",
+		snprintf(why, cap, "LU %s%s: %s%s", lus[bad]->lu->name,
+			 bad == 0 ? " (the group's first, which decides)" : "",
 			 prpath_strerror(rc),
-			 i == 0 ? "; nothing was changed" : "; the LUs taken before it were released again");
-		for (j = 0; j < i; j++)
-			lu_release(lus[j]);
-		prpath_dev_close(lus[i]->dev);
+			 bad == 0 ? "; nothing was changed" : "; the LUs taken before it were released again");
 		st->gstate[gi] = PD_STANDBY;
 		logf_("group %s: %s failed: %s", g->name,
 		      op == PD_OP_TAKEOVER ? "takeover" : "acquire", why);

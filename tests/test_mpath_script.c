@@ -549,9 +549,12 @@ static void test_force_other_registrants(void **state)
 		regi(f, (int)i, K);
 	prout(f, PP_SCRIPT_ANY_PATH, SA_PREEMPT_ABORT, 0x05, K, H);
 	pp_script_group_end(f->s);
+	/* who holds it and which keys: asked at once, on two paths */
+	pp_script_group_begin(f->s);
 	read_resv(f, 0, true, K, 0x05);
-	read_keys(f, 0, 9, (const uint64_t[]){ 0x77, K, K, K, K, 0x77 }, 6);
-	prout(f, 0, SA_PREEMPT_ABORT, 0x05, K, 0x77);
+	read_keys(f, NP - 1, 9, (const uint64_t[]){ 0x77, K, K, K, K, 0x77 }, 6);
+	pp_script_group_end(f->s);
+	prout(f, NP - 1, SA_PREEMPT_ABORT, 0x05, K, 0x77);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0), 0);
 	script_ok(f);
 	assert_int_equal(prpath_dev_other_keys(f->d, keys, 2, &nregs, &pre_d), 1);
@@ -741,8 +744,11 @@ static void test_force_takeover(void **state)
 	pre = prout(f, PP_SCRIPT_ANY_PATH, SA_PREEMPT_ABORT, 0x05, K, H);
 	pp_script_group_end(f->s);
 	/* every registration done: still ours? Then no other key left */
+	/* who holds it and which keys: asked at once, on two paths */
+	pp_script_group_begin(f->s);
 	read_resv(f, 0, true, K, 0x05);
-	after_keys(f, 0, NP);
+	after_keys(f, NP - 1, NP);
+	pp_script_group_end(f->s);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0), 0);
 	script_ok(f);
 	check_preempt_order(rr, reg, pre);
@@ -769,8 +775,11 @@ static void test_force_preempt_fallback(void **state)
 	pp_script_reply_sense(pre, 0x5, 0x24, 0x00);
 	pre2 = prout(f, PP_SCRIPT_ANY_PATH, SA_PREEMPT, 0x06, K, H);
 	pp_script_group_end(f->s);
+	/* who holds it and which keys: asked at once, on two paths */
+	pp_script_group_begin(f->s);
 	read_resv(f, 0, true, K, 0x06);
-	after_keys(f, 0, NP);
+	after_keys(f, NP - 1, NP);
+	pp_script_group_end(f->s);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, PRPATH_OPEN_EA), 0);
 	script_ok(f);
 	check_preempt_order(rr, reg, pre);
@@ -793,8 +802,11 @@ static void test_force_unreserved(void **state)
 		reg[i] = regi(f, (int)i, K);
 	res = prout(f, PP_SCRIPT_ANY_PATH, SA_RESERVE, 0x05, K, 0);
 	pp_script_group_end(f->s);
+	/* who holds it and which keys: asked at once, on two paths */
+	pp_script_group_begin(f->s);
 	read_resv(f, 0, true, K, 0x05);
-	after_keys(f, 0, NP);
+	after_keys(f, NP - 1, NP);
+	pp_script_group_end(f->s);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0), 0);
 	script_ok(f);
 	check_preempt_order(rr, reg, res);
@@ -832,8 +844,11 @@ static void test_force_holder_changed(void **state)
 	read_resv(f, PP_SCRIPT_ANY_PATH, false, 0, 0);
 	prout(f, PP_SCRIPT_ANY_PATH, SA_RESERVE, 0x05, K, 0);
 	pp_script_group_end(f->s);
+	/* who holds it and which keys: asked at once, on two paths */
+	pp_script_group_begin(f->s);
 	read_resv(f, 0, true, K, 0x05);
-	after_keys(f, 0, NP);
+	after_keys(f, NP - 1, NP);
+	pp_script_group_end(f->s);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0), 0);
 	script_ok(f);
 }
@@ -851,7 +866,11 @@ static void test_force_preempted_during_open(void **state)
 		regi(f, (int)i, K);
 	prout(f, PP_SCRIPT_ANY_PATH, SA_PREEMPT_ABORT, 0x05, K, H);
 	pp_script_group_end(f->s);
+	/* who holds it and which keys: asked at once, on two paths */
+	pp_script_group_begin(f->s);
 	read_resv(f, 0, true, 0x99, 0x05);
+	after_keys(f, NP - 1, NP);
+	pp_script_group_end(f->s);
 	all_regi(f, NP, 0);
 	assert_int_equal(prpath_dev_open(f->d, PRPATH_MODE_FORCE, 0),
 			 PRPATH_ERR_RESERVED);

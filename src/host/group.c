@@ -1,26 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Groups of LUs (include/prpath/group.h): the arbiter first, then every
- * other LU at once, one thread per LU (each device already keeps its paths'
+ * other LU at once, a pool worker per LU (each device already keeps its paths'
  * commands in flight together), and all or nothing.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include <prpath/group.h>
 
-#define GROUP_THREAD_STACK (256u * 1024u)
+#include "util/pool.h"
+
 #define SETTLE_MIN_US 100000
 #define SETTLE_MAX_US 2000000
 
-enum group_job { JOB_OPEN, JOB_RELEASE };
+enum group_kind { JOB_OPEN, JOB_RELEASE };
 
 struct group_run {
 	struct prpath_dev *dev;
-	enum group_job job;
+	enum group_kind job;
 	enum prpath_open_mode mode;
 	unsigned flags;
 	int rc;
@@ -40,43 +42,73 @@ static int release_one(struct prpath_dev *d)
 	return rc;
 }
 
-static void *run_one(void *arg)
+static void run_one(struct group_run *r)
 {
-	struct group_run *r = arg;
-
 	r->rc = r->job == JOB_OPEN ? prpath_dev_open(r->dev, r->mode, r->flags)
 				   : release_one(r->dev);
-	return NULL;
 }
 
-/* Runs every entry of @runs at once (a thread each; one that cannot get a
- * thread runs here, after the others started) and waits for all. */
+/* Jobs of one run_all() on the worker pool, and their count. */
+struct group_all {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t left;
+};
+
+struct group_job {
+	struct group_all *all;
+	struct group_run *run;
+};
+
+static void run_pooled(void *arg)
+{
+	struct group_job *j = arg;
+	struct group_all *all = j->all;
+
+	run_one(j->run);
+	pthread_mutex_lock(&all->lock);
+	if (--all->left == 0)
+		pthread_cond_broadcast(&all->cond);
+	pthread_mutex_unlock(&all->lock);
+}
+
+/* Runs every entry of @runs at once (on the worker pool; one that cannot
+ * get a worker runs here, after the others started) and waits for all. */
 static void run_all(struct group_run *runs, size_t n)
 {
-	pthread_t *tids = calloc(n ? n : 1, sizeof(*tids));
-	bool *started = calloc(n ? n : 1, sizeof(*started));
-	pthread_attr_t attr;
-	bool attr_ok;
+	struct group_job *jobs = n > 1 ? calloc(n, sizeof(*jobs)) : NULL;
+	struct group_all all = { .left = 0 };
+	bool *here = n > 1 ? calloc(n, sizeof(*here)) : NULL;
 	size_t i;
 
-	attr_ok = pthread_attr_init(&attr) == 0;
-	if (attr_ok)
-		pthread_attr_setstacksize(&attr, GROUP_THREAD_STACK);
-	for (i = 0; i < n; i++)
-		if (tids && started && n > 1 &&
-		    pthread_create(&tids[i], attr_ok ? &attr : NULL, run_one,
-				   &runs[i]) == 0)
-			started[i] = true;
-	for (i = 0; i < n; i++)
-		if (!started || !started[i])
+	if (!jobs || !here) {
+		free(jobs);
+		free(here);
+		for (i = 0; i < n; i++)
 			run_one(&runs[i]);
+		return;
+	}
+	pthread_mutex_init(&all.lock, NULL);
+	pthread_cond_init(&all.cond, NULL);
+	pthread_mutex_lock(&all.lock);
+	all.left = n;
+	pthread_mutex_unlock(&all.lock);
+	for (i = 0; i < n; i++) {
+		jobs[i] = (struct group_job){ .all = &all, .run = &runs[i] };
+		if (pp_pool_run(run_pooled, &jobs[i]) != 0)
+			here[i] = true;
+	}
 	for (i = 0; i < n; i++)
-		if (started && started[i])
-			pthread_join(tids[i], NULL);
-	if (attr_ok)
-		pthread_attr_destroy(&attr);
-	free(tids);
-	free(started);
+		if (here[i])
+			run_pooled(&jobs[i]);
+	pthread_mutex_lock(&all.lock);
+	while (all.left)
+		pthread_cond_wait(&all.cond, &all.lock);
+	pthread_mutex_unlock(&all.lock);
+	pthread_mutex_destroy(&all.lock);
+	pthread_cond_destroy(&all.cond);
+	free(jobs);
+	free(here);
 }
 
 static int64_t us_since(const struct timespec *t0)

@@ -24,6 +24,7 @@
 
 #include "host/iscsi.h"
 #include "host/mpath_int.h"
+#include "util/pool.h"
 #include "host/path_int.h"
 #include "host/transport.h"
 #include "host/url.h"
@@ -899,7 +900,7 @@ static int read_keys_on(struct prpath_dev *d, struct mp_path *p,
 	int rc;
 
 	buf = malloc(MP_RK_ALLOC);
-	keys = calloc(MP_MAX_KEYS, sizeof(*keys));
+	keys = malloc(MP_MAX_KEYS * sizeof(*keys)); /* decode fills what it reports */
 	if (!buf || !keys) {
 		free(buf);
 		free(keys);
@@ -958,8 +959,7 @@ struct fan_job {
 	unsigned nops;
 	bool done;
 	bool all_ok;            /* every op returned 0 */
-	pthread_t th;
-	bool threaded;
+	bool pooled;            /* runs on a pool worker */
 };
 
 struct fan {
@@ -971,6 +971,7 @@ struct fan {
 	unsigned ndone;
 	int first_ok;           /* first job whose ops all succeeded, -1 */
 	unsigned nops_done;     /* op completions, to wake waiters */
+	bool started;
 };
 
 static void fan_run_job(struct fan_job *j)
@@ -1011,10 +1012,9 @@ static void fan_run_job(struct fan_job *j)
 	pthread_mutex_unlock(&f->lock);
 }
 
-static void *fan_thread(void *arg)
+static void fan_pool_job(void *arg)
 {
 	fan_run_job(arg);
-	return NULL;
 }
 
 static struct fan *fan_new(struct prpath_dev *d)
@@ -1051,17 +1051,37 @@ static void job_op(struct fan_job *j, unsigned kind, unsigned sa, unsigned type,
 	op->sark = sark;
 }
 
+/* A short-lived worker (one path's commands of one step): a small stack,
+ * so that the thousands a group of LUs starts at once are cheap to create
+ * (glibc reuses small stacks; an 8 MiB default one is mapped and unmapped
+ * each time). */
+#define MP_THREAD_STACK (256u * 1024u)
+
+static int mp_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int rc;
+
+	if (pthread_attr_init(&attr) != 0)
+		return pthread_create(t, NULL, fn, arg);
+	pthread_attr_setstacksize(&attr, MP_THREAD_STACK);
+	rc = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
 static void fan_start(struct fan *f)
 {
 	unsigned i;
 
+	f->started = true;
 	for (i = 0; i < f->njobs; i++) {
 		struct fan_job *j = &f->jobs[i];
 
-		/* the last job runs on the caller's thread when alone */
-		if (f->njobs > 1 &&
-		    pthread_create(&j->th, NULL, fan_thread, j) == 0)
-			j->threaded = true;
+		/* a job runs on the caller's thread when alone, or when no
+		 * worker can be had */
+		if (f->njobs > 1 && pp_pool_run(fan_pool_job, j) == 0)
+			j->pooled = true;
 		else if (f->njobs > 1)
 			fan_run_job(j);
 	}
@@ -1071,13 +1091,12 @@ static void fan_start(struct fan *f)
 
 static void fan_wait_all(struct fan *f)
 {
-	unsigned i;
-
-	for (i = 0; i < f->njobs; i++)
-		if (f->jobs[i].threaded) {
-			pthread_join(f->jobs[i].th, NULL);
-			f->jobs[i].threaded = false;
-		}
+	if (!f->started)
+		return;
+	pthread_mutex_lock(&f->lock);
+	while (f->ndone < f->njobs)
+		pthread_cond_wait(&f->cond, &f->lock);
+	pthread_mutex_unlock(&f->lock);
 }
 
 static void fan_free(struct fan *f)
@@ -2136,7 +2155,50 @@ static int refuse_others(struct prpath_dev *d, bool fresh)
  * too), so that only this host can write. A takeover meets them (the old
  * owner's other registrations, hosts that only registered); an exclusive
  * open meets those that registered while it ran. Returns 0 or an error. */
-static int preempt_others(struct prpath_dev *d, unsigned type, size_t *nk)
+/* READ KEYS sent ahead, on a path of its own, while another command runs
+ * (keys_ahead_start()); used by preempt_others() as its first look. */
+struct keys_ahead {
+	struct prpath_dev *d;
+	struct mp_path *p;
+	struct mp_keys k;
+	pthread_t th;
+	bool started;
+	int rc;
+};
+
+static void *keys_ahead_run(void *arg)
+{
+	struct keys_ahead *ka = arg;
+
+	ka->rc = read_keys_on(ka->d, ka->p, &ka->k, true);
+	return NULL;
+}
+
+/* Starts READ KEYS on registered path @p in a thread of its own; when no
+ * thread can be had, nothing is read ahead (rc < 0). */
+static void keys_ahead_start(struct keys_ahead *ka, struct prpath_dev *d,
+			     struct mp_path *p)
+{
+	memset(ka, 0, sizeof(*ka));
+	ka->d = d;
+	ka->p = p;
+	ka->rc = -EAGAIN;
+	if (p && mp_thread(&ka->th, keys_ahead_run, ka) == 0)
+		ka->started = true;
+}
+
+static void keys_ahead_wait(struct keys_ahead *ka)
+{
+	if (ka->started) {
+		pthread_join(ka->th, NULL);
+		ka->started = false;
+	}
+}
+
+/* @ahead (may be NULL): READ KEYS already done, its answer the first look
+ * when it succeeded. */
+static int preempt_others(struct prpath_dev *d, unsigned type, size_t *nk,
+			  struct keys_ahead *ahead)
 {
 	unsigned tries;
 	bool sent = false;
@@ -2149,7 +2211,14 @@ static int preempt_others(struct prpath_dev *d, unsigned type, size_t *nk)
 		struct mp_keys k = { 0 };
 		size_t i;
 
-		rc = read_others_any(d, true, &k, &p);
+		if (tries == 0 && ahead && ahead->rc >= 0) {
+			k = ahead->k;
+			ahead->k.cur = NULL; /* ours now */
+			p = ahead->p;
+			rc = ahead->rc;
+		} else {
+			rc = read_others_any(d, true, &k, &p);
+		}
 		if (rc || k.n == k.nk) {
 			free(k.cur);
 			if (rc)
@@ -2274,16 +2343,22 @@ static int own_key_only_on(struct prpath_dev *d, unsigned type)
 /* The last step of an exclusive open (exclusive, single, force) once it
  * holds the LU: every other key preempted, and K registered through our
  * paths only. */
-static int make_exclusive(struct prpath_dev *d, unsigned type)
+static int make_exclusive_ahead(struct prpath_dev *d, unsigned type,
+				struct keys_ahead *ahead)
 {
 	size_t nk = 0;
-	int rc = preempt_others(d, type, &nk);
+	int rc = preempt_others(d, type, &nk, ahead);
 
 	if (rc == 0)
 		rc = key_accounted(d, nk, count_registered(d));
 	if (rc == 1)
 		rc = own_key_only_on(d, type);
 	return rc;
+}
+
+static int make_exclusive(struct prpath_dev *d, unsigned type)
+{
+	return make_exclusive_ahead(d, type, NULL);
 }
 
 size_t prpath_dev_other_keys(struct prpath_dev *d, uint64_t *keys, size_t cap,
@@ -2620,10 +2695,21 @@ static int open_force(struct prpath_dev *d, unsigned type)
 	 * LU now that every registration is done. Then other hosts' keys
 	 * still registered go: once we hold, a PREEMPT of a key that is not
 	 * the holder's removes its registrations only, and should a rival
-	 * take the LU in between, our key is gone and our PREEMPT conflicts. */
-	rc = check_holder(d, type);
-	if (rc == 0)
-		rc = make_exclusive(d, type);
+	 * take the LU in between, our key is gone and our PREEMPT conflicts.
+	 * Both looks (READ RESERVATION, READ KEYS) go out at once, on two
+	 * registered paths: one round trip. */
+	{
+		struct mp_path *v2[PRPATH_DEV_MAX_PATHS];
+		struct keys_ahead ka;
+		size_t n2 = usable_paths(d, v2, true);
+
+		keys_ahead_start(&ka, d, n2 > 1 ? v2[n2 - 1] : NULL);
+		rc = check_holder(d, type);
+		keys_ahead_wait(&ka);
+		if (rc == 0)
+			rc = make_exclusive_ahead(d, type, &ka);
+		free(ka.k.cur);
+	}
 	return rc ? open_undo(d, rc) : 0;
 }
 

@@ -14,6 +14,8 @@ NPID=
 stop_daemon() {
 	if [ -n "$DPID" ]; then kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; DPID=; fi
 	if [ -n "$NPID" ]; then kill "$NPID" 2>/dev/null; wait "$NPID" 2>/dev/null; NPID=; fi
+	if [ -n "${WPID:-}" ]; then kill "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null; WPID=; fi
+	if [ -n "${WTPID:-}" ]; then kill "$WTPID" 2>/dev/null; wait "$WTPID" 2>/dev/null; WTPID=; fi
 }
 trap 'stop_daemon; e2e_target_cleanup' EXIT
 fail() { echo "FAIL: $*"; [ -f "$TMP/d.log" ] && tail -20 "$TMP/d.log"; exit 1; }
@@ -119,12 +121,24 @@ for bad, why in ((b"{not json\n", "not one JSON object"), (b"[1,2]\n", "a reques
                  (b'{"cmd": 5}\n', "a request is an object"), (b'{"cmd": "x"}\n', "unknown command"),
                  (b'{"cmd": "status"}\n', "status needs"), (b'{"cmd": "list"} {"cmd": "list"}\n', "not one JSON object"),
                  (b"x" * 5000 + b"\n", "longer than 4096"), (b'{"cmd": "takeover"}\n', "needs"),
-                 (b'{"cmd": "watch"}\n', "not available")):
+                 (b'{"cmd": "watch"}\n', "watch needs"), (b'{"cmd": "watch", "group": "x"}\n', "no group named")):
     a = ask(bad)
     assert a["ok"] is False and why in a["error"], (bad[:40], a)
 assert ask(b'{"cmd": "list"}\n')["ok"] is True
 PY
 echo "ok: control socket: list, status (json and text), errors, raw protocol"
+# ---- watchers: the group's events as they happen, until the daemon stops ---------
+WPID=
+WTPID=
+"$PRPATH" -S "$SOCK" -o json group watch db >"$TMP/watch.json" 2>"$TMP/watch.err" &
+WPID=$!
+"$PRPATH" -S "$SOCK" group watch db >"$TMP/watch.txt" 2>"$TMP/watch.txt.err" &
+WTPID=$!
+for i in $(seq 1 50); do grep -q watching "$TMP/watch.json" && grep -q watching "$TMP/watch.txt" && break; sleep 0.1; done
+grep -q '"watching":true' "$TMP/watch.json" || fail "watch answer: $(cat "$TMP/watch.json" "$TMP/watch.err")"
+grep -qx "group db: standby; watching (interrupt to stop)" "$TMP/watch.txt" || fail "watch text: $(cat "$TMP/watch.txt" "$TMP/watch.txt.err")"
+rc=0; "$PRPATH" -S "$SOCK" group watch nope 2>"$TMP/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "group watch: no group named 'nope'" "$TMP/err" || fail "watch of an unknown group: exit $rc: $(cat "$TMP/err")"
 # ---- groups through the daemon ------------------------------------------------
 B="-i iqn.2026-11.io.prpath:prpathd-b"
 keys_of() { # keys_of LUN -> the registered keys, one per line
@@ -185,12 +199,33 @@ grep -qx "db: exclusive, fenced, 2 LU(s)" "$TMP/out" || fail "state after fencin
 sleep 2.5
 DKEY=$(sed -n 's/.*key \(0x[0-9a-f]*\), 1 group(s).*/\1/p' "$TMP/d.log" | head -1)
 [ -n "$DKEY" ] || fail "the daemon's key is not in its log"
-keys_of 0 | grep -q "$DKEY" && fail "the fenced daemon registered again on LUN 0: $(keys_of 0)"
-keys_of 1 | grep -q "$DKEY" || fail "the group's other LU lost the daemon's registration: $(keys_of 1)"
+grep -q "$DKEY" <<<"$(keys_of 0)" && fail "the fenced daemon registered again on LUN 0: $(keys_of 0)"
+grep -q "$DKEY" <<<"$(keys_of 1)" || fail "the group's other LU lost the daemon's registration: $(keys_of 1)"
 g 0 release db
 [ -z "$(keys_of 1)" ] || fail "LUN 1 after releasing the fenced group: $(keys_of 1)"
 "$PRPATH" $B release "$(u 0 0)" "$(u 1 0)" >/dev/null 2>&1 || fail "B releases LUN 0"
 echo "ok: fenced on one LU: the group stops, on_fenced runs with the group and LU, nothing registers again"
+# what the watchers saw, in order
+python3 - "$TMP/watch.json" <<'PY' || fail "watch events: $(cat "$TMP/watch.json")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines[0]["ok"] and lines[0]["watching"], lines[0]
+ev = [(e["event"], e.get("lu")) for e in lines[1:]]
+assert all(e["group"] == "db" and e["time"].endswith("Z") for e in lines[1:]), lines
+want = [("acquired", None), ("released", None), ("acquire-failed", "log"),
+        ("taken-over", None), ("released", None), ("acquired", None)]
+got = [x for x in ev if x[0] in ("acquired", "released", "acquire-failed", "taken-over")]
+assert got[:6] == want, got
+rest = ev[ev.index(("acquired", None), 3):]
+for x in (("fenced", "data"), ("group-fenced", "data"), ("on-fenced-started", "data"), ("released", None)):
+    assert x in rest, (x, rest)
+assert rest.index(("fenced", "data")) < rest.index(("group-fenced", "data")) < rest.index(("on-fenced-started", "data")), rest
+fenced = [e for e in lines[1:] if e["event"] == "fenced"][0]
+assert "path" in fenced, fenced
+PY
+grep -q "^20[0-9-]*T[0-9:.]*Z db/data: group-fenced (this host's key is gone: every LU of the group stopped)$" "$TMP/watch.txt" ||
+	fail "watch text events: $(cat "$TMP/watch.txt")"
+echo "ok: watchers see acquire, the arbiter's refusal, takeover, fencing and on_fenced as they happen"
 
 # LU data and LU log both go through portal 0: one session (one I_T nexus)
 # carries both; two logins with one ISID would have reinstated each other
@@ -223,6 +258,14 @@ grep -q "prpathd: stopped" "$TMP/d.log" || fail "no 'stopped'"
 wait "$NPID" 2>/dev/null
 NPID=
 grep -q "STOPPING=1" "$TMP/notify.out" || fail "no STOPPING=1: $(cat "$TMP/notify.out")"
+# the watchers end with the daemon: exit 0 after its daemon-stopping
+rc=0; wait "$WPID" || rc=$?
+[ "$rc" -eq 0 ] || fail "json watcher: exit $rc: $(cat "$TMP/watch.err")"
+rc=0; wait "$WTPID" || rc=$?
+[ "$rc" -eq 0 ] || fail "text watcher: exit $rc: $(cat "$TMP/watch.txt.err")"
+WPID= WTPID=
+tail -1 "$TMP/watch.json" | grep -q '"event":"daemon-stopping"' || fail "last event: $(tail -1 "$TMP/watch.json")"
+echo "ok: watchers end with exit 0 when prpathd stops"
 echo "ok: READY=1 and STOPPING=1 on NOTIFY_SOCKET"
 echo "ok: SIGHUP said, SIGTERM stops with exit 0"
 echo PASS

@@ -162,6 +162,28 @@ static char *group_op(struct pd_state *st, const char *name, enum pd_op op)
 	return finish(o);
 }
 
+/* The answer to a watch request; the events follow on the connection
+ * (prpathd.c keeps it when st->watch is set). */
+static char *watch(struct pd_state *st, const char *name)
+{
+	const struct pd_group *g = pd_conf_group(st->conf, name);
+	struct json_object *o;
+
+	if (!g) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "no group named '%.64s'", name);
+		return error(msg, 1);
+	}
+	st->watch = (int)(g - st->conf->groups);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "group", json_object_new_string(g->name));
+	json_object_object_add(o, "state", json_object_new_string(gstate(st, g)));
+	json_object_object_add(o, "watching", json_object_new_boolean(1));
+	return finish(o);
+}
+
 char *pd_ctl_answer(struct pd_state *st, const char *line, size_t len)
 {
 	struct json_tokener *tok;
@@ -171,6 +193,7 @@ char *pd_ctl_answer(struct pd_state *st, const char *line, size_t len)
 
 	if (!st || !line)
 		return error("no request", 1);
+	st->watch = -1;
 	if (len > PD_CTL_LINE_MAX)
 		return error("request longer than 4096 bytes", 1);
 	if (memchr(line, '\0', len))
@@ -212,11 +235,15 @@ char *pd_ctl_answer(struct pd_state *st, const char *line, size_t len)
 		else
 			ans = group_op(st, json_object_get_string(v), op);
 	} else if (!strcmp(cmd, "watch")) {
-		ans = error("watch is not available in this version of prpathd yet", 2);
+		if (!json_object_object_get_ex(req, "group", &v) ||
+		    !json_object_is_type(v, json_type_string))
+			ans = error("watch needs \"group\": NAME", 1);
+		else
+			ans = watch(st, json_object_get_string(v));
 	} else {
 		char msg[120];
 
-		snprintf(msg, sizeof(msg), "unknown command '%.40s' (list, status, acquire, takeover, release)", cmd);
+		snprintf(msg, sizeof(msg), "unknown command '%.40s' (list, status, acquire, takeover, release, watch)", cmd);
 		ans = error(msg, 1);
 	}
 	json_object_put(req);

@@ -7,6 +7,8 @@
  *   {"cmd": "status", "group": NAME}  per LU and path: state, registered
  *                                     (as this host knows it), target port
  *   {"cmd": "acquire"|"takeover"|"release", "group": NAME}
+ *   {"cmd": "watch", "group": NAME}   answered, then the group's events
+ *                                     on the same connection (events.h)
  *
  * Every answer has "ok": true, or "ok": false with "error" (a sentence)
  * and "exit_status" (prpath(8)'s: 1 bad request, 2 not available here).
@@ -49,6 +51,10 @@ struct pd_state {
 	 * Returns 0, or prpath(8)'s exit status with the reason in @why. */
 	int (*group_op)(struct pd_state *st, size_t group, enum pd_op op,
 			char *why, size_t cap);
+	/* Set by a watch request that was answered "ok": the group the
+	 * connection watches from now on (the caller keeps the connection
+	 * open); -1 otherwise. */
+	int watch;
 };
 
 /* Answers one request line (@len bytes, without the newline). Returns a

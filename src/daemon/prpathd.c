@@ -36,6 +36,7 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "events.h"
 
 static int verbose;
 
@@ -64,6 +65,31 @@ static void on_lib_log(void *arg, int level, const char *msg)
 		logf_("%s", msg);
 }
 
+/* The configuration's number (1-based) of device path @dev_path of @r, or
+ * -1. */
+static int conf_path(const struct pd_lu_run *r, int dev_path)
+{
+	size_t k;
+
+	if (dev_path < 0)
+		return -1;
+	for (k = 0; k < r->lu->nurls && k < PD_MAX_PATHS; k++)
+		if (r->dev_index[k] == dev_path)
+			return (int)k + 1;
+	return -1;
+}
+
+static const char *event_name(enum prpath_event_type t)
+{
+	switch (t) {
+	case PRPATH_EVENT_PATH_DOWN: return "path-down";
+	case PRPATH_EVENT_PATH_UP: return "path-up";
+	case PRPATH_EVENT_FENCED: return "fenced";
+	case PRPATH_EVENT_RESERVATION_LOST: return "reservation-lost";
+	default: return "event";
+	}
+}
+
 static void on_event(void *arg, struct prpath_dev *dev, const struct prpath_event *ev)
 {
 	struct pd_lu_run *r = arg;
@@ -87,6 +113,8 @@ static void on_event(void *arg, struct prpath_dev *dev, const struct prpath_even
 		      ev->err ? ": " : "", ev->err ? prpath_strerror(ev->err) : "");
 	else
 		logf_("%s/%s %s", r->g->name, r->lu->name, what);
+	pd_events_post(r->g->name, r->lu->name, conf_path(r, ev->path),
+		       event_name(ev->type), ev->err ? prpath_strerror(ev->err) : NULL);
 }
 
 /* Logs in every path of @r (concurrently) and probes. A path that cannot
@@ -187,7 +215,7 @@ static void ctl_serve(int lfd, struct pd_state *st)
 	socklen_t crl = sizeof(cr);
 	struct timeval tv = { 2, 0 };
 	size_t len = 0;
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	int watch, fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
@@ -213,6 +241,7 @@ static void ctl_serve(int lfd, struct pd_state *st)
 	}
 	nl = memchr(buf, '\n', len);
 	ans = pd_ctl_answer(st, buf, nl ? (size_t)(nl - buf) : len);
+	watch = st->watch;
 	if (ans) {
 		size_t al = strlen(ans), off = 0;
 
@@ -228,7 +257,10 @@ static void ctl_serve(int lfd, struct pd_state *st)
 			logf_("control: %s", strerror(errno));
 		free(ans);
 	}
-	close(fd);
+	if (ans && watch >= 0 && (size_t)watch < st->conf->ngroups)
+		pd_events_watch(fd, st->conf->groups[watch].name);
+	else
+		close(fd);
 }
 
 /* Runs the group's on_fenced command (not waited for; reaped in the main
@@ -256,6 +288,12 @@ static void run_on_fenced(const struct pd_group *g, const struct pd_lu *lu, int 
 		_exit(127);
 	}
 	logf_("group %s: on_fenced %s started (pid %ld)", g->name, g->on_fenced, (long)pid);
+	{
+		char d[300];
+
+		snprintf(d, sizeof(d), "%s (pid %ld)", g->on_fenced, (long)pid);
+		pd_events_post(g->name, lu->name, -1, "on-fenced-started", d);
+	}
 }
 
 /* An LU of an active group found this host fenced (or its reservation
@@ -276,6 +314,10 @@ static void group_fenced(struct pd_state *st, struct pd_lu_run *hit, int why)
 	for (i = 0; i < st->nruns; i++)
 		if (st->runs[i].g == hit->g && st->runs[i].dev)
 			prpath_dev_close(st->runs[i].dev);
+	pd_events_post(hit->g->name, hit->lu->name, -1, "group-fenced",
+		       why == PRPATH_EVENT_FENCED ?
+		       "this host's key is gone: every LU of the group stopped" :
+		       "the reservation is lost: every LU of the group stopped");
 	run_on_fenced(hit->g, hit->lu, why);
 }
 
@@ -333,6 +375,8 @@ static int group_op(struct pd_state *st, size_t gi, enum pd_op op, char *why,
 		}
 		st->gstate[gi] = PD_STANDBY;
 		logf_("group %s released%s%s", g->name, rc ? ", but " : "", rc ? why : "");
+		pd_events_post(g->name, NULL, -1, rc ? "release-incomplete" : "released",
+			       rc ? why : NULL);
 		return rc ? exit_of(rc) : 0;
 	}
 	for (i = 0; i < n; i++) {
@@ -370,11 +414,15 @@ static int group_op(struct pd_state *st, size_t gi, enum pd_op op, char *why,
 		st->gstate[gi] = PD_STANDBY;
 		logf_("group %s: %s failed: %s", g->name,
 		      op == PD_OP_TAKEOVER ? "takeover" : "acquire", why);
+		pd_events_post(g->name, lus[bad]->lu->name, -1,
+			       op == PD_OP_TAKEOVER ? "takeover-failed" : "acquire-failed", why);
 		return exit_of(rc);
 	}
 	st->gstate[gi] = PD_ACTIVE;
 	logf_("group %s %s: %zu LU(s) held by this host", g->name,
 	      op == PD_OP_TAKEOVER ? "taken over" : "acquired", n);
+	pd_events_post(g->name, NULL, -1, op == PD_OP_TAKEOVER ? "taken-over" : "acquired",
+		       NULL);
 	return 0;
 }
 
@@ -410,8 +458,15 @@ static int run(const struct pd_conf *c, const char *sock_path)
 	signal(SIGPIPE, SIG_IGN);
 	/* the socket first: a second prpathd must stop before it logs in
 	 * with this host's initiator ports (that would end our sessions) */
+	if (pd_events_init() < 0) {
+		logf_("cannot create the event pipe: %s", strerror(errno));
+		free(runs);
+		prpath_ctx_free(ctx);
+		return 1;
+	}
 	lfd = ctl_listen(sock_path);
 	if (lfd < 0) {
+		pd_events_fini();
 		free(runs);
 		prpath_ctx_free(ctx);
 		return 1;
@@ -442,6 +497,7 @@ static int run(const struct pd_conf *c, const char *sock_path)
 	st.nruns = nruns;
 	st.gstate = gstates;
 	st.group_op = group_op;
+	st.watch = -1;
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0) {
 		logf_("signalfd: %s", strerror(errno));
@@ -456,15 +512,19 @@ static int run(const struct pd_conf *c, const char *sock_path)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	next.tv_sec += c->check_interval;
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
-					 { .fd = lfd, .events = POLLIN } };
+		struct pollfd pfd[3 + PD_MAX_WATCHERS] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = lfd, .events = POLLIN },
+			{ .fd = pd_events_fd(), .events = POLLIN } };
 		struct timespec now;
+		size_t nw;
 		long ms;
 		int pr;
 
+		nw = pd_events_pollfds(pfd + 3, PD_MAX_WATCHERS);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (next.tv_sec - now.tv_sec) * 1000 + (next.tv_nsec - now.tv_nsec) / 1000000;
-		pr = poll(pfd, 2, ms < 0 ? 0 : (int)ms);
+		pr = poll(pfd, 3 + nw, ms < 0 ? 0 : (int)ms);
 		if (pr < 0 && errno != EINTR) {
 			logf_("poll: %s", strerror(errno));
 			rc = 1;
@@ -478,13 +538,31 @@ static int run(const struct pd_conf *c, const char *sock_path)
 					logf_("%s: stopping (nothing registered is touched)",
 					      si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 					sd_notify(0, "STOPPING=1");
+					for (i = 0; i < c->ngroups; i++)
+						pd_events_post(c->groups[i].name, NULL, -1,
+							       "daemon-stopping",
+							       "prpathd stops; the reservations stay");
+					pd_events_flush();
 					break;
 				}
 				logf_("SIGHUP: reloading the configuration is not available yet; nothing changed");
 			}
 		}
+		if (pr > 0 && nw)
+			pd_events_polled(pfd + 3, nw);
 		if (pr > 0 && (pfd[1].revents & POLLIN))
 			ctl_serve(lfd, &st);
+		if (pr > 0 && (pfd[2].revents & POLLIN)) {
+			/* a device said something: a fenced LU stops its
+			 * group now, not at the next checker round */
+			for (k = 0; k < nruns; k++) {
+				int why = __atomic_exchange_n(&runs[k].lost, 0, __ATOMIC_SEQ_CST);
+
+				if (why)
+					group_fenced(&st, &runs[k], why);
+			}
+		}
+		pd_events_flush();
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > next.tv_sec ||
 		    (now.tv_sec == next.tv_sec && now.tv_nsec >= next.tv_nsec)) {
@@ -512,6 +590,7 @@ static int run(const struct pd_conf *c, const char *sock_path)
 		}
 	}
 stop:
+	pd_events_fini();
 	if (sfd >= 0)
 		close(sfd);
 	if (lfd >= 0) {

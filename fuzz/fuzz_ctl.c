@@ -25,7 +25,7 @@ static const char conf_text[] =
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct pd_conf conf;
-	static struct pd_lu_run runs[3];
+	static struct pd_lu_run runs[3], *rp[3];
 	static struct pd_state st;
 	struct json_object *a, *ok, *v;
 	char why[128], *ans;
@@ -40,9 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				runs[k].g = &conf.groups[i];
 				runs[k].lu = &conf.groups[i].lus[j];
 				memset(runs[k].dev_index, 0xff, sizeof(runs[k].dev_index));
+				rp[k] = &runs[k];
 			}
 		st.conf = &conf;
-		st.runs = runs;
+		st.runs = rp;
 		st.nruns = k;
 	}
 	ans = pd_ctl_answer(&st, (const char *)data, size);

@@ -8,7 +8,7 @@ set -u
 PRPATHD=${PRPATHD:?PRPATHD must point at the prpathd binary}
 . "$SRCDIR/tests/e2e_target.sh"
 IQN=iqn.2026-11.io.prpath:prpathd
-e2e_target_start "$IQN" 2 1M
+e2e_target_start "$IQN" 3 1M
 DPID=
 NPID=
 stop_daemon() {
@@ -246,9 +246,56 @@ echo "ok: a second prpathd on the same socket is refused before it opens a path"
 # the checker runs every second: the dead path is retried, not fatal
 sleep 2.5
 kill -0 "$DPID" 2>/dev/null || fail "prpathd died"
-# SIGHUP: said, nothing changes; SIGTERM: clean stop, exit 0
+# ---- SIGHUP: the file again, without dropping sessions of unchanged LUs ----------
+g 0 acquire db
+daemon_logins() { grep -c "session iqn.2026-11.io.prpath:prpathd-a,i,0x[0-9a-f]* on portal [0-9]* logged in" "$TMP/target.log"; }
+L0=$(daemon_logins)
+cp "$TMP/d.conf" "$TMP/d.conf.orig"
+cat >>"$TMP/d.conf" <<CONF
+[group extra]
+lu = x $(u 1 2) $(u 2 2)
+CONF
 kill -HUP "$DPID"
-wait_log "SIGHUP: reloading the configuration is not available yet" 5 || fail "SIGHUP not said"
+wait_log "SIGHUP: reloaded $TMP/d.conf: 2 group(s); 2 LU(s) kept with their sessions, 1 started standby, 0 stopped" 10 ||
+	fail "reload with a new group: $(grep SIGHUP "$TMP/d.log")"
+g 0 list
+grep -qx "db: exclusive, active, 2 LU(s)" "$TMP/out" && grep -qx "extra: exclusive, standby, 1 LU(s)" "$TMP/out" ||
+	fail "groups after the reload: $(cat "$TMP/out")"
+# LUN 2 through portals 1 and 2 rides on the daemon's sessions there: not
+# one login more, and db's registrations are where they were
+[ "$(daemon_logins)" -eq "$L0" ] || fail "the reload logged in again: $L0 -> $(daemon_logins) logins"
+[ "$(keys_of 0 | wc -l)" -eq 3 ] && [ "$(keys_of 1 | wc -l)" -eq 2 ] || fail "keys after the reload: $(keys_of 0) / $(keys_of 1)"
+"$PRPATH" -S "$SOCK" -o json group status extra >"$TMP/out" || fail "status of the new group"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [p["state"] for p in d["lus"][0]["paths"]] == ["up"]*2, d' "$TMP/out" ||
+	fail "the new group's paths: $(cat "$TMP/out")"
+echo "ok: SIGHUP adds a group; the active group keeps its sessions and registrations"
+# an active group cannot change under its owner; a bad file changes nothing
+sed -i "s|^lu = log .*|lu = log $(u 3 1)|" "$TMP/d.conf"
+kill -HUP "$DPID"
+wait_log "SIGHUP: group db is active: its mode, aptpl, LUs and paths cannot change until it is released; the running configuration stays" 10 ||
+	fail "changing an active group was not refused: $(grep SIGHUP "$TMP/d.log")"
+printf 'this is not INI\n' >>"$TMP/d.conf"
+kill -HUP "$DPID"
+wait_log "SIGHUP: $TMP/d.conf:" 10 || fail "a bad file was not refused: $(grep SIGHUP "$TMP/d.log")"
+grep -q "SIGHUP: $TMP/d.conf:[0-9]*: not INI.*; the running configuration stays" "$TMP/d.log" || fail "bad file message: $(grep SIGHUP "$TMP/d.log")"
+g 0 list
+grep -qx "extra: exclusive, standby, 1 LU(s)" "$TMP/out" || fail "the running configuration changed: $(cat "$TMP/out")"
+echo "ok: SIGHUP refuses to change an active group, and a bad file"
+# released, it may change: log loses its dead path, extra goes
+g 0 release db
+sed "s|^lu = log .*|lu = log $(u 3 1) $(u 0 1)|" "$TMP/d.conf.orig" >"$TMP/d.conf"
+kill -HUP "$DPID"
+wait_log "SIGHUP: reloaded $TMP/d.conf: 1 group(s); 1 LU(s) kept with their sessions, 1 started standby, 2 stopped" 10 ||
+	fail "reload of a standby group: $(grep SIGHUP "$TMP/d.log")"
+"$PRPATH" -S "$SOCK" -o json group status db >"$TMP/out" || fail "status after the second reload"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [p["state"] for p in d["lus"][1]["paths"]] == ["up"]*2, d' "$TMP/out" ||
+	fail "db/log after the reload: $(cat "$TMP/out")"
+g 1 status extra
+g 0 acquire db
+[ "$(keys_of 1 | wc -l)" -eq 2 ] || fail "the reloaded LU's registrations: $(keys_of 1)"
+g 0 release db
+echo "ok: SIGHUP changes a standby group and removes another"
+# SIGTERM: clean stop, exit 0
 kill -TERM "$DPID"
 rc=0; wait "$DPID" || rc=$?
 DPID=
@@ -267,5 +314,9 @@ WPID= WTPID=
 tail -1 "$TMP/watch.json" | grep -q '"event":"daemon-stopping"' || fail "last event: $(tail -1 "$TMP/watch.json")"
 echo "ok: watchers end with exit 0 when prpathd stops"
 echo "ok: READY=1 and STOPPING=1 on NOTIFY_SOCKET"
-echo "ok: SIGHUP said, SIGTERM stops with exit 0"
+echo "ok: SIGTERM stops with exit 0"
+# under the sanitizers, the daemon's own report (it goes to its stderr)
+if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TMP/d.log"; then
+	fail "the sanitizers found something in prpathd"
+fi
 echo PASS

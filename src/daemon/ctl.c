@@ -89,7 +89,7 @@ static char *status(const struct pd_state *st, const char *name)
 	json_object_object_add(o, "mode", json_object_new_string(g->shared ? "shared" : "exclusive"));
 	json_object_object_add(o, "state", json_object_new_string(gstate(st, g)));
 	for (i = 0; i < st->nruns; i++) {
-		const struct pd_lu_run *r = &st->runs[i];
+		const struct pd_lu_run *r = st->runs[i];
 		struct prpath_path_status ps[PD_MAX_PATHS];
 		struct json_object *lo, *paths;
 		size_t n = 0;

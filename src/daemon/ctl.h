@@ -44,7 +44,9 @@ enum pd_op { PD_OP_ACQUIRE, PD_OP_TAKEOVER, PD_OP_RELEASE };
 
 struct pd_state {
 	const struct pd_conf *conf;
-	struct pd_lu_run *runs;   /* every LU of every group, in order */
+	struct pd_lu_run **runs;  /* every LU of every group, in order (a
+				     run keeps its address across reloads:
+				     its device's callbacks point at it) */
 	size_t nruns;
 	enum pd_group_state *gstate; /* per group of conf, NULL: all standby */
 	/* Carries out a group operation (prpathd.c); NULL: not available.

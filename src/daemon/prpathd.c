@@ -39,6 +39,10 @@
 #include "events.h"
 
 static int verbose;
+/* The names a device's callback reads (r->g, r->lu point into the
+ * configuration) change on a reload: callbacks read under this lock, a
+ * reload swaps them under it. */
+static pthread_rwlock_t names_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -101,6 +105,7 @@ static void on_event(void *arg, struct prpath_dev *dev, const struct prpath_even
 		__atomic_store_n(&r->lost, ev->type, __ATOMIC_SEQ_CST);
 
 	(void)dev;
+	pthread_rwlock_rdlock(&names_lock);
 	switch (ev->type) {
 	case PRPATH_EVENT_PATH_DOWN: what = "down"; break;
 	case PRPATH_EVENT_PATH_UP: what = "up"; break;
@@ -115,6 +120,7 @@ static void on_event(void *arg, struct prpath_dev *dev, const struct prpath_even
 		logf_("%s/%s %s", r->g->name, r->lu->name, what);
 	pd_events_post(r->g->name, r->lu->name, conf_path(r, ev->path),
 		       event_name(ev->type), ev->err ? prpath_strerror(ev->err) : NULL);
+	pthread_rwlock_unlock(&names_lock);
 }
 
 /* Logs in every path of @r (concurrently) and probes. A path that cannot
@@ -312,8 +318,8 @@ static void group_fenced(struct pd_state *st, struct pd_lu_run *hit, int why)
 	      hit->g->name, why == PRPATH_EVENT_FENCED ? "fenced" : "reservation lost",
 	      hit->lu->name);
 	for (i = 0; i < st->nruns; i++)
-		if (st->runs[i].g == hit->g && st->runs[i].dev)
-			prpath_dev_close(st->runs[i].dev);
+		if (st->runs[i]->g == hit->g && st->runs[i]->dev)
+			prpath_dev_close(st->runs[i]->dev);
 	pd_events_post(hit->g->name, hit->lu->name, -1, "group-fenced",
 		       why == PRPATH_EVENT_FENCED ?
 		       "this host's key is gone: every LU of the group stopped" :
@@ -357,8 +363,8 @@ static int group_op(struct pd_state *st, size_t gi, enum pd_op op, char *why,
 	int rc = 0;
 
 	for (i = 0; i < st->nruns && n < PD_MAX_LUS; i++)
-		if (st->runs[i].g == g)
-			lus[n++] = &st->runs[i];
+		if (st->runs[i]->g == g)
+			lus[n++] = st->runs[i];
 	if (op == PD_OP_RELEASE) {
 		size_t k = 0;
 
@@ -426,9 +432,202 @@ static int group_op(struct pd_state *st, size_t gi, enum pd_op op, char *why,
 	return 0;
 }
 
-static int run(const struct pd_conf *c, const char *sock_path)
+static bool same_lu(const struct pd_lu *a, const struct pd_lu *b)
 {
-	struct pd_lu_run *runs;
+	size_t i;
+
+	if (strcmp(a->name, b->name) || a->nurls != b->nurls)
+		return false;
+	for (i = 0; i < a->nurls; i++)
+		if (strcmp(a->urls[i], b->urls[i]))
+			return false;
+	return true;
+}
+
+/* An active (or fenced) group may not change under its owner: the same
+ * mode, aptpl and LUs with the same paths, in the same order. */
+static bool same_group(const struct pd_group *a, const struct pd_group *b)
+{
+	size_t i;
+
+	if (a->shared != b->shared || a->aptpl != b->aptpl || a->nlus != b->nlus)
+		return false;
+	for (i = 0; i < a->nlus; i++)
+		if (!same_lu(&a->lus[i], &b->lus[i]))
+			return false;
+	return true;
+}
+
+/* SIGHUP: reads @path again. LUs whose name, group and paths did not
+ * change keep their device and sessions; LUs that are new (or changed)
+ * start standby; LUs that are gone are closed (they hold nothing: only
+ * standby groups may lose or change LUs). Refused, with nothing changed,
+ * when the file is bad, the host's identity changed, or a group that is
+ * not standby would change. */
+static void reload(struct pd_state *st, struct pd_conf **cur, const char *path,
+		   struct prpath_ctx *ctx, enum pd_group_state *gstates)
+{
+	struct pd_conf *old = *cur, *nc = calloc(1, sizeof(*nc));
+	struct pd_lu_run **nruns = NULL, **fresh = NULL;
+	enum pd_group_state ngs[PD_MAX_GROUPS] = { PD_STANDBY };
+	size_t i, j, k, n = 0, kept = 0, nfresh = 0, gone = 0;
+	char why[600];
+
+	if (!nc) {
+		logf_("SIGHUP: out of memory; the running configuration stays");
+		return;
+	}
+	if (pd_conf_load(path, nc, why, sizeof(why)) != 0) {
+		logf_("SIGHUP: %s; the running configuration stays", why);
+		free(nc);
+		return;
+	}
+	why[0] = '\0';
+	if (strcmp(nc->initiator, old->initiator) ||
+	    (nc->key ? nc->key : prpath_key_derive(nc->initiator)) !=
+	    (old->key ? old->key : prpath_key_derive(old->initiator)))
+		snprintf(why, sizeof(why), "the initiator name or key changed: restart prpathd for that");
+	for (i = 0; i < old->ngroups && !why[0]; i++) {
+		const struct pd_group *og = &old->groups[i], *ng = pd_conf_group(nc, og->name);
+
+		if (gstates[i] == PD_STANDBY)
+			continue;
+		if (!ng)
+			snprintf(why, sizeof(why), "group %s is %s: release it before removing it",
+				 og->name, pd_group_state_name(gstates[i]));
+		else if (!same_group(og, ng))
+			snprintf(why, sizeof(why), "group %s is %s: its mode, aptpl, LUs and paths cannot change until it is released",
+				 og->name, pd_group_state_name(gstates[i]));
+	}
+	for (i = 0; i < nc->ngroups; i++)
+		n += nc->groups[i].nlus;
+	if (!why[0]) {
+		nruns = calloc(n ? n : 1, sizeof(*nruns));
+		fresh = calloc(n ? n : 1, sizeof(*fresh));
+		if (!nruns || !fresh)
+			snprintf(why, sizeof(why), "out of memory");
+	}
+	if (why[0]) {
+		logf_("SIGHUP: %s; the running configuration stays", why);
+		free(nruns);
+		free(fresh);
+		pd_conf_free(nc);
+		free(nc);
+		return;
+	}
+	/* match: a run is kept when its group and LU (name and paths) are
+	 * still there */
+	for (i = 0, k = 0; i < nc->ngroups; i++) {
+		const struct pd_group *ng = &nc->groups[i];
+		const struct pd_group *og = pd_conf_group(old, ng->name);
+
+		if (og)
+			ngs[i] = gstates[og - old->groups];
+		for (j = 0; j < ng->nlus; j++, k++) {
+			size_t r;
+
+			for (r = 0; r < st->nruns; r++)
+				if (st->runs[r] && !strcmp(st->runs[r]->g->name, ng->name) &&
+				    same_lu(st->runs[r]->lu, &ng->lus[j]))
+					break;
+			if (r < st->nruns) {
+				nruns[k] = st->runs[r];
+				st->runs[r] = NULL; /* taken */
+				kept++;
+			} else {
+				nruns[k] = calloc(1, sizeof(**nruns));
+				if (!nruns[k])
+					goto oom;
+				fresh[nfresh++] = nruns[k];
+			}
+		}
+	}
+	/* the swap: callbacks read the names under the lock */
+	pthread_rwlock_wrlock(&names_lock);
+	for (i = 0, k = 0; i < nc->ngroups; i++)
+		for (j = 0; j < nc->groups[i].nlus; j++, k++) {
+			nruns[k]->g = &nc->groups[i];
+			nruns[k]->lu = &nc->groups[i].lus[j];
+		}
+	pthread_rwlock_unlock(&names_lock);
+	/* what is left of the old runs is gone from the file: standby
+	 * groups only, nothing registered */
+	for (i = 0; i < st->nruns; i++) {
+		if (!st->runs[i])
+			continue;
+		logf_("SIGHUP: %s/%s is gone from the file: its sessions end",
+		      st->runs[i]->g->name, st->runs[i]->lu->name);
+		prpath_dev_free(st->runs[i]->dev);
+		free(st->runs[i]);
+		gone++;
+	}
+	free(st->runs);
+	memcpy(gstates, ngs, sizeof(ngs));
+	st->runs = nruns;
+	st->nruns = n;
+	st->conf = nc;
+	*cur = nc;
+	pd_conf_free(old);
+	free(old);
+	for (i = 0; i < nfresh; i++) {
+		struct pd_lu_run *r = fresh[i];
+
+		for (k = 0; k < PD_MAX_PATHS; k++)
+			r->dev_index[k] = -1;
+		if (lu_start(nc, ctx, r))
+			logf_("%s/%s: no path could be opened; the checker keeps trying",
+			      r->g->name, r->lu->name);
+	}
+	free(fresh);
+	logf_("SIGHUP: reloaded %s: %zu group(s); %zu LU(s) kept with their sessions, %zu started standby, %zu stopped",
+	      path, nc->ngroups, kept, nfresh, gone);
+	for (i = 0; i < nc->ngroups; i++)
+		pd_events_post(nc->groups[i].name, NULL, -1, "reloaded", NULL);
+	return;
+oom:
+	/* put back what was taken; nothing was swapped yet */
+	for (i = 0; i < n; i++) {
+		size_t r;
+
+		if (!nruns[i])
+			continue;
+		for (r = 0; r < nfresh && fresh[r] != nruns[i]; r++)
+			;
+		if (r < nfresh) {
+			free(nruns[i]);
+			continue;
+		}
+		for (r = 0; r < st->nruns; r++)
+			if (!st->runs[r]) {
+				st->runs[r] = nruns[i];
+				break;
+			}
+	}
+	free(nruns);
+	free(fresh);
+	pd_conf_free(nc);
+	free(nc);
+	logf_("SIGHUP: out of memory; the running configuration stays");
+}
+
+/* Frees what run() set up before any path was opened. */
+static void give_up(struct pd_lu_run **runs, size_t n, struct prpath_ctx *ctx,
+		   struct pd_conf *c)
+{
+	size_t i;
+
+	for (i = 0; runs && i < n; i++)
+		free(runs[i]);
+	free(runs);
+	prpath_ctx_free(ctx);
+	pd_conf_free(c);
+	free(c);
+}
+
+/* Takes @c (malloc'd, freed here). */
+static int run(struct pd_conf *c, const char *config_path, const char *sock_path)
+{
+	struct pd_lu_run **runs;
 	struct prpath_ctx *ctx = NULL;
 	struct pd_state st;
 	struct timespec next;
@@ -440,9 +639,14 @@ static int run(const struct pd_conf *c, const char *sock_path)
 	for (i = 0; i < c->ngroups; i++)
 		nruns += c->groups[i].nlus;
 	runs = calloc(nruns ? nruns : 1, sizeof(*runs));
-	if (!runs || prpath_ctx_new(&ctx)) {
+	for (i = 0; runs && i < nruns; i++) {
+		runs[i] = calloc(1, sizeof(**runs));
+		if (!runs[i])
+			break;
+	}
+	if (!runs || i < nruns || prpath_ctx_new(&ctx)) {
 		logf_("out of memory");
-		free(runs);
+		give_up(runs, nruns, ctx, c);
 		return 1;
 	}
 	if (verbose)
@@ -460,15 +664,13 @@ static int run(const struct pd_conf *c, const char *sock_path)
 	 * with this host's initiator ports (that would end our sessions) */
 	if (pd_events_init() < 0) {
 		logf_("cannot create the event pipe: %s", strerror(errno));
-		free(runs);
-		prpath_ctx_free(ctx);
+		give_up(runs, nruns, ctx, c);
 		return 1;
 	}
 	lfd = ctl_listen(sock_path);
 	if (lfd < 0) {
 		pd_events_fini();
-		free(runs);
-		prpath_ctx_free(ctx);
+		give_up(runs, nruns, ctx, c);
 		return 1;
 	}
 	logf_("initiator %s, key 0x%016" PRIx64 ", %zu group(s), %zu LU(s), check every %u s",
@@ -480,12 +682,12 @@ static int run(const struct pd_conf *c, const char *sock_path)
 		for (j = 0; j < c->groups[i].nlus; j++, k++) {
 			size_t t;
 
-			runs[k].g = &c->groups[i];
-			runs[k].lu = &c->groups[i].lus[j];
-			if (lu_start(c, ctx, &runs[k]))
+			runs[k]->g = &c->groups[i];
+			runs[k]->lu = &c->groups[i].lus[j];
+			if (lu_start(c, ctx, runs[k]))
 				logf_("%s/%s: no path could be opened; the checker keeps trying",
-				      runs[k].g->name, runs[k].lu->name);
-			up += paths_up(&runs[k], &t);
+				      runs[k]->g->name, runs[k]->lu->name);
+			up += paths_up(runs[k], &t);
 			total += t;
 		}
 		logf_("group %s: %s, %zu LU(s) standby (nothing registered), %zu of %zu paths up",
@@ -545,7 +747,7 @@ static int run(const struct pd_conf *c, const char *sock_path)
 					pd_events_flush();
 					break;
 				}
-				logf_("SIGHUP: reloading the configuration is not available yet; nothing changed");
+				reload(&st, &c, config_path, ctx, gstates);
 			}
 		}
 		if (pr > 0 && nw)
@@ -555,11 +757,11 @@ static int run(const struct pd_conf *c, const char *sock_path)
 		if (pr > 0 && (pfd[2].revents & POLLIN)) {
 			/* a device said something: a fenced LU stops its
 			 * group now, not at the next checker round */
-			for (k = 0; k < nruns; k++) {
-				int why = __atomic_exchange_n(&runs[k].lost, 0, __ATOMIC_SEQ_CST);
+			for (k = 0; k < st.nruns; k++) {
+				int why = __atomic_exchange_n(&st.runs[k]->lost, 0, __ATOMIC_SEQ_CST);
 
 				if (why)
-					group_fenced(&st, &runs[k], why);
+					group_fenced(&st, st.runs[k], why);
 			}
 		}
 		pd_events_flush();
@@ -569,19 +771,19 @@ static int run(const struct pd_conf *c, const char *sock_path)
 			/* the path checker: live paths are tested (which also
 			 * keeps idle sessions serviced), failed ones log in
 			 * again */
-			for (k = 0; k < nruns; k++) {
+			for (k = 0; k < st.nruns; k++) {
 				unsigned back = 0, dead = 0;
 
-				if (!runs[k].dev)
+				if (!st.runs[k]->dev)
 					continue;
-				prpath_dev_test_paths(runs[k].dev, &dead);
-				prpath_dev_check_paths(runs[k].dev, &back);
+				prpath_dev_test_paths(st.runs[k]->dev, &dead);
+				prpath_dev_check_paths(st.runs[k]->dev, &back);
 			}
-			for (k = 0; k < nruns; k++) {
-				int why = __atomic_exchange_n(&runs[k].lost, 0, __ATOMIC_SEQ_CST);
+			for (k = 0; k < st.nruns; k++) {
+				int why = __atomic_exchange_n(&st.runs[k]->lost, 0, __ATOMIC_SEQ_CST);
 
 				if (why)
-					group_fenced(&st, &runs[k], why);
+					group_fenced(&st, st.runs[k], why);
 			}
 			while (waitpid(-1, NULL, WNOHANG) > 0)
 				;
@@ -597,10 +799,14 @@ stop:
 		close(lfd);
 		unlink(sock_path);
 	}
-	for (k = 0; k < nruns; k++)
-		prpath_dev_free(runs[k].dev);
-	free(runs);
+	for (k = 0; k < st.nruns; k++) {
+		prpath_dev_free(st.runs[k]->dev);
+		free(st.runs[k]);
+	}
+	free(st.runs);
 	prpath_ctx_free(ctx);
+	pd_conf_free(c);
+	free(c);
 	logf_("stopped");
 	return rc;
 }
@@ -635,11 +841,11 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *sock_path = "/run/prpathd.sock";
-	struct pd_conf c;
+	struct pd_conf c, *heap;
 	char why[512];
 	bool check = false;
 	size_t i, nlus = 0, npaths = 0;
-	int o, rc;
+	int o;
 
 	while ((o = getopt_long(argc, argv, "c:S:fvh", lo, NULL)) != -1) {
 		switch (o) {
@@ -673,9 +879,14 @@ int main(int argc, char **argv)
 			npaths += c.groups[i].lus[j].nurls;
 	}
 	if (!check) {
-		rc = run(&c, sock_path);
-		pd_conf_free(&c);
-		return rc;
+		heap = malloc(sizeof(*heap));
+		if (!heap) {
+			fprintf(stderr, "prpathd: out of memory\n");
+			pd_conf_free(&c);
+			return 1;
+		}
+		*heap = c;
+		return run(heap, config, sock_path);
 	}
 	printf("%s: initiator %s, key 0x%016" PRIx64 "%s, check every %u s\n", config,
 	       c.initiator, c.key ? c.key : prpath_key_derive(c.initiator),

@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Two prpathd hosts (A and B) with a group of 8 LUs x 4 paths against
+# `prpath target` (8 LUNs, 4 portals); A's paths go through per-portal TCP
+# proxies so that one can be cut. The story of issue 10: acquire, B
+# refused with nothing left behind, a path cut and back (registered again
+# before use), A paused (SIGSTOP) and B's takeover, A wakes fenced on
+# every LU and runs on_fenced, racing takeovers end with one owner of all
+# 8 LUs, release leaves nothing, a daemon restart keeps the reservation.
+# Every process is started here and stopped by its pid.
+set -u
+PRPATHD=${PRPATHD:?PRPATHD must point at the prpathd binary}
+. "$SRCDIR/tests/e2e_target.sh"
+IQN=iqn.2026-12.io.prpath:two
+NLU=8
+e2e_target_start "$IQN" "$NLU" 1M
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+APID= BPID=
+PROXY=()
+stop_all() {
+	local p
+	for p in "$APID" "$BPID" "${PROXY[@]}"; do
+		[ -n "$p" ] || continue
+		kill -CONT "$p" 2>/dev/null
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	APID= BPID=
+	PROXY=()
+}
+trap 'stop_all; e2e_target_cleanup' EXIT
+fail() {
+	echo "FAIL: $*"
+	for f in a.log b.log; do [ -f "$TMP/$f" ] && { echo "--- $f"; tail -25 "$TMP/$f"; }; done
+	exit 1
+}
+wait_for() { # wait_for FILE TEXT SECONDS [PID: give up when it is gone]
+	local i
+	for i in $(seq 1 $(( $3 * 10 ))); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		[ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null && return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# A's proxies: portal k is reached through port Q+k
+for _ in 1 2 3 4 5 6 7 8; do
+	Q=$(( 20000 + (RANDOM % 10000) * 4 ))
+	e2e_port_free "$Q" && e2e_port_free $((Q + 1)) && e2e_port_free $((Q + 2)) &&
+		e2e_port_free $((Q + 3)) && break
+done
+start_proxy() { # start_proxy K
+	: >"$TMP/proxy$1.out"
+	"$PY" "$SRCDIR/tests/tcp_proxy.py" $((Q + $1)) $((P + $1)) --lifetime 300 >"$TMP/proxy$1.out" 2>&1 &
+	PROXY[$1]=$!
+	wait_for "$TMP/proxy$1.out" ready 10 || fail "proxy $1 did not start"
+}
+for k in 0 1 2 3; do start_proxy "$k"; done
+
+KA=0x00000000000000a1
+KB=0x00000000000000b2
+ua() { echo "iscsi://127.0.0.1:$(( Q + $1 ))/$IQN/$2"; }
+ub() { echo "iscsi://127.0.0.1:$(( P + $1 ))/$IQN/$2"; }
+conf() { # conf HOST KEY URLFN
+	echo "[host]"
+	echo "initiator = iqn.2026-12.io.prpath:host-$1"
+	echo "key = $2"
+	echo "check_interval = 1"
+	echo "[group g]"
+	echo "on_fenced = $TMP/on_fenced.sh"
+	for l in $(seq 0 $((NLU - 1))); do
+		echo "lu = l$l $($3 0 "$l")"
+		for k in 1 2 3; do echo "path = $($3 "$k" "$l")"; done
+	done
+}
+cat >"$TMP/on_fenced.sh" <<SH
+#!/bin/sh
+echo "\$PRPATHD_GROUP \$PRPATHD_LU \$PRPATHD_EVENT" >>"$TMP/fenced.out"
+SH
+chmod +x "$TMP/on_fenced.sh"
+conf a "$KA" ua >"$TMP/a.conf"
+conf b "$KB" ub >"$TMP/b.conf"
+start_a() {
+	"$PRPATHD" --config "$TMP/a.conf" --socket "$TMP/a.sock" -v >>"$TMP/a.log" 2>&1 &
+	APID=$!
+	wait_for "$TMP/a.log" "prpathd: ready" 60 "$APID" || fail "A did not get ready"
+}
+start_b() {
+	"$PRPATHD" --config "$TMP/b.conf" --socket "$TMP/b.sock" -v >>"$TMP/b.log" 2>&1 &
+	BPID=$!
+	wait_for "$TMP/b.log" "prpathd: ready" 60 "$BPID" || fail "B did not get ready"
+}
+start_a
+start_b
+grep -q "group g: exclusive, $NLU LU(s) standby (nothing registered), 32 of 32 paths up" "$TMP/a.log" ||
+	fail "A's start: $(grep 'group g' "$TMP/a.log")"
+echo "ok: two daemons, $NLU LUs x 4 paths each, standby"
+
+ga() { "$PRPATH" -S "$TMP/a.sock" group "$@"; }
+gb() { "$PRPATH" -S "$TMP/b.sock" group "$@"; }
+# what LUN L holds: "HOLDER KEY KEY ..." (holder "-" when not reserved)
+lun_state() {
+	local res keys
+	res=$("$PRPATH" -i iqn.2026-12.io.prpath:look -o json pr in --read-reservation "$(ub 3 "$1")") || return 1
+	keys=$("$PRPATH" -i iqn.2026-12.io.prpath:look -o json pr in --read-keys "$(ub 3 "$1")") || return 1
+	"$PY" -c '
+import json, sys
+r, k = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+h = (r.get("reservation") or {}).get("key") or "-"
+print(h, *sorted(k["keys"]))' "$res" "$keys"
+}
+# every LUN held by KEY with its 4 registrations and nothing else
+all_held_by() {
+	local l s want
+	want="$1 $1 $1 $1 $1"
+	for l in $(seq 0 $((NLU - 1))); do
+		s=$(lun_state "$l") || return 1
+		[ "$s" = "$want" ] || { echo "LUN $l: $s (want $want)"; return 1; }
+	done
+}
+all_free() {
+	local l s
+	for l in $(seq 0 $((NLU - 1))); do
+		s=$(lun_state "$l") || return 1
+		[ "$s" = "-" ] || { echo "LUN $l: $s (want nothing)"; return 1; }
+	done
+}
+
+# ---- acquire; B refused with nothing left behind ---------------------------------
+ga acquire g >"$TMP/out" 2>&1 || fail "A's acquire: $(cat "$TMP/out")"
+why=$(all_held_by "$KA") || fail "after A's acquire: $why"
+rc=0; gb acquire g >"$TMP/out" 2>&1 || rc=$?
+[ "$rc" -eq 24 ] || fail "B's acquire of A's group: exit $rc: $(cat "$TMP/out")"
+why=$(all_held_by "$KA") || fail "after B's refused acquire (B left something?): $why"
+rc=0; "$PRPATH" -i iqn.2026-12.io.prpath:host-b -k "$KB" write --lba 3 --pattern 0xbb "$(ub 0 5)" >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 24 ] || fail "a write by B while A holds: exit $rc"
+echo "ok: A holds all $NLU LUs on every path; B is refused and leaves nothing"
+
+# ---- a path cut and back: registered again before it is used -----------------------
+kill "${PROXY[2]}"; wait "${PROXY[2]}" 2>/dev/null; PROXY[2]=
+for i in $(seq 1 100); do
+	n=$("$PRPATH" -S "$TMP/a.sock" -o json group status g | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(sum(p["state"] != "up" for l in d["lus"] for p in l["paths"]))')
+	[ "$n" -eq "$NLU" ] && break
+	sleep 0.1
+done
+[ "$n" -eq "$NLU" ] || fail "path 3 of every LU did not go down: $n down"
+start_proxy 2
+for i in $(seq 1 100); do
+	n=$("$PRPATH" -S "$TMP/a.sock" -o json group status g | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(sum(p["state"] == "up" and p["registered"] for l in d["lus"] for p in l["paths"]))')
+	[ "$n" -eq $((NLU * 4)) ] && break
+	sleep 0.1
+done
+[ "$n" -eq $((NLU * 4)) ] || fail "path 3 did not come back registered: $n of $((NLU * 4)) paths up and registered"
+why=$(all_held_by "$KA") || fail "after the path came back: $why"
+grep -q "fenced" "$TMP/a.log" && fail "A believed itself fenced after a path cut"
+echo "ok: a cut path goes down on all $NLU LUs, comes back registered, nothing else changes"
+
+# ---- A paused; B takes over; A wakes fenced everywhere -------------------------------
+kill -STOP "$APID"
+gb takeover g >"$TMP/out" 2>&1 || fail "B's takeover: $(cat "$TMP/out")"
+why=$(all_held_by "$KB") || fail "after B's takeover: $why"
+kill -CONT "$APID"
+wait_for "$TMP/a.log" "group g: fenced on LU" 15 || fail "A did not notice it was fenced"
+wait_for "$TMP/fenced.out" "g " 10 || fail "on_fenced did not run"
+ga list >"$TMP/out"
+grep -qx "g: exclusive, fenced, $NLU LU(s)" "$TMP/out" || fail "A's state: $(cat "$TMP/out")"
+sleep 2.5
+why=$(all_held_by "$KB") || fail "A registered again after it was fenced: $why"
+echo "ok: A paused, B took the group over; A woke up fenced, ran on_fenced, and registers nothing"
+ga release g >/dev/null 2>&1 || fail "A's release of its fenced group"
+why=$(all_held_by "$KB") || fail "A's release touched B's LUs: $why"
+gb release g >"$TMP/out" 2>&1 || fail "B's release: $(cat "$TMP/out")"
+why=$(all_free) || fail "after both released: $why"
+echo "ok: release leaves nothing"
+
+# ---- racing takeovers: one owner of all 8 LUs, every time ----------------------------
+for round in 1 2 3 4; do
+	if [ $((round % 2)) -eq 1 ]; then ga acquire g >/dev/null 2>&1 || fail "round $round: A's acquire"
+	else gb acquire g >/dev/null 2>&1 || fail "round $round: B's acquire"; fi
+	ra=0 rb=0
+	ga takeover g >"$TMP/ra" 2>&1 & PA=$!
+	gb takeover g >"$TMP/rb" 2>&1 & PB=$!
+	wait "$PA" || ra=$?
+	wait "$PB" || rb=$?
+	if [ "$ra" -eq 0 ] && [ "$rb" -ne 0 ]; then win=$KA; wg=ga; lg=gb
+	elif [ "$rb" -eq 0 ] && [ "$ra" -ne 0 ]; then win=$KB; wg=gb; lg=ga
+	else fail "round $round: A exit $ra, B exit $rb: $(cat "$TMP/ra" "$TMP/rb")"; fi
+	why=$(all_held_by "$win") || fail "round $round: the group is divided or shared: $why"
+	$lg list | grep -q "g: exclusive, standby" || fail "round $round: the loser's state: $($lg list)"
+	echo "ok: round $round: A exit $ra, B exit $rb; $win holds all $NLU LUs alone"
+	$wg release g >/dev/null 2>&1 || fail "round $round: release"
+	$lg release g >/dev/null 2>&1
+	why=$(all_free) || fail "round $round: after release: $why"
+done
+
+# ---- a daemon restart keeps the reservation --------------------------------------------
+gb acquire g >/dev/null 2>&1 || fail "B's acquire before its restart"
+kill -TERM "$BPID"; rc=0; wait "$BPID" || rc=$?; BPID=
+[ "$rc" -eq 0 ] || fail "B's stop: exit $rc"
+why=$(all_held_by "$KB") || fail "B's stop touched its reservation: $why"
+start_b
+why=$(all_held_by "$KB") || fail "B's start touched its reservation: $why"
+rc=0; ga acquire g >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 24 ] || fail "A's acquire while B (restarted) holds: exit $rc"
+gb acquire g >"$TMP/out" 2>&1 || fail "B's acquire after its restart: $(cat "$TMP/out")"
+why=$(all_held_by "$KB") || fail "after B's acquire again: $why"
+gb release g >/dev/null 2>&1 || fail "B's last release"
+why=$(all_free) || fail "after the last release: $why"
+echo "ok: a restarted daemon finds its reservation kept and takes it up again"
+for f in a.log b.log; do
+	if grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$TMP/$f"; then fail "sanitizers in $f"; fi
+done
+stop_all
+echo PASS

@@ -8,12 +8,40 @@
 # every LU and runs on_fenced, racing takeovers end with one owner of all
 # 8 LUs, release leaves nothing, a daemon restart keeps the reservation.
 # Every process is started here and stopped by its pid.
+#
+# PRPATHD_TWO_TARGET=tgt (tests/test_prpathd_two_tgt.sh): the same story
+# against tgtd with 4 portals and LUNs 1-8 (LUN 0 is tgt's controller),
+# where registrations belong to the session: a cut path comes back with
+# no registration and the daemon registers it again under the rule that
+# K must still hold the LU.
 set -u
 PRPATHD=${PRPATHD:?PRPATHD must point at the prpathd binary}
-. "$SRCDIR/tests/e2e_target.sh"
 IQN=iqn.2026-12.io.prpath:two
 NLU=8
-e2e_target_start "$IQN" "$NLU" 1M
+if [ "${PRPATHD_TWO_TARGET:-prpath}" = tgt ]; then
+	# shellcheck source=tests/tgt_env.sh
+	. "$SRCDIR/tests/tgt_env.sh"
+	TMP=$(mktemp -d)
+	e2e_target_cleanup() { tgt_env_stop; rm -rf "$TMP"; }
+	e2e_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+	tgt_env_start
+	tgt_env_add_target "$IQN" || exit 1
+	for l in $(seq 1 "$NLU"); do tgt_env_add_lun "$TGT_TID" "$l" 1 || exit 1; done
+	# three more portals next to tgtd's own: 4 target ports to reach
+	P=$TGT_PORT
+	for k in 1 2 3; do
+		e2e_port_free $((P + k)) || tgt_env_skip "port $((P + k)) is taken"
+		tgt_env_adm --mode portal --op new --param "portal=127.0.0.1:$((P + k))" ||
+			tgt_env_skip "tgtd cannot add portal 127.0.0.1:$((P + k))"
+	done
+	LUN0=1
+	ON_TGT=1
+else
+	. "$SRCDIR/tests/e2e_target.sh"
+	e2e_target_start "$IQN" "$NLU" 1M
+	LUN0=0
+	ON_TGT=
+fi
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 APID= BPID=
@@ -61,8 +89,9 @@ for k in 0 1 2 3; do start_proxy "$k"; done
 
 KA=0x00000000000000a1
 KB=0x00000000000000b2
-ua() { echo "iscsi://127.0.0.1:$(( Q + $1 ))/$IQN/$2"; }
-ub() { echo "iscsi://127.0.0.1:$(( P + $1 ))/$IQN/$2"; }
+# path K of LU L (0-based; LUN LUN0 + L)
+ua() { echo "iscsi://127.0.0.1:$(( Q + $1 ))/$IQN/$(( LUN0 + $2 ))"; }
+ub() { echo "iscsi://127.0.0.1:$(( P + $1 ))/$IQN/$(( LUN0 + $2 ))"; }
 conf() { # conf HOST KEY URLFN
 	echo "[host]"
 	echo "initiator = iqn.2026-12.io.prpath:host-$1"
@@ -111,13 +140,23 @@ r, k = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 h = (r.get("reservation") or {}).get("key") or "-"
 print(h, *sorted(k["keys"]))' "$res" "$keys"
 }
-# every LUN held by KEY with its 4 registrations and nothing else
+# every LUN held by KEY with its 4 registrations and nothing else; with
+# "stale" on tgt, more registrations of KEY are allowed (but no other key):
+# tgt keeps a dead session's registration next to the new session's
+# (docs/tgt-deviations.md, 1. and 6.)
 all_held_by() {
-	local l s want
+	local l s want k n
 	want="$1 $1 $1 $1 $1"
 	for l in $(seq 0 $((NLU - 1))); do
 		s=$(lun_state "$l") || return 1
-		[ "$s" = "$want" ] || { echo "LUN $l: $s (want $want)"; return 1; }
+		[ "$s" = "$want" ] && continue
+		if [ "${2:-}" = stale ] && [ -n "$ON_TGT" ]; then
+			n=0
+			for k in $s; do [ "$k" = "$1" ] || { n=-99; break; }; n=$((n + 1)); done
+			[ "$n" -ge 5 ] && continue
+		fi
+		echo "LUN $l: $s (want $want)"
+		return 1
 	done
 }
 all_free() {
@@ -153,7 +192,7 @@ for i in $(seq 1 100); do
 	sleep 0.1
 done
 [ "$n" -eq $((NLU * 4)) ] || fail "path 3 did not come back registered: $n of $((NLU * 4)) paths up and registered"
-why=$(all_held_by "$KA") || fail "after the path came back: $why"
+why=$(all_held_by "$KA" stale) || fail "after the path came back: $why"
 grep -q "fenced" "$TMP/a.log" && fail "A believed itself fenced after a path cut"
 echo "ok: a cut path goes down on all $NLU LUs, comes back registered, nothing else changes"
 
@@ -201,11 +240,11 @@ kill -TERM "$BPID"; rc=0; wait "$BPID" || rc=$?; BPID=
 [ "$rc" -eq 0 ] || fail "B's stop: exit $rc"
 why=$(all_held_by "$KB") || fail "B's stop touched its reservation: $why"
 start_b
-why=$(all_held_by "$KB") || fail "B's start touched its reservation: $why"
+why=$(all_held_by "$KB" stale) || fail "B's start touched its reservation: $why"
 rc=0; ga acquire g >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 24 ] || fail "A's acquire while B (restarted) holds: exit $rc"
 gb acquire g >"$TMP/out" 2>&1 || fail "B's acquire after its restart: $(cat "$TMP/out")"
-why=$(all_held_by "$KB") || fail "after B's acquire again: $why"
+why=$(all_held_by "$KB" stale) || fail "after B's acquire again: $why"
 gb release g >/dev/null 2>&1 || fail "B's last release"
 why=$(all_free) || fail "after the last release: $why"
 echo "ok: a restarted daemon finds its reservation kept and takes it up again"

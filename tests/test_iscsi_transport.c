@@ -11,6 +11,7 @@
  * every check passed.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,6 +100,41 @@ static bool find_ci(const uint8_t *buf, size_t len, const char *s)
 		if (!strncasecmp((const char *)buf + i, s, n))
 			return true;
 	return false;
+}
+
+/* @n READ(16)s of one block at @lba on @c, from a thread of its own: each
+ * must come back GOOD with 512 bytes. */
+struct burst {
+	struct pp_conn *c;
+	uint64_t lba;
+	unsigned n, ok;
+	int err;
+};
+
+static void *burst_run(void *arg)
+{
+	struct burst *b = arg;
+	uint8_t cdb[16], buf[512];
+	unsigned i;
+
+	for (i = 0; i < b->n; i++) {
+		struct pp_io io;
+		int rc;
+
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = 0x88;
+		put_be64(cdb + 2, b->lba);
+		put_be32(cdb + 10, 1);
+		io_init(&io, cdb, 16);
+		io.din = buf;
+		io.din_cap = sizeof(buf);
+		rc = pp_execute(b->c, &io);
+		if (rc == 0 && io.status == 0 && io.din_len == sizeof(buf))
+			b->ok++;
+		else if (!b->err)
+			b->err = rc ? rc : io.status;
+	}
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -327,6 +363,21 @@ int main(int argc, char **argv)
 			check(tur(l2) == 0, "the second LUN's path works again");
 			check(tur(c) == 0,
 			      "the first LUN's path was not disturbed (adopted, no new login)");
+			/* both LUNs' commands in flight on the one session at
+			 * once: none is lost, none gets the other's answer */
+			{
+				struct burst b1 = { .c = c, .lba = 10, .n = 200 };
+				struct burst b2 = { .c = l2, .lba = 0, .n = 200 };
+				pthread_t t1, t2;
+
+				pthread_create(&t1, NULL, burst_run, &b1);
+				pthread_create(&t2, NULL, burst_run, &b2);
+				pthread_join(t1, NULL);
+				pthread_join(t2, NULL);
+				check(b1.ok == b1.n && b2.ok == b2.n,
+				      "200 + 200 commands of two LUNs at once on one session: %u and %u good (first error %d / %d)",
+				      b1.ok, b2.ok, b1.err, b2.err);
+			}
 			l2->ops->close(l2);
 			check(tur(c) == 0,
 			      "closing the second LUN's path leaves the shared session up");

@@ -8,7 +8,8 @@
  * and addresses LUNs inside the session; two logins with one ISID would
  * reinstate (end) each other's session. So the paths of one process that
  * name the same initiator name, portal, target, role and credentials use
- * one session, counted by reference. Commands of its LUNs take turns on it.
+ * one session, counted by reference. Commands of its LUNs are in flight on
+ * it together (struct isc_sess).
  * Each path remembers the login it has seen (a generation): when another
  * LUN's path logged in again, this path's next command fails with
  * -ECONNRESET once, so its owner treats it as a path that failed and came
@@ -36,6 +37,7 @@
  * The secrets are never part of a description, trace or error text.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -43,6 +45,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
@@ -67,7 +70,16 @@ struct isc_sess {
 	char chap_mutual_user[PP_CHAP_FIELD_MAX + 1];
 	char chap_mutual_secret[PP_CHAP_FIELD_MAX + 1];
 
-	pthread_mutex_t lock;      /* one command or (re)login at a time */
+	/* Commands of every LUN of the session are in flight together: each
+	 * submits its task under the lock, then one of them at a time (the
+	 * servicer) polls the socket without the lock and runs libiscsi's
+	 * callbacks with it; the others wait on cv for their task or for
+	 * their turn to service. A submitter kicks the servicer's poll so it
+	 * sends the new PDU at once. A login holds the lock throughout. */
+	pthread_mutex_t lock;      /* the context, the fields below */
+	pthread_cond_t cv;         /* a task completed, or servicing is free */
+	bool servicing;
+	int kick[2];               /* pipe: wakes the servicer's poll */
 	struct iscsi_context *ctx; /* NULL while disconnected */
 	unsigned gen;              /* successful logins so far */
 };
@@ -167,12 +179,80 @@ static int isc_loop(struct iscsi_context *ctx, struct isc_wait *w,
 
 /* ---- login -------------------------------------------------------------- */
 
+/* Ends the session's connection: every command in flight on it completes
+ * at once as cancelled (its owner sees -ECONNRESET). (s->lock held) */
 static void isc_drop(struct isc_sess *s)
 {
 	if (s->ctx) {
+		iscsi_scsi_cancel_all_tasks(s->ctx);
 		iscsi_destroy_context(s->ctx);
 		s->ctx = NULL;
+		pthread_cond_broadcast(&s->cv);
 	}
+}
+
+/* The same, unless the session logged in again since @ctx was current. */
+static void isc_drop_ctx(struct isc_sess *s, struct iscsi_context *ctx)
+{
+	if (s->ctx == ctx)
+		isc_drop(s);
+}
+
+static void kick(struct isc_sess *s)
+{
+	if (write(s->kick[1], "", 1) < 0 && errno != EAGAIN)
+		return; /* the servicer's poll ends within a second anyway */
+}
+
+/* Waits until @w is done, servicing the session's connection in turns
+ * with the other commands waiting. Returns 0 (done), -ETIMEDOUT, or
+ * -ECONNRESET when the connection went away without completing @w.
+ * (s->lock held; released while polling or waiting) */
+static int sess_wait(struct isc_sess *s, struct iscsi_context *ctx,
+		     struct isc_wait *w, const struct timespec *deadline)
+{
+	while (!w->done) {
+		struct pollfd pfd[2];
+		long left = ms_left(deadline);
+		char drain[64];
+		int n, ev;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (s->ctx != ctx)
+			return -ECONNRESET;
+		if (s->servicing) {
+			pthread_cond_timedwait(&s->cv, &s->lock, deadline);
+			continue;
+		}
+		s->servicing = true;
+		pfd[0].fd = iscsi_get_fd(ctx);
+		ev = iscsi_which_events(ctx);
+		pfd[0].events = (short)ev;
+		pfd[0].revents = 0;
+		pfd[1].fd = s->kick[0];
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		if (left > 1000)
+			left = 1000;
+		if (pfd[0].fd < 0 || ev == 0) {
+			/* nothing to wait for: let libiscsi run its timers */
+			pfd[0].fd = -1;
+			if (left > 100)
+				left = 100;
+		}
+		pthread_mutex_unlock(&s->lock);
+		n = poll(pfd, 2, (int)left);
+		pthread_mutex_lock(&s->lock);
+		while (read(s->kick[0], drain, sizeof(drain)) > 0)
+			;
+		if (s->ctx == ctx && (n >= 0 || errno == EINTR) &&
+		    iscsi_service(ctx, n > 0 && pfd[0].fd >= 0 ? pfd[0].revents : 0) < 0)
+			isc_drop(s);
+		s->servicing = false;
+		pthread_cond_broadcast(&s->cv);
+	}
+	return 0;
 }
 
 /* Creates a context with the session's identity, connects and logs in;
@@ -334,6 +414,7 @@ static int isc_execute_locked(struct pp_iscsi_conn *c, struct pp_io *io)
 	int dir = SCSI_XFER_NONE;
 	size_t xfer = 0;
 	struct isc_sess *s = c->s;
+	struct iscsi_context *ctx;
 	int rc;
 
 	if (!s->ctx)
@@ -361,20 +442,22 @@ static int isc_execute_locked(struct pp_iscsi_conn *c, struct pp_io *io)
 	task = scsi_create_task((int)io->cdb_len, cdb, dir, (int)xfer);
 	if (!task)
 		return -ENOMEM;
-	if (iscsi_scsi_command_async(s->ctx, (int)c->lun, task, isc_cb,
+	ctx = s->ctx;
+	if (iscsi_scsi_command_async(ctx, (int)c->lun, task, isc_cb,
 				     pdout, &w) != 0) {
 		scsi_free_scsi_task(task);
 		isc_drop(s);
 		return -ECONNRESET;
 	}
+	kick(s);
 	deadline_in(&deadline, io->timeout_ms ? io->timeout_ms : c->timeout_ms);
-	rc = isc_loop(s->ctx, &w, &deadline);
+	rc = sess_wait(s, ctx, &w, &deadline);
 	if (rc < 0 || !w.done) {
 		/* Cancelling calls isc_cb on our frame; then the session
 		 * goes: the command's outcome is unknown. */
-		if (!w.done)
-			iscsi_scsi_cancel_task(s->ctx, task);
-		isc_drop(s);
+		if (!w.done && s->ctx == ctx)
+			iscsi_scsi_cancel_task(ctx, task);
+		isc_drop_ctx(s, ctx);
 		scsi_free_scsi_task(task);
 		return rc < 0 ? rc : -ECONNRESET;
 	}
@@ -383,11 +466,11 @@ static int isc_execute_locked(struct pp_iscsi_conn *c, struct pp_io *io)
 	case SCSI_STATUS_CANCELLED:
 	case SCSI_STATUS_ERROR:
 		rc = -ECONNRESET;
-		isc_drop(s);
+		isc_drop_ctx(s, ctx);
 		break;
 	case SCSI_STATUS_TIMEOUT:
 		rc = -ETIMEDOUT;
-		isc_drop(s);
+		isc_drop_ctx(s, ctx);
 		break;
 	case SCSI_STATUS_REDIRECT:
 		rc = -EREMOTEIO;
@@ -465,6 +548,9 @@ static void isc_logout(struct isc_sess *s)
 
 static void sess_free(struct isc_sess *s)
 {
+	close(s->kick[0]);
+	close(s->kick[1]);
+	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->lock);
 	explicit_bzero(s, sizeof(*s));
 	free(s);
@@ -646,6 +732,33 @@ static bool sess_same(const struct isc_sess *a, const struct isc_sess *b)
 	       !strcmp(a->chap_mutual_secret, b->chap_mutual_secret);
 }
 
+/* The lock, the condition (on CLOCK_MONOTONIC, as the deadlines) and the
+ * kick pipe of a new session. 0 or -errno. */
+static int sess_sync_init(struct isc_sess *s)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	if (pipe2(s->kick, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	rc = pthread_condattr_init(&ca);
+	if (rc == 0) {
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		rc = pthread_cond_init(&s->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (rc == 0) {
+		rc = pthread_mutex_init(&s->lock, NULL);
+		if (rc)
+			pthread_cond_destroy(&s->cv);
+	}
+	if (rc) {
+		close(s->kick[0]);
+		close(s->kick[1]);
+	}
+	return -rc;
+}
+
 /* The session for @t's identity: a reference to the open one, or a new
  * one (not logged in yet) copied from @t. 0 or -ENOMEM/-errno. */
 static int sess_get(const struct isc_sess *t, struct isc_sess **out)
@@ -667,7 +780,8 @@ static int sess_get(const struct isc_sess *t, struct isc_sess **out)
 			memcpy(s, t, sizeof(*s));
 			s->ctx = NULL;
 			s->gen = 0;
-			rc = -pthread_mutex_init(&s->lock, NULL);
+			s->servicing = false;
+			rc = sess_sync_init(s);
 			if (rc) {
 				explicit_bzero(s, sizeof(*s));
 				free(s);

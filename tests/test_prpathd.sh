@@ -125,8 +125,23 @@ for bad, why in ((b"{not json\n", "not one JSON object"), (b"[1,2]\n", "a reques
     a = ask(bad)
     assert a["ok"] is False and why in a["error"], (bad[:40], a)
 assert ask(b'{"cmd": "list"}\n')["ok"] is True
+# a client that connects and says nothing (or half a line) holds nobody
+# up: others are answered at once, and it is dropped after 2 s
+import time
+quiet = socket.socket(socket.AF_UNIX); quiet.connect(sys.argv[1])
+half = socket.socket(socket.AF_UNIX); half.connect(sys.argv[1]); half.sendall(b'{"cmd": "li')
+t0 = time.monotonic()
+for _ in range(3):
+    assert ask(b'{"cmd": "list"}\n')["ok"] is True
+took = time.monotonic() - t0
+assert took < 1.0, "answers waited behind a silent client: %.2f s" % took
+quiet.settimeout(5); half.settimeout(5)
+t0 = time.monotonic()
+assert quiet.recv(100) == b"" and half.recv(100) == b""
+assert time.monotonic() - t0 < 4.5
+quiet.close(); half.close()
 PY
-echo "ok: control socket: list, status (json and text), errors, raw protocol"
+echo "ok: control socket: list, status (json and text), errors, raw protocol, silent clients dropped without holding others up"
 # ---- watchers: the group's events as they happen, until the daemon stops ---------
 WPID=
 WTPID=

@@ -10,6 +10,7 @@
  * reservations in place; SIGHUP is said and ignored (no reload yet).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -211,62 +212,158 @@ static int ctl_listen(const char *path)
 	return fd;
 }
 
-/* One client: one request line, one answer line, then closed. Only root
- * and the daemon's own user may ask (SO_PEERCRED); reads are bounded in
- * size and time. */
-static void ctl_serve(int lfd, struct pd_state *st)
+/* Control clients whose request line has not all come yet: the main loop
+ * polls them with everything else, so a client that connects and says
+ * nothing (or dribbles) never holds up the checker or the fencing
+ * reaction. One that has not sent a whole line within PD_CTL_READ_MS is
+ * dropped. */
+#define PD_MAX_CLIENTS 16
+#define PD_CTL_READ_MS 2000
+
+struct ctl_client {
+	int fd;
+	size_t len;
+	struct timespec since;
+	char buf[PD_CTL_LINE_MAX + 2];
+};
+
+static struct ctl_client *clients[PD_MAX_CLIENTS];
+static size_t nclients;
+
+static void client_drop(size_t i)
 {
-	char buf[PD_CTL_LINE_MAX + 2], *ans, *nl;
+	close(clients[i]->fd);
+	free(clients[i]);
+	clients[i] = clients[--nclients];
+}
+
+/* Accepts one client: only root and the daemon's own user may ask
+ * (SO_PEERCRED). */
+static void ctl_accept(int lfd)
+{
 	struct ucred cr;
 	socklen_t crl = sizeof(cr);
-	struct timeval tv = { 2, 0 };
-	size_t len = 0;
-	int watch, fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	struct ctl_client *cl;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
 		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 ||
 	    (cr.uid != 0 && cr.uid != getuid())) {
 		static const char no[] = "{\"ok\":false,\"error\":\"only root and the daemon's user may use this socket\",\"exit_status\":1}\n";
 
-		if (write(fd, no, sizeof(no) - 1) < 0)
+		if (send(fd, no, sizeof(no) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			logf_("control: %s", strerror(errno));
 		close(fd);
 		return;
 	}
-	while (len < sizeof(buf) - 1) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+	cl = nclients < PD_MAX_CLIENTS ? calloc(1, sizeof(*cl)) : NULL;
+	if (!cl) {
+		static const char busy[] = "{\"ok\":false,\"error\":\"too many control clients at once\",\"exit_status\":2}\n";
 
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
-			break;
+		if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			logf_("control: %s", strerror(errno));
+		close(fd);
+		return;
 	}
-	nl = memchr(buf, '\n', len);
-	ans = pd_ctl_answer(st, buf, nl ? (size_t)(nl - buf) : len);
+	cl->fd = fd;
+	clock_gettime(CLOCK_MONOTONIC, &cl->since);
+	clients[nclients++] = cl;
+}
+
+/* Answers client @i's request (@len bytes) and ends it, or keeps it as a
+ * watcher. */
+static void ctl_answer(size_t i, size_t len, struct pd_state *st)
+{
+	struct ctl_client *cl = clients[i];
+	struct timeval tv = { 2, 0 };
+	char *ans;
+	int watch, fl;
+
+	ans = pd_ctl_answer(st, cl->buf, len);
 	watch = st->watch;
+	/* the answer is written blocking, bounded by SO_SNDTIMEO */
+	fl = fcntl(cl->fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(cl->fd, F_SETFL, fl & ~O_NONBLOCK);
+	setsockopt(cl->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (ans) {
 		size_t al = strlen(ans), off = 0;
 
-		ans[al] = '\0';
 		while (off < al) {
-			ssize_t w = write(fd, ans + off, al - off);
+			ssize_t w = send(cl->fd, ans + off, al - off, MSG_NOSIGNAL);
 
 			if (w <= 0)
 				break;
 			off += (size_t)w;
 		}
-		if (write(fd, "\n", 1) < 0)
+		if (send(cl->fd, "\n", 1, MSG_NOSIGNAL) < 0)
 			logf_("control: %s", strerror(errno));
 		free(ans);
 	}
-	if (ans && watch >= 0 && (size_t)watch < st->conf->ngroups)
-		pd_events_watch(fd, st->conf->groups[watch].name);
-	else
-		close(fd);
+	if (ans && watch >= 0 && (size_t)watch < st->conf->ngroups) {
+		pd_events_watch(cl->fd, st->conf->groups[watch].name);
+		cl->fd = -1;
+	}
+	if (cl->fd >= 0)
+		close(cl->fd);
+	free(cl);
+	clients[i] = clients[--nclients];
+}
+
+/* The clients' descriptors to poll. */
+static size_t ctl_pollfds(struct pollfd *pfd, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < nclients && i < cap; i++) {
+		pfd[i].fd = clients[i]->fd;
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	return i;
+}
+
+/* Reads what the polled clients sent; a whole line (or a full buffer, or
+ * the end of input) is answered; a client too slow is dropped. */
+static void ctl_polled(const struct pollfd *pfd, size_t n, struct pd_state *st)
+{
+	struct timespec now;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (i = n; i-- > 0;) {
+		struct ctl_client *cl;
+		char *nl;
+		bool eof = false;
+
+		if (i >= nclients || clients[i]->fd != pfd[i].fd)
+			continue;
+		cl = clients[i];
+		if (pfd[i].revents) {
+			ssize_t r = recv(cl->fd, cl->buf + cl->len,
+					 sizeof(cl->buf) - 1 - cl->len, MSG_DONTWAIT);
+
+			if (r > 0)
+				cl->len += (size_t)r;
+			else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+				eof = true;
+		}
+		nl = memchr(cl->buf, '\n', cl->len);
+		if (nl || cl->len >= sizeof(cl->buf) - 1 || (eof && cl->len)) {
+			ctl_answer(i, nl ? (size_t)(nl - cl->buf) : cl->len, st);
+			continue;
+		}
+		if (eof || (now.tv_sec - cl->since.tv_sec) * 1000 +
+			   (now.tv_nsec - cl->since.tv_nsec) / 1000000 > PD_CTL_READ_MS)
+			client_drop(i);
+	}
+}
+
+static void ctl_fini(void)
+{
+	while (nclients)
+		client_drop(0);
 }
 
 /* Runs the group's on_fenced command (not waited for; reaped in the main
@@ -714,19 +811,23 @@ static int run(struct pd_conf *c, const char *config_path, const char *sock_path
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	next.tv_sec += c->check_interval;
 	for (;;) {
-		struct pollfd pfd[3 + PD_MAX_WATCHERS] = {
+		struct pollfd pfd[3 + PD_MAX_WATCHERS + PD_MAX_CLIENTS] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = lfd, .events = POLLIN },
 			{ .fd = pd_events_fd(), .events = POLLIN } };
 		struct timespec now;
-		size_t nw;
+		size_t nw, nc;
 		long ms;
 		int pr;
 
 		nw = pd_events_pollfds(pfd + 3, PD_MAX_WATCHERS);
+		nc = ctl_pollfds(pfd + 3 + nw, PD_MAX_CLIENTS);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (next.tv_sec - now.tv_sec) * 1000 + (next.tv_nsec - now.tv_nsec) / 1000000;
-		pr = poll(pfd, 3 + nw, ms < 0 ? 0 : (int)ms);
+		/* a client still sending its request is looked at again soon */
+		if (nc && ms > 250)
+			ms = 250;
+		pr = poll(pfd, 3 + nw + nc, ms < 0 ? 0 : (int)ms);
 		if (pr < 0 && errno != EINTR) {
 			logf_("poll: %s", strerror(errno));
 			rc = 1;
@@ -752,8 +853,10 @@ static int run(struct pd_conf *c, const char *config_path, const char *sock_path
 		}
 		if (pr > 0 && nw)
 			pd_events_polled(pfd + 3, nw);
+		if (nc)
+			ctl_polled(pfd + 3 + nw, nc, &st);
 		if (pr > 0 && (pfd[1].revents & POLLIN))
-			ctl_serve(lfd, &st);
+			ctl_accept(lfd);
 		if (pr > 0 && (pfd[2].revents & POLLIN)) {
 			/* a device said something: a fenced LU stops its
 			 * group now, not at the next checker round */
@@ -792,6 +895,7 @@ static int run(struct pd_conf *c, const char *config_path, const char *sock_path
 		}
 	}
 stop:
+	ctl_fini();
 	pd_events_fini();
 	if (sfd >= 0)
 		close(sfd);

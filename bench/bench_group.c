@@ -29,17 +29,9 @@
 #include <prpath/path.h>
 #include <prpath/scsi.h>
 
+#include "bench.h"
+
 #define MAXP 16
-#define KA 0xaaaaaaaaaaaaaaa1ULL
-#define KB 0xbbbbbbbbbbbbbbb2ULL
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double t_origin;
 

@@ -21,17 +21,9 @@
 #include <prpath/path.h>
 #include <prpath/scsi.h>
 
+#include "bench.h"
+
 #define NP 4
-#define KA 0xaaaaaaaaaaaaaaa1ULL
-#define KB 0xbbbbbbbbbbbbbbb2ULL
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static char urls[4096][NP][300];
 

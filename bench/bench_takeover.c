@@ -26,17 +26,9 @@
 #include <prpath/path.h>
 #include <prpath/scsi.h>
 
+#include "bench.h"
+
 #define MAXP 16
-#define KA 0xaaaaaaaaaaaaaaa1ULL
-#define KB 0xbbbbbbbbbbbbbbb2ULL
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int mkdev(struct prpath_lu *lu, const char *iqn, uint64_t key,
 		 unsigned n, unsigned lat_us, struct prpath_dev **out)

@@ -49,7 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ans = pd_ctl_answer(&st, (const char *)data, size);
 	if (!ans)
 		return 0; /* out of memory */
-	if (strchr(ans, '\n') || strstr(ans, "secret"))
+	/* one line; the configuration's CHAP secret never shows (an answer
+	 * may quote the request, so only when the request did not hold it) */
+	if (strchr(ans, '\n') ||
+	    (strstr(ans, "secret") && !memmem(data, size, "secret", 6)))
 		abort();
 	a = json_tokener_parse(ans);
 	if (!a || !json_object_is_type(a, json_type_object) ||

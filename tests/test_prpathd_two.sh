@@ -27,18 +27,24 @@ if [ "${PRPATHD_TWO_TARGET:-prpath}" = tgt ]; then
 	tgt_env_start
 	tgt_env_add_target "$IQN" || exit 1
 	for l in $(seq 1 "$NLU"); do tgt_env_add_lun "$TGT_TID" "$l" 1 || exit 1; done
-	# three more portals next to tgtd's own: 4 target ports to reach
-	P=$TGT_PORT
+	# three more portals next to tgtd's own: 4 target ports to reach (a
+	# port another test took meanwhile is tried again elsewhere)
+	PT=("$TGT_PORT")
 	for k in 1 2 3; do
-		e2e_port_free $((P + k)) || tgt_env_skip "port $((P + k)) is taken"
-		tgt_env_adm --mode portal --op new --param "portal=127.0.0.1:$((P + k))" ||
-			tgt_env_skip "tgtd cannot add portal 127.0.0.1:$((P + k))"
+		for _ in 1 2 3 4 5 6 7 8; do
+			port=$(( 40000 + RANDOM % 20000 ))
+			e2e_port_free "$port" &&
+				tgt_env_adm --mode portal --op new --param "portal=127.0.0.1:$port" 2>/dev/null &&
+				{ PT[k]=$port; break; }
+		done
+		[ -n "${PT[k]:-}" ] || tgt_env_skip "tgtd cannot add a fourth portal"
 	done
 	LUN0=1
 	ON_TGT=1
 else
 	. "$SRCDIR/tests/e2e_target.sh"
 	e2e_target_start "$IQN" "$NLU" 1M
+	PT=("$P" $((P + 1)) $((P + 2)) $((P + 3)))
 	LUN0=0
 	ON_TGT=
 fi
@@ -81,7 +87,7 @@ for _ in 1 2 3 4 5 6 7 8; do
 done
 start_proxy() { # start_proxy K
 	: >"$TMP/proxy$1.out"
-	"$PY" "$SRCDIR/tests/tcp_proxy.py" $((Q + $1)) $((P + $1)) --lifetime 300 >"$TMP/proxy$1.out" 2>&1 &
+	"$PY" "$SRCDIR/tests/tcp_proxy.py" $((Q + $1)) "${PT[$1]}" --lifetime 300 >"$TMP/proxy$1.out" 2>&1 &
 	PROXY[$1]=$!
 	wait_for "$TMP/proxy$1.out" ready 10 || fail "proxy $1 did not start"
 }
@@ -91,7 +97,7 @@ KA=0x00000000000000a1
 KB=0x00000000000000b2
 # path K of LU L (0-based; LUN LUN0 + L)
 ua() { echo "iscsi://127.0.0.1:$(( Q + $1 ))/$IQN/$(( LUN0 + $2 ))"; }
-ub() { echo "iscsi://127.0.0.1:$(( P + $1 ))/$IQN/$(( LUN0 + $2 ))"; }
+ub() { echo "iscsi://127.0.0.1:${PT[$1]}/$IQN/$(( LUN0 + $2 ))"; }
 conf() { # conf HOST KEY URLFN
 	echo "[host]"
 	echo "initiator = iqn.2026-12.io.prpath:host-$1"

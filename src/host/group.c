@@ -150,6 +150,21 @@ static void give_back(struct prpath_dev *const *devs, size_t n, const bool *take
 	free(runs);
 }
 
+/* Clears *@failed; a group is at least one device, none of them NULL. */
+static bool args_ok(struct prpath_dev *const *devs, size_t n, size_t *failed)
+{
+	size_t i;
+
+	if (failed)
+		*failed = 0;
+	if (!devs || n == 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!devs[i])
+			return false;
+	return true;
+}
+
 int prpath_group_open(struct prpath_dev *const *devs, size_t n,
 		      enum prpath_open_mode mode, unsigned flags,
 		      unsigned settle_ms, size_t *failed)
@@ -160,13 +175,8 @@ int prpath_group_open(struct prpath_dev *const *devs, size_t n,
 	size_t i, bad = 0;
 	int rc = 0;
 
-	if (failed)
-		*failed = 0;
-	if (!devs || n == 0)
+	if (!args_ok(devs, n, failed))
 		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (!devs[i])
-			return -EINVAL;
 	runs = calloc(n, sizeof(*runs));
 	taken = calloc(n, sizeof(*taken));
 	if (!runs || !taken) {
@@ -234,13 +244,8 @@ int prpath_group_release(struct prpath_dev *const *devs, size_t n,
 	size_t i;
 	int rc = 0;
 
-	if (failed)
-		*failed = 0;
-	if (!devs || n == 0)
+	if (!args_ok(devs, n, failed))
 		return -EINVAL;
-	for (i = 0; i < n; i++)
-		if (!devs[i])
-			return -EINVAL;
 	runs = calloc(n, sizeof(*runs));
 	if (!runs)
 		return -ENOMEM;

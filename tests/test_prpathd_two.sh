@@ -79,9 +79,12 @@ wait_for() { # wait_for FILE TEXT SECONDS [PID: give up when it is gone]
 	return 1
 }
 
-# A's proxies: portal k is reached through port Q+k
+# A's proxies: portal k is reached through port Q+k, from 61000-64999:
+# above the kernel's ephemeral ports (32768-60999) and the ranges the other
+# tests pick their targets and portals from, so that nothing started in
+# parallel can take a proxy's port between the check and the bind
 for _ in 1 2 3 4 5 6 7 8; do
-	Q=$(( 20000 + (RANDOM % 10000) * 4 ))
+	Q=$(( 61000 + (RANDOM % 1000) * 4 ))
 	e2e_port_free "$Q" && e2e_port_free $((Q + 1)) && e2e_port_free $((Q + 2)) &&
 		e2e_port_free $((Q + 3)) && break
 done
@@ -92,6 +95,24 @@ start_proxy() { # start_proxy K
 	wait_for "$TMP/proxy$1.out" ready 10 || fail "proxy $1 did not start"
 }
 for k in 0 1 2 3; do start_proxy "$k"; done
+# each proxy answers before host A starts (once, in a fresh-clone CI run,
+# A found one of them refusing connections at its start: say why if so)
+proxies_up() {
+	local k i
+	for k in 0 1 2 3; do
+		for i in $(seq 1 20); do
+			! e2e_port_free $((Q + k)) && break
+			sleep 0.1
+		done
+		if e2e_port_free $((Q + k)); then
+			echo "proxy $k (port $((Q + k)), pid ${PROXY[$k]}) does not answer;" \
+				"alive: $(kill -0 "${PROXY[$k]}" 2>/dev/null && echo yes || echo no);" \
+				"its output: $(cat "$TMP/proxy$k.out")"
+			return 1
+		fi
+	done
+}
+why=$(proxies_up) || fail "$why"
 
 KA=0x00000000000000a1
 KB=0x00000000000000b2
@@ -130,7 +151,7 @@ start_b() {
 start_a
 start_b
 grep -q "group g: exclusive, $NLU LU(s) standby (nothing registered), 32 of 32 paths up" "$TMP/a.log" ||
-	fail "A's start: $(grep 'group g' "$TMP/a.log")"
+	fail "A's start: $(grep 'group g' "$TMP/a.log"); $(proxies_up && echo 'the proxies answer now')"
 echo "ok: two daemons, $NLU LUs x 4 paths each, standby"
 
 ga() { "$PRPATH" -S "$TMP/a.sock" group "$@"; }

@@ -47,37 +47,6 @@ static void trace(void *arg, struct prpath_dev *dev, const struct prpath_trace *
 		t->rc, t->status);
 }
 
-/* A device of host @iqn on @lu with @np paths (each its own nexus). */
-static int mkdev(struct prpath_lu *lu, const char *iqn, uint64_t key,
-		 unsigned np, unsigned lat_us, struct prpath_dev **out,
-		 struct prpath_path **paths)
-{
-	struct prpath_host h = { .initiator = iqn, .key = key };
-	unsigned i;
-	int rc;
-
-	rc = prpath_dev_new(NULL, &h, out);
-	if (rc)
-		return rc;
-	prpath_dev_set_timeout(*out, 60000);
-	for (i = 0; i < np; i++) {
-		struct prpath_path *p;
-		char port[128];
-
-		snprintf(port, sizeof(port), "%s,i,0x00023d0000%02x", iqn, i + 1);
-		rc = prpath_path_open_lu(lu, port, (uint16_t)(i + 1), &p);
-		if (rc)
-			return rc;
-		prpath_path_set_latency(p, lat_us);
-		if (paths)
-			paths[i] = p;
-		rc = prpath_dev_add_path(*out, p);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const uint16_t ports[MAXP] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
@@ -116,18 +85,18 @@ int main(int argc, char **argv)
 
 		rc = prpath_lu_new(&cfg, &lus[i]);
 		if (!rc)
-			rc = mkdev(lus[i], "iqn.2026-12.bench:a", KA, np, 0, &a[i], NULL);
+			rc = bench_mkdev(lus[i], "iqn.2026-12.bench:a", KA, np, 0, &a[i], NULL);
 		if (!rc)
-			rc = mkdev(lus[i], "iqn.2026-12.bench:b", KB, np, lat_ms * 1000,
+			rc = bench_mkdev(lus[i], "iqn.2026-12.bench:b", KB, np, lat_ms * 1000,
 				   &b[i], NULL);
 		if (!rc)
-			rc = mkdev(lus[i], "iqn.2026-12.bench:c", KB, np, lat_ms * 1000,
+			rc = bench_mkdev(lus[i], "iqn.2026-12.bench:c", KB, np, lat_ms * 1000,
 				   &c[i], cp + (size_t)i * np);
 		if (!rc)
-			rc = mkdev(lus[i], "iqn.2026-12.bench:d", KB, np, lat_ms * 1000,
+			rc = bench_mkdev(lus[i], "iqn.2026-12.bench:d", KB, np, lat_ms * 1000,
 				   &d[i], NULL);
 		if (!rc)
-			rc = mkdev(lus[i], "iqn.2026-12.bench:e", KB, np, lat_ms * 1000,
+			rc = bench_mkdev(lus[i], "iqn.2026-12.bench:e", KB, np, lat_ms * 1000,
 				   &e[i], NULL);
 	}
 	if (rc) {

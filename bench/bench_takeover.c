@@ -30,32 +30,6 @@
 
 #define MAXP 16
 
-static int mkdev(struct prpath_lu *lu, const char *iqn, uint64_t key,
-		 unsigned n, unsigned lat_us, struct prpath_dev **out)
-{
-	struct prpath_host h = { .initiator = iqn, .key = key };
-	unsigned i;
-	int rc;
-
-	rc = prpath_dev_new(NULL, &h, out);
-	if (rc)
-		return rc;
-	for (i = 0; i < n; i++) {
-		struct prpath_path *p;
-		char port[128];
-
-		snprintf(port, sizeof(port), "%s,i,0x00023d0000%02x", iqn, i + 1);
-		rc = prpath_path_open_lu(lu, port, (uint16_t)(i + 1), &p);
-		if (rc)
-			return rc;
-		prpath_path_set_latency(p, lat_us);
-		rc = prpath_dev_add_path(*out, p);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
 static int prout(struct prpath_dev *d, unsigned path, unsigned sa, unsigned type,
 		 uint64_t rk, uint64_t sark)
 {
@@ -109,9 +83,9 @@ static int one(unsigned n, unsigned lat_us, double *t_mp, double *t_serial)
 	rc = prpath_lu_new(&cfg, &lu);
 	if (rc)
 		return rc;
-	rc = mkdev(lu, "iqn.2024-01.bench:a", KA, n, 0, &a);
+	rc = bench_mkdev(lu, "iqn.2024-01.bench:a", KA, n, 0, &a, NULL);
 	if (!rc)
-		rc = mkdev(lu, "iqn.2024-01.bench:b", KB, n, lat_us, &b);
+		rc = bench_mkdev(lu, "iqn.2024-01.bench:b", KB, n, lat_us, &b, NULL);
 	if (!rc)
 		rc = prpath_dev_open(a, PRPATH_MODE_EXCLUSIVE, 0);
 	if (rc)

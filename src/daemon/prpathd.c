@@ -707,6 +707,20 @@ oom:
 	logf_("SIGHUP: out of memory; the running configuration stays");
 }
 
+/* The main loop's reaction to what the devices' callbacks flagged: an LU
+ * found this host fenced (or its reservation lost) stops its group. */
+static void react_lost(struct pd_state *st)
+{
+	size_t k;
+
+	for (k = 0; k < st->nruns; k++) {
+		int why = __atomic_exchange_n(&st->runs[k]->lost, 0, __ATOMIC_SEQ_CST);
+
+		if (why)
+			group_fenced(st, st->runs[k], why);
+	}
+}
+
 /* Frees what run() set up before any path was opened. */
 static void give_up(struct pd_lu_run **runs, size_t n, struct prpath_ctx *ctx,
 		   struct pd_conf *c)
@@ -860,12 +874,7 @@ static int run(struct pd_conf *c, const char *config_path, const char *sock_path
 		if (pr > 0 && (pfd[2].revents & POLLIN)) {
 			/* a device said something: a fenced LU stops its
 			 * group now, not at the next checker round */
-			for (k = 0; k < st.nruns; k++) {
-				int why = __atomic_exchange_n(&st.runs[k]->lost, 0, __ATOMIC_SEQ_CST);
-
-				if (why)
-					group_fenced(&st, st.runs[k], why);
-			}
+			react_lost(&st);
 		}
 		pd_events_flush();
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -882,12 +891,7 @@ static int run(struct pd_conf *c, const char *config_path, const char *sock_path
 				prpath_dev_test_paths(st.runs[k]->dev, &dead);
 				prpath_dev_check_paths(st.runs[k]->dev, &back);
 			}
-			for (k = 0; k < st.nruns; k++) {
-				int why = __atomic_exchange_n(&st.runs[k]->lost, 0, __ATOMIC_SEQ_CST);
-
-				if (why)
-					group_fenced(&st, st.runs[k], why);
-			}
+			react_lost(&st);
 			while (waitpid(-1, NULL, WNOHANG) > 0)
 				;
 			clock_gettime(CLOCK_MONOTONIC, &next);
